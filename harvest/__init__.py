@@ -1,0 +1,13 @@
+"""Harvesting: OAI-PMH and file sources into the store. The only user of HTTP."""
+
+from harvest.errors import HarvestError, InvalidPage, OAIProtocolError, TransportError
+from harvest.files import harvest_files, source_files
+from harvest.oai import harvest_oai
+from harvest.report import SourceReport
+from harvest.runner import harvest_one, harvest_sources
+from harvest.transport import RetryPolicy, retry_after_seconds
+
+__all__ = [
+    "HarvestError", "InvalidPage", "OAIProtocolError", "TransportError", "harvest_files", "source_files",
+    "harvest_oai", "SourceReport", "harvest_one", "harvest_sources", "RetryPolicy", "retry_after_seconds",
+]

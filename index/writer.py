@@ -1,0 +1,96 @@
+"""Write clusters into the Whoosh index: the only writer.
+
+An incremental run re-indexes the clusters changed since the last run and
+removes the ones that died; `rebuild` starts from an empty index. The time of
+the last run is kept beside the index in `state.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+
+from dedup import cluster_view
+from index.documents import document_for
+from index.errors import SearchIndexError
+from index.schema import make_schema
+from store import Store, now
+
+log = logging.getLogger(__name__)
+STATE_FILE = "state.json"
+
+
+@dataclass
+class IndexReport:
+    """What an index run did."""
+
+    indexed: int = 0
+    removed: int = 0
+    rebuilt: bool = False
+    total: int = 0
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary."""
+        return dict(self.__dict__)
+
+
+def open_or_create(index_dir: Path, *, rebuild: bool = False):
+    """The Whoosh index in `index_dir`, created when missing or when rebuilding."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    if rebuild or not whoosh_index.exists_in(str(index_dir)):
+        return whoosh_index.create_in(str(index_dir), make_schema())
+    return whoosh_index.open_dir(str(index_dir))
+
+
+def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *, rebuild: bool = False) -> IndexReport:
+    """Bring the index up to date with the store's clusters."""
+    started = now()
+    last = None if rebuild else _last_run(index_dir)
+    rebuild = rebuild or last is None
+    report = IndexReport(rebuilt=rebuild)
+    ix = open_or_create(index_dir, rebuild=rebuild)
+    try:
+        writer = ix.writer(limitmb=256)
+    except LockError as exc:
+        raise SearchIndexError(f"the index {index_dir} is being written by another process") from exc
+    try:
+        for cluster_id in store.cluster_ids(changed_since=last):
+            view = cluster_view(store, cluster_id)
+            if view is None:
+                writer.delete_by_term("id", cluster_id)
+                continue
+            writer.update_document(**document_for(view, source_names))
+            report.indexed += 1
+        if not rebuild:
+            for cluster_id in store.cluster_ids(changed_since=last, alive=False):
+                writer.delete_by_term("id", cluster_id)
+                report.removed += 1
+        writer.commit(optimize=rebuild)
+    except Exception:
+        writer.cancel()
+        raise
+    _save_run(index_dir, started)
+    with ix.searcher() as searcher:
+        report.total = searcher.doc_count()
+    log.info("index: %d clusters indexed, %d removed, %d in all", report.indexed, report.removed, report.total)
+    return report
+
+
+def _last_run(index_dir: Path) -> datetime | None:
+    path = index_dir / STATE_FILE
+    if not path.exists() or not whoosh_index.exists_in(str(index_dir)):
+        return None
+    try:
+        return datetime.fromisoformat(json.loads(path.read_text())["indexed_at"])
+    except (ValueError, KeyError, OSError):
+        return None
+
+
+def _save_run(index_dir: Path, started: datetime) -> None:
+    (index_dir / STATE_FILE).write_text(json.dumps({"indexed_at": started.isoformat()}))

@@ -1,0 +1,126 @@
+"""The plain record model every later stage works with.
+
+Dataclasses only: no pymarc, no SQL, no Whoosh. `to_dict`/`from_dict` give
+the JSON form the store keeps and `unioncat inspect` prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+
+@dataclass
+class Contributor:
+    """A person, body or meeting responsible for the work, with roles."""
+
+    name: str
+    kind: str = "person"          # person | body | meeting
+    roles: list[str] = field(default_factory=list)
+    main: bool = False            # from 1XX rather than 7XX
+
+
+@dataclass
+class Identifier:
+    """One identifier as catalogued, normalised where it can be."""
+
+    kind: str                     # isbn, issn, ismn, ean, upc, oclc, lccn, nbn, urn, doi, system
+    value: str
+    qualifier: str = ""
+    valid: bool = True
+    cancelled: bool = False       # from $z: cancelled or invalid in the source
+    scheme: str = ""              # e.g. the (prefix) of a 035 or the source of a 016
+
+
+@dataclass
+class Link:
+    """An electronic location (856) with its label."""
+
+    url: str
+    label: str = ""
+    relationship: str = ""        # resource, version, related
+
+
+@dataclass
+class Holding:
+    """Copies of the record at one library or branch of a source."""
+
+    source: str
+    library: str
+    library_name: str = ""
+    location: str = ""
+    call_number: str = ""
+    items: int = 1
+    available: int | None = None
+    availability: str = ""
+    note: str = ""
+    url: str = ""
+
+
+@dataclass
+class Subject:
+    """A subject or genre heading with its vocabulary."""
+
+    heading: str
+    vocabulary: str = ""
+    kind: str = "topic"           # topic, person, body, place, genre, title
+
+
+@dataclass
+class Record:
+    """A bibliographic record of one source, normalised."""
+
+    source: str = ""
+    local_id: str = ""
+    title: str = ""
+    title_sort: str = ""
+    part: str = ""
+    uniform_title: str = ""
+    responsibility: str = ""
+    contributors: list[Contributor] = field(default_factory=list)
+    edition: str = ""
+    place: str = ""
+    publisher: str = ""
+    year: int | None = None
+    physical: str = ""
+    pages: int | None = None
+    series: list[str] = field(default_factory=list)
+    subjects: list[Subject] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    format: str = "unknown"
+    identifiers: list[Identifier] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    summary: str = ""
+    host: str = ""
+    vernacular: dict[str, list[str]] = field(default_factory=dict)
+    holdings: list[Holding] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def authors(self) -> list[str]:
+        """Contributor names, main entry first."""
+        return [c.name for c in sorted(self.contributors, key=lambda c: not c.main)]
+
+    def ids(self, kind: str, *, include_cancelled: bool = False) -> list[str]:
+        """Valid identifier values of one kind."""
+        return [
+            i.value for i in self.identifiers
+            if i.kind == kind and i.valid and (include_cancelled or not i.cancelled)
+        ]
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dictionary."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Record":
+        """The inverse of `to_dict`; unknown keys are ignored."""
+        nested = {
+            "contributors": Contributor, "identifiers": Identifier, "links": Link,
+            "holdings": Holding, "subjects": Subject,
+        }
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for key, kind in nested.items():
+            values[key] = [kind(**item) for item in values.get(key, [])]
+        return cls(**values)

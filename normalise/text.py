@@ -1,0 +1,54 @@
+"""Text clean-up: Unicode NFC, ISBD punctuation trimming and folding for matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Letters that Unicode does not decompose into base letter + mark.
+_FOLD_SPECIAL = str.maketrans({
+    "ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe",
+    "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ß": "ss", "ı": "i",
+})
+_TRAILING_PUNCTUATION = re.compile(r"[\s/:;,=+]+$")
+_TRAILING_PERIOD = re.compile(r"(?<!\b\w)(?<!\.\.)\.$")
+_SPACES = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[^\w\s]+")
+
+
+def nfc(value: str) -> str:
+    """Unicode NFC with collapsed white space."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+
+
+def trim_punctuation(value: str) -> str:
+    """Remove the ISBD punctuation that ends a subfield (" /", " :", ",", ".").
+
+    A final period is kept after an initial ("J.") and an ellipsis; square
+    brackets around the whole value, or left unbalanced, are dropped.
+    """
+    value = nfc(value)
+    value = _TRAILING_PUNCTUATION.sub("", value)
+    value = _TRAILING_PERIOD.sub("", value)
+    value = _TRAILING_PUNCTUATION.sub("", value)
+    if value.startswith("[") and value.endswith("]") and value.count("[") == 1:
+        value = value[1:-1]
+    elif value.startswith("[") and "]" not in value:
+        value = value[1:]
+    elif value.endswith("]") and "[" not in value:
+        value = value[:-1]
+    return value.strip()
+
+
+def fold(value: str) -> str:
+    """Lower-case, diacritic-free, punctuation-free form for matching ("Łódź" -> "lodz")."""
+    value = unicodedata.normalize("NFKD", value.translate(_FOLD_SPECIAL))
+    value = "".join(ch for ch in value if not unicodedata.combining(ch))
+    value = _NON_WORD.sub(" ", value.casefold().translate(_FOLD_SPECIAL))
+    return _SPACES.sub(" ", value).strip()
+
+
+def is_all_capitals(value: str) -> bool:
+    """True for a title typed in capitals, which makes a poor display title."""
+    letters = [ch for ch in value if ch.isalpha()]
+    return len(letters) > 3 and all(ch.isupper() for ch in letters)

@@ -1,0 +1,244 @@
+"""Read and validate `config.yaml` into frozen dataclasses.
+
+Paths in the file are relative to the file itself, so a configuration can be
+moved together with its data. Validation errors name the key and say what was
+expected; they are raised as `ConfigError`, which the CLI turns into exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+SOURCE_TYPES = ("oai", "file")
+CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+HOLDINGS_ROLES = ("library", "location", "call_number", "items", "availability", "barcode", "note")
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, unreadable or invalid."""
+
+
+@dataclass(frozen=True)
+class HoldingsMapping:
+    """Where a source keeps its holdings: one MARC field and a subfield per role.
+
+    `subfields` maps a role (library, location, call_number, ...) to the
+    subfield codes that carry it, in order of preference.
+    """
+
+    tag: str
+    subfields: dict[str, str] = field(default_factory=dict)
+    library_names: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One member catalogue: an OAI-PMH endpoint or a set of MARC files."""
+
+    code: str
+    name: str
+    type: str
+    url: str | None = None
+    metadata_prefix: str = "marc21"
+    set: str | None = None
+    paths: tuple[str, ...] = ()
+    holdings: HoldingsMapping | None = None
+    record_url: str | None = None
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class HarvestSettings:
+    """Transport policy shared by every OAI-PMH source."""
+
+    timeout: float = 60.0
+    max_retries: int = 5
+    backoff: float = 2.0
+    concurrency: int = 2
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The web front end."""
+
+    secret_key: str = "change-me"
+    languages: tuple[str, ...] = ("en", "pl", "sv", "nb")
+    default_language: str = "en"
+    page_size: int = 20
+    title: str = "unioncat"
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    """An OAI-PMH endpoint that `unioncat demo` serves from local files."""
+
+    source: str
+    port: int
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration, with every path made absolute."""
+
+    path: Path
+    store_url: str
+    index_dir: Path
+    sources: tuple[SourceConfig, ...]
+    harvest: HarvestSettings = HarvestSettings()
+    web: WebSettings = WebSettings()
+    demo_servers: tuple[DemoServer, ...] = ()
+    lock_file: Path | None = None
+
+    def source(self, code: str) -> SourceConfig:
+        """The source with this code; `ConfigError` if there is none."""
+        for source in self.sources:
+            if source.code == code:
+                return source
+        known = ", ".join(s.code for s in self.sources) or "none"
+        raise ConfigError(f"unknown source {code!r} (configured: {known})")
+
+
+def default_config() -> Path:
+    """The configuration path the CLI uses when none is given."""
+    return Path(os.environ.get("UNIONCAT_CONFIG", "config.yaml"))
+
+
+def load_config(path: str | os.PathLike) -> Config:
+    """Read, validate and resolve a configuration file."""
+    path = Path(path).resolve()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"configuration file not found: {path}") from exc
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read configuration {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the configuration must be a mapping of keys")
+    return parse_config(data, path)
+
+
+def parse_config(data: dict, path: Path) -> Config:
+    """Turn the parsed YAML mapping into a `Config` (paths relative to `path`)."""
+    base = path.parent
+    sources = tuple(_source(item, base, n) for n, item in enumerate(_list(data, "sources")))
+    codes = [s.code for s in sources]
+    if len(set(codes)) != len(codes):
+        raise ConfigError("sources: every source needs its own code")
+    harvest = _harvest(data.get("harvest") or {})
+    return Config(
+        path=path,
+        store_url=_store_url(_required(data, "store", "config"), base),
+        index_dir=base / _required(data, "index", "config"),
+        sources=sources,
+        harvest=harvest,
+        web=_web(data.get("web") or {}),
+        demo_servers=tuple(_demo_server(item, base, codes) for item in _list(data.get("demo") or {}, "oai_servers")),
+        lock_file=base / data.get("lock_file", "var/nightly.lock"),
+    )
+
+
+def _store_url(value: str, base: Path) -> str:
+    """A database URL as given, or an SQLite file path made into one."""
+    if "://" in value:
+        return value
+    return f"sqlite:///{(base / value).resolve()}"
+
+
+def _source(item, base: Path, position: int) -> SourceConfig:
+    where = f"sources[{position}]"
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: expected a mapping with code, name and type")
+    code = str(_required(item, "code", where))
+    if not CODE_PATTERN.match(code):
+        raise ConfigError(f"{where}.code: {code!r} must be lower-case letters, digits, - or _ (at most 32)")
+    kind = _required(item, "type", where)
+    if kind not in SOURCE_TYPES:
+        raise ConfigError(f"{where}.type: {kind!r} is not one of {', '.join(SOURCE_TYPES)}")
+    paths: tuple[str, ...] = ()
+    if kind == "oai":
+        _required(item, "url", where)
+    else:
+        raw = _required(item, "path", where)
+        paths = tuple(str(base / p) for p in ([raw] if isinstance(raw, str) else raw))
+    return SourceConfig(
+        code=code,
+        name=str(item.get("name") or code),
+        type=kind,
+        url=item.get("url"),
+        metadata_prefix=str(item.get("metadata_prefix") or "marc21"),
+        set=item.get("set"),
+        paths=paths,
+        holdings=_holdings(item.get("holdings"), where),
+        record_url=item.get("record_url"),
+        timeout=float(item.get("timeout", 60.0)),
+    )
+
+
+def _holdings(item, where: str) -> HoldingsMapping | None:
+    if item is None:
+        return None
+    if not isinstance(item, dict) or "tag" not in item:
+        raise ConfigError(f"{where}.holdings: expected a mapping with a tag and subfields per role")
+    subfields = {k: str(v) for k, v in item.items() if k in HOLDINGS_ROLES}
+    unknown = set(item) - set(HOLDINGS_ROLES) - {"tag", "library_names"}
+    if unknown:
+        raise ConfigError(f"{where}.holdings: unknown keys {sorted(unknown)}; roles are {HOLDINGS_ROLES}")
+    names = {str(k): str(v) for k, v in (item.get("library_names") or {}).items()}
+    return HoldingsMapping(tag=str(item["tag"]), subfields=subfields, library_names=names)
+
+
+def _harvest(item: dict) -> HarvestSettings:
+    try:
+        return HarvestSettings(
+            timeout=float(item.get("timeout", 60.0)),
+            max_retries=int(item.get("max_retries", 5)),
+            backoff=float(item.get("backoff", 2.0)),
+            concurrency=max(1, int(item.get("concurrency", 2))),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"harvest: {exc}") from exc
+
+
+def _web(item: dict) -> WebSettings:
+    languages = tuple(item.get("languages", WebSettings.languages))
+    default = item.get("default_language", "en")
+    if default not in languages:
+        raise ConfigError(f"web.default_language: {default!r} is not among web.languages")
+    return WebSettings(
+        secret_key=os.environ.get("UNIONCAT_SECRET_KEY", item.get("secret_key", "change-me")),
+        languages=languages,
+        default_language=default,
+        page_size=int(item.get("page_size", 20)),
+        title=str(item.get("title", "unioncat")),
+    )
+
+
+def _demo_server(item, base: Path, codes: list[str]) -> DemoServer:
+    if not isinstance(item, dict):
+        raise ConfigError("demo.oai_servers: expected mappings with source, port and path")
+    source = _required(item, "source", "demo.oai_servers")
+    if source not in codes:
+        raise ConfigError(f"demo.oai_servers: {source!r} is not a configured source")
+    raw = _required(item, "path", "demo.oai_servers")
+    paths = tuple(str(base / p) for p in ([raw] if isinstance(raw, str) else raw))
+    return DemoServer(source=source, port=int(item.get("port", 8790)), paths=paths)
+
+
+def _required(item: dict, key: str, where: str):
+    value = item.get(key)
+    if value in (None, ""):
+        raise ConfigError(f"{where}: the key {key!r} is required")
+    return value
+
+
+def _list(item: dict, key: str) -> list:
+    value = item.get(key) or []
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}: expected a list")
+    return value

@@ -1,0 +1,267 @@
+"""Writing and reading harvested records: one transaction per page or file batch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from normalise import Record
+from store import schema
+from store.core import now
+
+t = schema.records
+
+
+@dataclass
+class IncomingRecord:
+    """A record as a harvester hands it to the store."""
+
+    source: str
+    local_id: str | None
+    raw: bytes = b""
+    raw_format: str = ""
+    record: Record | None = None
+    oai_identifier: str | None = None
+    datestamp: str | None = None
+    deleted: bool = False
+
+
+@dataclass
+class QuarantineItem:
+    """A record that could not be stored, with its reason and bytes."""
+
+    source: str
+    reason: str
+    position: str = ""
+    oai_identifier: str | None = None
+    local_id: str | None = None
+    raw: bytes = b""
+    raw_format: str = ""
+
+
+@dataclass
+class PageCounts:
+    """What one write did."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    quarantined: int = 0
+    quarantined_items: list[QuarantineItem] = field(default_factory=list)
+
+    def add(self, other: "PageCounts") -> None:
+        """Accumulate another write's counts into this one."""
+        for name in ("new", "changed", "unchanged", "deleted", "quarantined"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.quarantined_items += other.quarantined_items
+
+
+@dataclass
+class StoredRecord:
+    """A record as the store holds it."""
+
+    id: int
+    source: str
+    local_id: str | None
+    oai_identifier: str | None
+    datestamp: str | None
+    deleted: bool
+    raw: bytes
+    raw_format: str
+    record: Record | None
+    flags: list[str]
+
+    @property
+    def public_id(self) -> str:
+        """The id patrons and librarians see: `source:local_id`."""
+        return f"{self.source}:{self.local_id}"
+
+
+def content_hash(item: IncomingRecord) -> str:
+    """A fingerprint of what was received, to tell changed from unchanged."""
+    return hashlib.sha256(item.raw + (b"\x00deleted" if item.deleted else b"")).hexdigest()
+
+
+class RecordsMixin:
+    """Record writes and reads; see `store.Store`."""
+
+    def write_page(
+        self, items: Iterable[IncomingRecord], quarantined: Iterable[QuarantineItem] = (),
+        *, checkpoint: dict | None = None, run_id: int | None = None,
+    ) -> PageCounts:
+        """Store a page of records, its quarantined records and the checkpoint, atomically."""
+        counts = PageCounts()
+        with self.transaction() as conn:
+            for item in items:
+                problem = _write_one(conn, item, counts)
+                if problem:
+                    quarantined = [*quarantined, problem]
+            for item in quarantined:
+                if _quarantine(conn, item, run_id):
+                    counts.quarantined += 1
+                    counts.quarantined_items.append(item)
+            if checkpoint is not None:
+                self._save_checkpoint(conn, checkpoint)
+        return counts
+
+    def mark_missing_deleted(self, source: str, present_keys: set[str], *, by_oai: bool) -> int:
+        """Mark every live record of `source` whose key is not in `present_keys` deleted."""
+        column = t.c.oai_identifier if by_oai else t.c.local_id
+        with self.transaction() as conn:
+            live = conn.execute(select(t.c.id, column).where(t.c.source == source, t.c.deleted.is_(False))).all()
+            gone = [row.id for row in live if row[1] not in present_keys]
+            for chunk in _chunks(gone, 500):
+                conn.execute(update(t).where(t.c.id.in_(chunk)).values(deleted=True, needs_match=True, updated_at=now()))
+        return len(gone)
+
+    def records(self, *, source: str | None = None, live_only: bool = True, ids: Iterable[int] | None = None) -> Iterator[StoredRecord]:
+        """Stored records, optionally of one source or by id."""
+        query = select(t).order_by(t.c.id)
+        if source:
+            query = query.where(t.c.source == source)
+        if live_only:
+            query = query.where(t.c.deleted.is_(False))
+        id_list = list(ids) if ids is not None else None
+        with self.reading() as conn:
+            if id_list is None:
+                yield from (_stored(row) for row in conn.execute(query))
+                return
+            for chunk in _chunks(id_list, 500):
+                yield from (_stored(row) for row in conn.execute(query.where(t.c.id.in_(chunk))))
+
+    def record_by_public_id(self, public_id: str) -> StoredRecord | None:
+        """The record `source:local_id`, deleted or not."""
+        source, _, local = public_id.partition(":")
+        with self.reading() as conn:
+            row = conn.execute(select(t).where(t.c.source == source, t.c.local_id == local)).first()
+        return _stored(row) if row else None
+
+    def record_counts(self) -> dict[str, dict[str, int]]:
+        """Per source: live and deleted record counts."""
+        query = select(t.c.source, t.c.deleted, func.count()).group_by(t.c.source, t.c.deleted)
+        out: dict[str, dict[str, int]] = {}
+        with self.reading() as conn:
+            for source, deleted, count in conn.execute(query):
+                out.setdefault(source, {"records": 0, "deleted": 0})["deleted" if deleted else "records"] = count
+        return out
+
+    def replace_record_data(self, record_id: int, record: Record) -> None:
+        """Store a re-normalised record (after a rule change) and flag it for matching."""
+        with self.transaction() as conn:
+            conn.execute(update(t).where(t.c.id == record_id).values(**_columns(record), needs_match=True))
+
+    def purge_tombstones(self, source: str) -> int:
+        """Delete records of `source` that were never alive (deleted with no 001)."""
+        with self.transaction() as conn:
+            result = conn.execute(delete(t).where(and_(t.c.source == source, t.c.local_id.is_(None))))
+        return result.rowcount or 0
+
+
+def _write_one(conn: Connection, item: IncomingRecord, counts: PageCounts) -> QuarantineItem | None:
+    existing = _find_existing(conn, item)
+    digest = content_hash(item)
+    if existing is None and item.deleted:
+        # a deletion of a record never seen: keep a tombstone so reconciliation is exact
+        if item.oai_identifier:
+            conn.execute(insert(t).values(**_row(item, digest)))
+        counts.deleted += 1
+        return None
+    clash = _local_id_clash(conn, item, existing)
+    if clash:
+        return QuarantineItem(item.source, clash, oai_identifier=item.oai_identifier, local_id=item.local_id,
+                              raw=item.raw, raw_format=item.raw_format)
+    if existing is None:
+        conn.execute(insert(t).values(**_row(item, digest)))
+        counts.new += 1
+    elif existing.content_hash == digest:
+        counts.unchanged += 1
+    else:
+        values = _row(item, digest)
+        if item.deleted:
+            values = {k: values[k] for k in ("deleted", "datestamp", "content_hash", "updated_at", "needs_match")}
+        conn.execute(update(t).where(t.c.id == existing.id).values(**values))
+        if item.deleted:
+            counts.deleted += 0 if existing.deleted else 1
+        else:
+            counts.changed += 1
+    return None
+
+
+def _find_existing(conn: Connection, item: IncomingRecord):
+    if item.oai_identifier:
+        where = and_(t.c.source == item.source, t.c.oai_identifier == item.oai_identifier)
+    else:
+        where = and_(t.c.source == item.source, t.c.local_id == item.local_id)
+    return conn.execute(select(t.c.id, t.c.content_hash, t.c.deleted, t.c.local_id).where(where)).first()
+
+
+def _local_id_clash(conn: Connection, item: IncomingRecord, existing) -> str | None:
+    """Two OAI identifiers carrying the same 001 cannot both be `source:001`."""
+    if item.deleted or not item.oai_identifier or not item.local_id:
+        return None
+    other = conn.execute(select(t.c.id, t.c.oai_identifier).where(
+        t.c.source == item.source, t.c.local_id == item.local_id)).first()
+    if other is not None and (existing is None or other.id != existing.id):
+        return f"control number {item.local_id!r} is already used by {other.oai_identifier}"
+    return None
+
+
+def _row(item: IncomingRecord, digest: str) -> dict:
+    values = {
+        "source": item.source, "local_id": item.local_id, "oai_identifier": item.oai_identifier,
+        "datestamp": item.datestamp, "deleted": item.deleted, "raw": item.raw or None,
+        "raw_format": item.raw_format or None, "content_hash": digest, "needs_match": True,
+        "harvested_at": now(), "updated_at": now(),
+    }
+    if item.record is not None:
+        values.update(_columns(item.record))
+    return values
+
+
+def _columns(record: Record) -> dict:
+    return {
+        "data": json.dumps(record.to_dict(), ensure_ascii=False),
+        "title": record.title, "year": record.year, "format": record.format,
+        "flags": " ".join(sorted(set(record.flags))), "updated_at": now(),
+    }
+
+
+def _quarantine(conn: Connection, item: QuarantineItem, run_id: int | None) -> bool:
+    """Keep a record aside; False when the same problem is already waiting in quarantine."""
+    q = schema.quarantine
+    same = conn.execute(select(q.c.id).where(
+        q.c.source == item.source, q.c.resolved.is_(False), q.c.reason == item.reason,
+        q.c.position == item.position, _same(q.c.oai_identifier, item.oai_identifier),
+        _same(q.c.local_id, item.local_id), _same(q.c.raw, item.raw or None))).first()
+    if same is not None:
+        return False
+    conn.execute(insert(schema.quarantine).values(
+        source=item.source, oai_identifier=item.oai_identifier, local_id=item.local_id,
+        position=item.position, reason=item.reason, raw=item.raw or None, raw_format=item.raw_format or None,
+        run_id=run_id, created_at=now(), resolved=False,
+    ))
+    return True
+
+
+def _same(column, value):
+    return column.is_(None) if value is None else column == value
+
+
+def _stored(row) -> StoredRecord:
+    data = json.loads(row.data) if row.data else None
+    return StoredRecord(
+        id=row.id, source=row.source, local_id=row.local_id, oai_identifier=row.oai_identifier,
+        datestamp=row.datestamp, deleted=bool(row.deleted), raw=row.raw or b"", raw_format=row.raw_format or "",
+        record=Record.from_dict(data) if data else None, flags=(row.flags or "").split(),
+    )
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,0 +1,46 @@
+"""The dependency direction of STYLE.md: cli -> web -> index -> dedup -> store -> normalise."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from tests.conftest import ROOT
+
+# a package may import only the packages listed for it (and itself)
+ALLOWED = {
+    "settings": set(),
+    "normalise": {"settings"},
+    "store": {"normalise", "settings"},
+    "dedup": {"store", "normalise", "settings"},
+    "index": {"dedup", "store", "normalise", "settings"},
+    "web": {"index", "dedup", "store", "normalise", "settings"},
+    "harvest": {"store", "normalise", "settings"},
+    "oaiserver": set(),
+}
+PACKAGES = set(ALLOWED) | {"cli"}
+
+
+def imported_packages(path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found & PACKAGES
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_package_imports_only_parts_to_its_right(package):
+    for path in sorted((ROOT / package).rglob("*.py")):
+        illegal = imported_packages(path) - ALLOWED[package] - {package}
+        assert not illegal, f"{path.relative_to(ROOT)} imports {sorted(illegal)}"
+
+
+def test_nothing_imports_the_cli():
+    for package in ALLOWED:
+        for path in (ROOT / package).rglob("*.py"):
+            assert "cli" not in imported_packages(path), path

@@ -1,0 +1,53 @@
+"""The JSON API: search and clusters."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Blueprint, jsonify, redirect, request, url_for
+
+from index import QueryError, SearchIndexError
+from web.views import evidence_for, find_cluster, holdings_by_source, parse_search_request, run_search
+
+api = Blueprint("api", __name__)
+
+
+@api.route("/search")
+def search():
+    """`{"total", "page", "hits": [...], "facets": {...}}` for a query."""
+    try:
+        result = run_search(parse_search_request())
+    except QueryError as exc:
+        return jsonify(error=str(exc)), 400
+    except SearchIndexError as exc:
+        return jsonify(error=str(exc)), 503
+    return jsonify(
+        query=result.query, total=result.total, page=result.page, page_size=result.page_size, pages=result.pages,
+        hits=[asdict(hit) for hit in result.hits],
+        facets={name: [{"value": v, "count": c} for v, c in counts] for name, counts in result.facets.items()},
+        filters=result.filters, partial=result.partial,
+    )
+
+
+@api.route("/records/<path:any_id>")
+def record(any_id: str):
+    """A cluster with every member record and holding; other ids redirect to their cluster."""
+    cluster_id, view = find_cluster(any_id)
+    if cluster_id is None or view is None:
+        return jsonify(error=f"no record {any_id}"), 404
+    if cluster_id != any_id:
+        return redirect(url_for("api.record", any_id=cluster_id, **request.args), code=301)
+    body = {
+        "id": cluster_id,
+        "title": view.title,
+        "record": view.record.to_dict(),
+        "members": [member.to_dict() for member in view.members],
+        "holdings": [
+            {"source": group["source"], "name": group["name"], "holdings": [asdict(h) for h in group["holdings"]]}
+            for group in holdings_by_source(view)
+        ],
+        "identifiers": [asdict(i) for i in view.identifiers],
+    }
+    if request.args.get("explain") == "1":
+        body["evidence"] = evidence_for(cluster_id)
+    return jsonify(body)

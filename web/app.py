@@ -1,0 +1,70 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask, g, render_template, request
+from flask_babel import Babel
+
+from index import Searcher
+from settings import Config
+from store import Store
+from web.i18n import LANGUAGE_NAMES, compile_translations, select_locale
+
+
+def create_app(config: Config, test_config: dict | None = None) -> Flask:
+    """A configured application serving the catalogue described by `config`."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=config.web.secret_key,
+        JSON_SORT_KEYS=False,
+        BABEL_DEFAULT_LOCALE=config.web.default_language,
+        BABEL_TRANSLATION_DIRECTORIES=str(compile_translations()),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.update(test_config or {})
+    app.extensions["unioncat"] = {"config": config, "store": Store(config.store_url), "searcher": Searcher(config.index_dir)}
+    Babel(app, locale_selector=lambda: select_locale(config.web.languages))
+    _register(app, config)
+    return app
+
+
+def _register(app: Flask, config: Config) -> None:
+    from web.api import api
+    from web.pages import pages
+
+    from web.helpers import register as register_helpers
+
+    register_helpers(app, {s.code: s.name for s in config.sources})
+    app.register_blueprint(pages)
+    app.register_blueprint(api, url_prefix="/api")
+    app.after_request(_security_headers)
+    app.context_processor(lambda: {"site_title": config.web.title, "languages": [
+        (code, LANGUAGE_NAMES.get(code, code)) for code in config.web.languages], "current_lang": g.get("lang", "en")})
+    app.register_error_handler(404, lambda e: (render_template("error.html", code=404, message=None), 404))
+    app.register_error_handler(500, lambda e: (render_template("error.html", code=500, message=None), 500))
+
+    @app.after_request
+    def remember_language(response):
+        chosen = request.args.get("lang")
+        if chosen in config.web.languages:
+            response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        return response
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    return response
+
+
+def services():
+    """(config, store, searcher) of the running application."""
+    from flask import current_app
+
+    ext = current_app.extensions["unioncat"]
+    return ext["config"], ext["store"], ext["searcher"]
