@@ -74,5 +74,16 @@ def _unique_by(key, items):
 
 def cluster_view(store, cluster_id: str) -> ClusterView | None:
     """The displayed record of a live cluster, read from `store` (a `store.Store`)."""
-    members = [stored.record for stored, _evidence in store.cluster_members(cluster_id) if stored.record]
+    members = [_with_separate_holdings(store, stored.record)
+               for stored, _evidence in store.cluster_members(cluster_id) if stored.record]
     return build_view(cluster_id, members) if members else None
+
+
+def _with_separate_holdings(store, record: Record) -> Record:
+    """Attach the holdings of separate holdings records (linked by 004) to their bibliographic record."""
+    linked = [h for stored in store.holdings_records(record.source, record.local_id) if stored.record
+              for h in stored.record.holdings]
+    if linked:
+        own = [h for h in record.holdings if h.library != record.source]   # drop the "held by the source" default
+        record.holdings = own + linked
+    return record

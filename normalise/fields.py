@@ -29,7 +29,12 @@ _VOCABULARIES = {"0": "lcsh", "1": "lcshac", "2": "mesh", "3": "nal", "5": "cash
 
 def local_id(record: pymarc.Record) -> str:
     """The control number (001), stripped."""
-    fld = record.get("001")
+    return control(record, "001")
+
+
+def control(record: pymarc.Record, tag: str) -> str:
+    """The data of a control field, stripped; empty when absent."""
+    fld = record.get(tag)
     return nfc(fld.data or "") if fld is not None and fld.is_control_field() else ""
 
 

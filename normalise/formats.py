@@ -7,7 +7,7 @@ import pymarc
 FORMATS = (
     "book", "ebook", "serial", "ejournal", "article", "map", "score", "sound_recording",
     "music_recording", "audiobook", "video", "dvd", "bluray", "computer_file", "image",
-    "kit", "object", "manuscript", "mixed", "unknown",
+    "kit", "object", "manuscript", "mixed", "holdings", "unknown",
 )
 
 # leader/06 -> format when nothing finer applies
@@ -26,6 +26,8 @@ def detect_format(record: pymarc.Record) -> str:
     kind, level = leader[6], leader[7]
     physical = [f.data or "" for f in record.get_fields("007")]
     fixed = _field_data(record, "008").ljust(40)
+    if kind in "uvxy":
+        return "holdings"
     if kind in "at":
         return _text_format(kind, level, physical, fixed)
     if kind == "g":

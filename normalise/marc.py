@@ -76,7 +76,8 @@ def parse_iso2709(chunk: bytes) -> tuple[pymarc.Record, list[str]]:
     if force_utf8:
         flags.append("encoding-mislabelled")
     try:
-        record = pymarc.Record(data=chunk, to_unicode=True, force_utf8=force_utf8, utf8_handling="replace")
+        record = pymarc.Record(data=chunk, to_unicode=True, force_utf8=force_utf8, utf8_handling="replace",
+                               hide_utf8_warnings=True)
     except Exception as exc:  # pymarc raises many unrelated types for bad bytes
         raise MarcReadError(_describe(exc)) from exc
     return record, flags

@@ -92,9 +92,15 @@ class Record:
     notes: list[str] = field(default_factory=list)
     summary: str = ""
     host: str = ""
+    holdings_of: str = ""         # a separate holdings record: the 001 of its bibliographic record (004)
     vernacular: dict[str, list[str]] = field(default_factory=dict)
     holdings: list[Holding] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+
+    @property
+    def is_holdings(self) -> bool:
+        """True for a separate MARC holdings record (leader/06 u, v, x or y)."""
+        return self.format == "holdings"
 
     @property
     def authors(self) -> list[str]:

@@ -41,6 +41,8 @@ def normalise(
     out.vernacular = fields.vernacular(marc)
     url = record_url.format(id=out.local_id) if record_url and out.local_id else ""
     out.holdings = extract_holdings(marc, source, source_name, holdings, url)
+    if out.is_holdings:
+        out.holdings_of = fields.control(marc, "004")
     if any(not i.valid for i in out.identifiers if i.kind == "isbn" and not i.cancelled):
         out.flags.append("isbn-invalid")
     return out

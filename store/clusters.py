@@ -71,7 +71,8 @@ class ClustersMixin:
     def live_record_facts(self) -> dict[int, dict]:
         """Per live record: source, public id, format and year, for dedup's vetoes."""
         t = schema.records
-        query = select(t.c.id, t.c.source, t.c.local_id, t.c.format, t.c.year).where(t.c.deleted.is_(False), t.c.local_id.is_not(None))
+        query = select(t.c.id, t.c.source, t.c.local_id, t.c.format, t.c.year).where(
+            t.c.deleted.is_(False), t.c.local_id.is_not(None), t.c.format != "holdings")
         with self.reading() as conn:
             return {r.id: {"source": r.source, "public_id": f"{r.source}:{r.local_id}", "format": r.format, "year": r.year}
                     for r in conn.execute(query)}

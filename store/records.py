@@ -151,6 +151,12 @@ class RecordsMixin:
                 out.setdefault(source, {"records": 0, "deleted": 0})["deleted" if deleted else "records"] = count
         return out
 
+    def holdings_records(self, source: str, parent_id: str) -> list[StoredRecord]:
+        """Live separate holdings records of `source` that point at bibliographic record `parent_id`."""
+        query = select(t).where(t.c.source == source, t.c.parent_id == parent_id, t.c.deleted.is_(False)).order_by(t.c.id)
+        with self.reading() as conn:
+            return [_stored(row) for row in conn.execute(query)]
+
     def replace_record_data(self, record_id: int, record: Record) -> None:
         """Store a re-normalised record (after a rule change) and flag it for matching."""
         with self.transaction() as conn:
@@ -227,7 +233,7 @@ def _row(item: IncomingRecord, digest: str) -> dict:
 def _columns(record: Record) -> dict:
     return {
         "data": json.dumps(record.to_dict(), ensure_ascii=False),
-        "title": record.title, "year": record.year, "format": record.format,
+        "title": record.title, "year": record.year, "format": record.format, "parent_id": record.holdings_of or None,
         "flags": " ".join(sorted(set(record.flags))), "updated_at": now(),
     }
 

@@ -37,6 +37,7 @@ records = Table(
     Column("title", Text),
     Column("year", Integer),
     Column("format", String(32)),
+    Column("parent_id", String(255)),           # a holdings record's bibliographic 001 (004)
     Column("content_hash", String(64)),
     Column("flags", Text, nullable=False, default=""),
     Column("needs_match", Boolean, nullable=False, default=True),
@@ -46,6 +47,7 @@ records = Table(
     UniqueConstraint("source", "oai_identifier", name="uq_records_source_oai"),
 )
 Index("ix_records_needs_match", records.c.needs_match)
+Index("ix_records_parent", records.c.source, records.c.parent_id)
 
 match_keys = Table(
     "match_keys", metadata,

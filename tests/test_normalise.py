@@ -1,0 +1,122 @@
+"""Normalisation rules, each proved on a real record file from ../shared/data."""
+
+from __future__ import annotations
+
+import pymarc
+import pytest
+
+from normalise import RawRecord, ReadFailure, normalise, read_file
+from normalise.text import fold, trim_punctuation
+from tests.conftest import shared
+
+
+def first(relative: str, source: str = "test"):
+    for raw in read_file(shared(relative)):
+        if isinstance(raw, RawRecord):
+            return normalise(raw.record, source, flags=raw.flags)
+    pytest.fail(f"{relative} has no readable record")
+
+
+def test_isbn10_is_stored_as_isbn13_with_its_qualifier_kept():
+    record = first("deichman/marc2rdf/example.binary.normarc.mrc")   # 020 $a82-10-04798-1 $bib.
+    assert record.ids("isbn") == ["9788210047985"]
+
+
+def test_invalid_isbn_is_kept_apart_and_marked():
+    records = [normalise(r.record, "t") for r in read_file(shared("evergreen/badisbns.xml")) if isinstance(r, RawRecord)]
+    isbns = [i for r in records for i in r.identifiers if i.kind == "isbn"]
+    assert any(not i.valid for i in isbns)
+    assert all(len(i.value) == 13 and i.value.isdigit() for i in isbns if i.valid)
+    assert any(i.qualifier == "pbk." for i in isbns)
+    assert any("isbn-invalid" in r.flags for r in records)
+
+
+def test_marc8_combining_diacritics_become_nfc_text():
+    record = first("pymarc/marc8.dat")   # 240 "De la solitude a` la communaute'" in MARC-8
+    assert record.uniform_title == "De la solitude à la communauté. English"
+    assert "\u0300" not in record.uniform_title   # composed, not a base letter plus combining mark
+
+
+def test_utf8_mislabelled_as_marc8_is_read_as_utf8_and_flagged():
+    record = first("evergreen/FSL.marc")
+    assert "encoding-mislabelled" in record.flags
+    assert record.title.startswith("Люди с чистой совестью")
+
+
+def test_260_gives_place_publisher_and_year_without_isbd_punctuation():
+    record = first("evergreen/lul_fre_100.mrc")   # 260 $aQuébec, Qué. :$bLe Soleil,$c1919.
+    assert (record.place, record.publisher, record.year) == ("Québec, Qué", "Le Soleil", 1919)
+
+
+def test_koha_952_items_are_grouped_into_holdings_per_branch():
+    record = first("deichman/ls.ext/marc.xml")
+    hutl = [h for h in record.holdings if h.library == "hutl"]
+    assert sum(h.items for h in hutl) == 5          # five 952 fields with $a hutl
+    assert sorted(h.location for h in hutl) == ["", "m"]   # four on the open shelf, one at $c m
+    assert {h.call_number for h in hutl} == {"Rag"}
+    assert [h.available for h in record.holdings if h.library == "from"] == [0]   # $q due date: on loan
+    item_fields = pymarc.parse_xml_to_array(str(shared("deichman/ls.ext/marc.xml")))[0].get_fields("952")
+    assert sum(h.items for h in record.holdings) == len(item_fields)
+
+
+def test_normarc_850_branch_codes_are_holdings():
+    record = first("deichman/marc2rdf/example.binary.normarc.mrc")
+    assert {"fbje", "fbjo", "hutl", "ftor"} <= {h.library for h in record.holdings}
+    assert record.languages == ["nob"]
+
+
+def test_852_holdings_name_the_institution():
+    record = first("evergreen/nepali.marc")
+    assert record.holdings[0].library == "Madan Puraskar Pustakalaya"
+
+
+def test_record_without_holdings_fields_is_held_by_its_source():
+    record = first("pymarc/marc8.dat", source="pym")
+    assert [(h.source, h.library) for h in record.holdings] == [("pym", "pym")]
+
+
+@pytest.mark.parametrize("relative, expected", [
+    ("evergreen/RDA/RDA_record_CD_Claudia.mrc", "music_recording"),
+    ("evergreen/RDA/RDA_record_DVD-BLUE-RAY-MOVIE_Pineapple_express.mrc", "bluray"),
+    ("evergreen/RDA/RDA_record_DVD_Jorge_Mautner.mrc", "dvd"),
+    ("evergreen/RDA/RDA_record_MAP_2012_Enchanted_Circle.mrc", "map"),
+    ("evergreen/RDA/RDA_record_SCORE_Wiegenlied.mrc", "score"),
+    ("evergreen/RDA/RDA_record_SERIAL_IEEE_International_conference.mrc", "serial"),
+    ("evergreen/RDA/RDA_record_PHOTO_Srid_pa_ho.mrc", "image"),
+    ("evergreen/lul_fre_100.mrc", "book"),
+])
+def test_format_is_detected_from_leader_007_and_008(relative, expected):
+    assert first(relative).format == expected
+
+
+def test_javascript_links_are_dropped_and_http_links_kept():
+    record = first("trln-marc-to-argot/duke/dc_urls.xml")
+    assert record.links and all(link.url.startswith(("http://", "https://")) for link in record.links)
+
+
+def test_unreadable_records_are_reported_with_position_not_raised():
+    results = list(read_file(shared("marc4j/bad_leaders_10_11.mrc"))) + list(read_file(shared("pymarc/bad_records.mrc")))
+    assert results
+    for result in results:
+        assert isinstance(result, (RawRecord, ReadFailure))
+        if isinstance(result, ReadFailure):
+            assert result.position >= 1 and result.reason
+
+
+def test_xml_that_is_not_well_formed_yields_the_records_before_the_error_and_a_failure():
+    results = list(read_file(shared("evergreen/serials_marc21.xml")))   # junk after the root element
+    assert isinstance(results[-1], ReadFailure) and "not well-formed" in results[-1].reason
+    assert sum(isinstance(r, RawRecord) for r in results) >= 1
+
+
+@pytest.mark.parametrize("raw, folded", [("Łódź", "lodz"), ("Göteborg", "goteborg"), ("Ærø", "aero"), ("Tromsø", "tromso")])
+def test_fold_removes_case_and_diacritics(raw, folded):
+    assert fold(raw) == folded
+
+
+@pytest.mark.parametrize("raw, trimmed", [
+    ("Pride and prejudice /", "Pride and prejudice"), ("London :", "London"), ("Smith, J.", "Smith, J."),
+    ("Austen, Jane, 1775-1817.", "Austen, Jane, 1775-1817"), ("[1999]", "1999"),
+])
+def test_trailing_isbd_punctuation_is_trimmed(raw, trimmed):
+    assert trim_punctuation(raw) == trimmed
