@@ -74,12 +74,12 @@ class Searcher:
 
     def _current(self):
         with self._lock:
-            if self._searcher is None:
+            if self._searcher is None or not self._searcher.up_to_date():
+                # a new searcher rather than refresh(): refresh() reuses segment readers and
+                # misses deletions committed into segments it already had open
                 if not whoosh_index.exists_in(str(self.index_dir)):
                     raise SearchIndexError(f"no index in {self.index_dir}; run `unioncat index` first")
                 self._searcher = whoosh_index.open_dir(str(self.index_dir)).searcher(weighting=scoring.BM25F())
-            elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
             return self._searcher
 
     def search(self, text: str, *, page: int = 1, page_size: int = 20, filters: dict[str, list[str]] | None = None,

@@ -1,0 +1,81 @@
+"""Clusters from real records: identifier matches, vetoes, stable ids, deletions."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from tests.conftest import shared
+
+
+@pytest.fixture
+def libris_copies(tmp_path):
+    """Three member catalogues holding variants of one Libris record (see libris/batchimport/DEDUP_CASES.md)."""
+    folders = {}
+    for code, batch in (("alpha", "batch2"), ("beta", "batch3"), ("gamma", "batch6"), ("delta", "batch0")):
+        folder = tmp_path / code
+        folder.mkdir()
+        shutil.copy(shared(f"libris/batchimport/{batch}.xml"), folder / "records.xml")
+        folders[code] = folder
+    return folders
+
+
+def config_for(write_config, folders, codes):
+    return write_config([{"code": c, "name": c.title(), "type": "file", "path": str(folders[c] / "*.xml")} for c in codes])
+
+
+def run(config, *args):
+    result = CliRunner().invoke(main, ["--config", str(config.path), *args])
+    assert result.exit_code in (0, 1), result.output
+    return result
+
+
+def clusters(config):
+    import json
+    lines = run(config, "export", "clusters").output.splitlines()
+    return {c["cluster"]: sorted(r["source"] for r in c["records"]) for c in map(json.loads, lines)}
+
+
+def test_isbn10_and_isbn13_copies_are_one_cluster_and_a_computer_file_stays_apart(write_config, libris_copies):
+    config = config_for(write_config, libris_copies, ["alpha", "beta", "gamma", "delta"])
+    run(config, "nightly")
+    groups = sorted(clusters(config).values())
+    assert ["alpha", "beta"] in groups          # 91-27-10850-3 == 9789127108509
+    # gamma and delta share 978-91-502-2231-9, but gamma's leader/06-07 "cm" makes it a computer file
+    assert ["delta"] in groups and ["gamma"] in groups
+
+
+def test_cluster_id_survives_a_member_joining_and_leaving(write_config, libris_copies):
+    first = config_for(write_config, libris_copies, ["alpha", "beta"])
+    run(first, "nightly")
+    (cluster_id,) = [cid for cid, members in clusters(first).items() if members == ["alpha", "beta"]]
+    shutil.copy(shared("libris/batchimport/batch3.xml"), libris_copies["gamma"] / "records.xml")   # gamma buys the book
+    joined = config_for(write_config, libris_copies, ["alpha", "beta", "gamma"])
+    run(joined, "nightly")
+    assert clusters(joined)[cluster_id] == ["alpha", "beta", "gamma"]
+    (libris_copies["alpha"] / "records.xml").unlink()
+    shutil.copy(shared("trln-marc-to-argot/duke/record_with_holding.xml"), libris_copies["alpha"] / "other.xml")
+    run(joined, "nightly", "--force")
+    assert clusters(joined)[cluster_id] == ["beta", "gamma"]
+
+
+def test_deleted_record_leaves_its_cluster_and_the_index(write_config, libris_copies):
+    from settings import load_config
+    from web import create_app
+
+    config = config_for(write_config, libris_copies, ["alpha", "beta"])
+    run(config, "nightly")
+    client = create_app(load_config(config.path)).test_client()
+    (hit,) = client.get("/api/search?q=polisbilen").get_json()["hits"]
+    assert sorted(h["source"] for h in hit["holdings"]) == ["alpha", "beta"]
+    (libris_copies["beta"] / "records.xml").unlink()
+    shutil.copy(shared("trln-marc-to-argot/duke/record_with_holding.xml"), libris_copies["beta"] / "other.xml")
+    run(config, "nightly", "--force")          # beta's catalogue no longer has the book
+    (after,) = client.get("/api/search?q=polisbilen").get_json()["hits"]
+    assert after["id"] == hit["id"]
+    assert [h["source"] for h in after["holdings"]] == ["alpha"]
+    record = client.get(f"/api/records/{hit['id']}").get_json()
+    assert [m["source"] for m in record["members"]] == ["alpha"]
