@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import glob
 import json
 import logging
 import sys
@@ -221,8 +222,9 @@ def demo(ctx: Context, host: str, port: int) -> None:
     config = ctx.config
     servers = []
     for demo_server in config.demo_servers:
-        repository = Repository(name=f"unioncat demo: {config.source(demo_server.source).name}")
-        load_marc_files(repository, demo_server.paths, identifier_prefix=f"oai:{demo_server.source}:")
+        paths = sorted(p for pattern in demo_server.paths for p in glob.glob(pattern))
+        records = load_marc_files(paths, identifier_prefix=f"oai:{demo_server.source}:")
+        repository = Repository(records, name=f"unioncat demo: {config.source(demo_server.source).name}")
         servers.append(serve_in_thread(make_app(repository), port=demo_server.port))
         click.echo(f"OAI-PMH endpoint for {demo_server.source}: {servers[-1].url}")
     try:
