@@ -83,6 +83,8 @@ def main(ctx: click.Context, config_path: Path, verbose: int) -> None:
     """
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # pymarc logs every odd indicator; unioncat reports what matters through flags and quarantine
+    logging.getLogger("pymarc").setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
     ctx.obj = Context(config_path)
 
 

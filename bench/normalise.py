@@ -10,7 +10,7 @@ and prints records per second and the ratio. Usage: python bench/normalise.py [-
 from __future__ import annotations
 
 import argparse
-import io
+import logging
 import sys
 import tempfile
 import time
@@ -72,6 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=50_000, help="minimum records per corpus")
     args = parser.parse_args()
+    logging.getLogger("pymarc").setLevel(logging.ERROR)   # it logs every odd indicator
     with tempfile.TemporaryDirectory() as folder:
         binary = Path(folder) / "corpus.mrc"
         binary.write_bytes(binary_corpus(args.records))
