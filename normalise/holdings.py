@@ -22,8 +22,9 @@ BUILT_IN: tuple[HoldingsMapping, ...] = (
     HoldingsMapping("952", {"library": "ab", "location": "c", "call_number": "o", "availability": "q", "note": "z"}),
     # MARC holdings (Evergreen, Libris and many others)
     HoldingsMapping("852", {"library": "ab", "location": "c", "call_number": "hij", "note": "z"}),
-    # SirsiDynix Symphony items
+    # SirsiDynix Symphony items, and Unicorn's 949 of the same layout
     HoldingsMapping("999", {"library": "m", "location": "lk", "call_number": "a"}),
+    HoldingsMapping("949", {"library": "m", "location": "l", "call_number": "a"}),
     # NORMARC (Bibliofil): branch codes
     HoldingsMapping("850", {"library": "a"}),
 )
@@ -39,26 +40,28 @@ def extract_holdings(
     """The holdings of a record, grouped per library, location and call number."""
     mappings = (mapping,) if mapping else BUILT_IN
     for candidate in mappings:
-        fields = record.get_fields(candidate.tag)
+        fields = [f for f in record.get_fields(candidate.tag)
+                  if candidate.indicator1 is None or getattr(f, "indicator1", None) == candidate.indicator1]
         if fields:
-            holdings = _group([_holding(f, candidate, source, record_url) for f in fields])
+            holdings = _group([_holding(f, candidate, source, source_name, record_url) for f in fields])
             if holdings:
                 return holdings
     return [Holding(source=source, library=source, library_name=source_name or source, url=record_url)]
 
 
-def _holding(fld: pymarc.Field, mapping: HoldingsMapping, source: str, url: str) -> Holding | None:
+def _holding(fld: pymarc.Field, mapping: HoldingsMapping, source: str, source_name: str, url: str) -> Holding | None:
     if fld.is_control_field():
         return None
     roles = {role: _first(fld, codes) for role, codes in mapping.subfields.items()}
-    library = roles.get("library", "")
+    # a catalogue of one library may name no library in its item fields
+    library = roles.get("library", "") if "library" in mapping.subfields else source
     if not library:
         return None
     call_number = " ".join(nfc(v) for v in fld.get_subfields(*mapping.subfields.get("call_number", ""))).strip()
     return Holding(
         source=source,
         library=library,
-        library_name=mapping.library_names.get(library, library),
+        library_name=mapping.library_names.get(library, source_name if library == source else library),
         location=roles.get("location", ""),
         call_number=trim_punctuation(call_number) if call_number else "",
         items=_count(roles.get("items", "")),
