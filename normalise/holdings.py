@@ -40,8 +40,7 @@ def extract_holdings(
     """The holdings of a record, grouped per library, location and call number."""
     mappings = (mapping,) if mapping else BUILT_IN
     for candidate in mappings:
-        fields = [f for f in record.get_fields(candidate.tag)
-                  if candidate.indicator1 is None or getattr(f, "indicator1", None) == candidate.indicator1]
+        fields = [f for f in record.get_fields(candidate.tag) if _indicators_match(f, candidate.indicators)]
         if fields:
             holdings = _group([_holding(f, candidate, source, source_name, record_url) for f in fields])
             if holdings:
@@ -70,6 +69,14 @@ def _holding(fld: pymarc.Field, mapping: HoldingsMapping, source: str, source_na
         note=roles.get("note", ""),
         url=url,
     )
+
+
+def _indicators_match(fld: pymarc.Field, wanted: str | None) -> bool:
+    if not wanted:
+        return True
+    if fld.is_control_field():
+        return False
+    return f"{fld.indicator1 or ' '}{fld.indicator2 or ' '}".startswith(wanted)
 
 
 def _first(fld: pymarc.Field, codes: str) -> str:

@@ -34,7 +34,7 @@ class HoldingsMapping:
     tag: str
     subfields: dict[str, str] = field(default_factory=dict)
     library_names: dict[str, str] = field(default_factory=dict)
-    indicator1: str | None = None    # only fields with this first indicator (III Sierra's item 999 is 9 1)
+    indicators: str | None = None    # only fields whose indicators start so ("91": III Sierra's item 999)
 
 
 @dataclass(frozen=True)
@@ -187,13 +187,13 @@ def _holdings(item, where: str) -> HoldingsMapping | None:
     if not isinstance(item, dict) or "tag" not in item:
         raise ConfigError(f"{where}.holdings: expected a mapping with a tag and subfields per role")
     subfields = {k: str(v) for k, v in item.items() if k in HOLDINGS_ROLES}
-    unknown = set(item) - set(HOLDINGS_ROLES) - {"tag", "library_names", "indicator1"}
+    unknown = set(item) - set(HOLDINGS_ROLES) - {"tag", "library_names", "indicators"}
     if unknown:
         raise ConfigError(f"{where}.holdings: unknown keys {sorted(unknown)}; roles are {HOLDINGS_ROLES}")
     names = {str(k): str(v) for k, v in (item.get("library_names") or {}).items()}
-    ind1 = item.get("indicator1")
+    indicators = item.get("indicators")
     return HoldingsMapping(tag=str(item["tag"]), subfields=subfields, library_names=names,
-                           indicator1=None if ind1 is None else str(ind1))
+                           indicators=None if indicators is None else str(indicators))
 
 
 def _harvest(item: dict) -> HarvestSettings:
