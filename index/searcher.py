@@ -17,7 +17,7 @@ from pathlib import Path
 from stdnum import isbn as isbn_mod
 from whoosh import index as whoosh_index
 from whoosh import qparser, query, scoring, sorting
-from whoosh.collectors import TimeLimitCollector
+from whoosh.collectors import FilterCollector, TimeLimitCollector
 from whoosh.searching import TimeLimit
 
 from index.errors import QueryError, SearchIndexError
@@ -111,16 +111,18 @@ class _Run:
 def _run(searcher, parsed, page, page_size, filter_query, sort, facets) -> _Run:
     sortedby = SORTS.get(sort)
     reverse = sort == "year"
-    collector = searcher.collector(limit=page * page_size, sortedby=sortedby, reverse=reverse, groupedby=facets,
-                                   filter=filter_query)
+    collector = searcher.collector(limit=page * page_size, sortedby=sortedby, reverse=reverse, groupedby=facets)
     # no SIGALRM: searches run in the web server's worker threads, where signals cannot be set
-    timed = TimeLimitCollector(collector, TIME_LIMIT, greedy=True, use_alarm=False)
+    collector = TimeLimitCollector(collector, TIME_LIMIT, greedy=True, use_alarm=False)
+    if filter_query is not None:
+        # outermost: a wrapping collector inside it would bypass the filter
+        collector = FilterCollector(collector, filter_query)
     partial = False
     try:
-        searcher.search_with_collector(parsed, timed)
+        searcher.search_with_collector(parsed, collector)
     except TimeLimit:
         partial = True
-    results = timed.results()
+    results = collector.results()
     start = (page - 1) * page_size
     docs = [hit.docnum for hit in list(results)[start:start + page_size]]
     counts = {name: _counts(results.groups(name)) for name in facets}

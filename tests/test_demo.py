@@ -65,7 +65,7 @@ def test_demo_harvests_every_sample_library_and_serves_them(tmp_path):
         assert libraries == expected
         shared = requests.get(f"http://127.0.0.1:{web_port}/api/search?q=", params={"library": ["duke", "unc"]},
                               timeout=5).json()
-        assert shared["total"] >= 1     # editions held by several sample libraries were merged
+        assert 1 <= shared["total"] < body["total"]     # some editions are held by both, as merged clusters
         page = requests.get(f"http://127.0.0.1:{web_port}/", timeout=5)
         assert page.status_code == 200 and "<form" in page.text
     finally:

@@ -103,3 +103,20 @@ def test_security_headers_are_set(client):
     headers = client.get("/").headers
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_facet_filters_narrow_the_results_and_combine(client):
+    everything = client.get("/api/search?q=").get_json()
+    koha = client.get("/api/search?q=&library=koha").get_json()
+    assert 0 < koha["total"] < everything["total"]
+    assert all(any(h["source"] == "koha" for h in hit["holdings"]) for hit in koha["hits"])
+    both = client.get("/api/search?q=&library=alpha&library=beta").get_json()
+    assert both["total"] == 1 and both["hits"][0]["title"].startswith("Polisbilen")
+    french = client.get("/api/search?q=&language=fre").get_json()
+    assert 0 < french["total"] < everything["total"]
+
+
+def test_removing_a_filter_link_drops_only_that_filter(client):
+    html = client.get("/?q=&library=lul&format=book").get_data(as_text=True)
+    assert 'class="remove-filter"' in html
+    assert "?q=&amp;format=book" in html and "?q=&amp;library=lul" in html
