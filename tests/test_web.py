@@ -74,6 +74,7 @@ def test_search_page_shows_results_with_facets_and_translates(client):
     assert 'class="hit"' in html and 'data-facet="format"' in html
     swedish = client.get("/?q=poésies&lang=sv")
     assert "träff" in swedish.get_data(as_text=True)
+    assert '<html lang="sv">' in swedish.get_data(as_text=True)
     assert "lang=sv" in swedish.headers.get("Set-Cookie", "")
 
 

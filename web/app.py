@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, render_template, request
-from flask_babel import Babel
+from flask import Flask, render_template, request
+from flask_babel import Babel, get_locale
 
 from index import Searcher
 from settings import Config
@@ -40,7 +40,7 @@ def _register(app: Flask, config: Config) -> None:
     app.register_blueprint(api, url_prefix="/api")
     app.after_request(_security_headers)
     app.context_processor(lambda: {"site_title": config.web.title, "languages": [
-        (code, LANGUAGE_NAMES.get(code, code)) for code in config.web.languages], "current_lang": g.get("lang", "en")})
+        (code, LANGUAGE_NAMES.get(code, code)) for code in config.web.languages], "current_lang": str(get_locale())})
     app.register_error_handler(404, lambda e: (render_template("error.html", code=404, message=None), 404))
     app.register_error_handler(500, lambda e: (render_template("error.html", code=500, message=None), 500))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import g, request
+from flask import request
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGE_NAMES = {"en": "English", "pl": "Polski", "sv": "Svenska", "nb": "Norsk bokmål"}
@@ -16,10 +16,8 @@ def select_locale(languages: tuple[str, ...]) -> str:
     """?lang=, then the cookie, then the browser's Accept-Language, then the default."""
     for candidate in (request.args.get("lang"), request.cookies.get("lang")):
         if candidate in languages:
-            g.lang = candidate
             return candidate
-    g.lang = request.accept_languages.best_match(list(languages)) or languages[0]
-    return g.lang
+    return request.accept_languages.best_match(list(languages)) or languages[0]
 
 
 def compile_translations() -> Path:
