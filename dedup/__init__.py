@@ -1,8 +1,12 @@
-"""Deduplication: match keys, grouping into clusters, stable ids, librarians' decisions."""
+"""Deduplication: match keys, pairwise decisions, clusters with stable ids, librarians' corrections."""
 
-from dedup.clusterer import Facts, assign_ids, compatible, group
+from dedup.clusterer import Edge, Facts, assign_ids, group
+from dedup.decide import Verdict, decide, title_similarity
 from dedup.display import ClusterView, build_view, cluster_view
 from dedup.keys import match_keys, title_author_key
 from dedup.run import DedupReport, run_dedup
 
-__all__ = ["ClusterView", "build_view", "cluster_view", "Facts", "assign_ids", "compatible", "group", "match_keys", "title_author_key", "DedupReport", "run_dedup"]
+__all__ = [
+    "ClusterView", "build_view", "cluster_view", "Edge", "Facts", "assign_ids", "group", "Verdict", "decide",
+    "title_similarity", "match_keys", "title_author_key", "DedupReport", "run_dedup",
+]

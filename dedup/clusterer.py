@@ -1,17 +1,16 @@
-"""Group records into clusters from shared identifiers, with vetoes and stable ids.
+"""Group records into clusters from pairwise verdicts, with stable ids.
 
-Pure functions over plain data; `dedup.run` feeds them from the store. This
-first version merges on shared identifiers only and keeps formats apart;
-the pairwise weighing of evidence comes with the deduplication issue.
+Pure functions over plain data; `dedup.run` feeds them from the store.
+Records whose cluster is untouched by a run arrive as fixed groups; changed
+records join them, or each other, along the best-scoring matches first, never
+putting two records of one source in a cluster (a source is one catalogue).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
-
-from dedup.keys import STRONG_KINDS
+from dataclasses import dataclass
 
 # print, electronic and recorded forms of one text are different manifestations
 FORMAT_FAMILY = {
@@ -23,69 +22,79 @@ FORMAT_FAMILY = {
 
 @dataclass
 class Facts:
-    """What the clusterer needs to know about one record."""
+    """What grouping needs to know about one record."""
 
     source: str
     public_id: str
-    format: str = ""
-    year: int | None = None
-    keys: set[tuple[str, str]] = field(default_factory=set)
 
 
-def compatible(a: Facts, b: Facts) -> bool:
-    """False when the records cannot be one edition whatever they share."""
-    if FORMAT_FAMILY.get(a.format, a.format) != FORMAT_FAMILY.get(b.format, b.format):
-        return False
-    return not (a.year and b.year and abs(a.year - b.year) > 1)
+@dataclass
+class Edge:
+    """A matching pair with the evidence that made it."""
+
+    a: int
+    b: int
+    score: float
+    evidence: dict
 
 
-def group(facts: dict[int, Facts], forced: list[tuple[int, int]] = (), forbidden: set[frozenset] = frozenset()) -> list[dict[int, dict]]:
+def group(facts: dict[int, Facts], fixed: list[set[int]], edges: list[Edge],
+          forced: list[tuple[int, int]] = (), forbidden: set[frozenset] = frozenset(),
+          evidence: dict[int, dict] | None = None) -> list[dict[int, dict]]:
     """Clusters as {record id: evidence}; at most one record per source in each."""
-    parent = {rid: rid for rid in facts}
-    members = {rid: {rid} for rid in facts}
-    evidence: dict[int, list[dict]] = defaultdict(list)
+    groups = _UnionFind(facts, fixed, forbidden)
+    evidence = {rid: dict(ev) for rid, ev in (evidence or {}).items()}
+    for a, b in forced:
+        if a in facts and b in facts and groups.union(a, b, manual=True):
+            _note(evidence, a, b, facts, {"rule": "librarian-merge"})
+    for edge in sorted(edges, key=lambda e: -e.score):
+        if edge.a in facts and edge.b in facts and groups.union(edge.a, edge.b):
+            _note(evidence, edge.a, edge.b, facts, edge.evidence)
+    return [{rid: evidence.get(rid, {"matched": []}) for rid in sorted(ids)} for ids in groups.sets()]
 
-    def find(rid: int) -> int:
-        while parent[rid] != rid:
-            parent[rid] = parent[parent[rid]]
-            rid = parent[rid]
+
+def _note(evidence: dict[int, dict], a: int, b: int, facts: dict[int, Facts], why: dict) -> None:
+    for one, other in ((a, b), (b, a)):
+        entry = evidence.setdefault(one, {"matched": []})
+        entry["matched"] = [m for m in entry.get("matched", []) if m.get("with") != facts[other].public_id]
+        entry["matched"].append({**why, "with": facts[other].public_id})
+
+
+class _UnionFind:
+    """Disjoint sets that refuse unions putting two records of one source together."""
+
+    def __init__(self, facts: dict[int, Facts], fixed: list[set[int]], forbidden: set[frozenset]):
+        self.facts, self.forbidden = facts, forbidden
+        self.parent = {rid: rid for rid in facts}
+        self.members = {rid: {rid} for rid in facts}
+        for ids in fixed:
+            ids = [rid for rid in ids if rid in facts]
+            for other in ids[1:]:
+                self.union(ids[0], other, manual=True)
+
+    def find(self, rid: int) -> int:
+        while self.parent[rid] != rid:
+            self.parent[rid] = self.parent[self.parent[rid]]
+            rid = self.parent[rid]
         return rid
 
-    def union(a: int, b: int, why: dict, *, manual: bool = False) -> None:
-        ra, rb = find(a), find(b)
+    def union(self, a: int, b: int, *, manual: bool = False) -> bool:
+        ra, rb = self.find(a), self.find(b)
         if ra == rb:
-            return
-        if not manual and not _may_join(members[ra], members[rb], facts, forbidden):
-            return
-        parent[rb] = ra
-        members[ra] |= members.pop(rb)
-        evidence[b].append({**why, "with": facts[a].public_id})
-        evidence[a].append({**why, "with": facts[b].public_id})
+            return False
+        if not manual and not self._may_join(self.members[ra], self.members[rb]):
+            return False
+        self.parent[rb] = ra
+        self.members[ra] |= self.members.pop(rb)
+        return True
 
-    for a, b in forced:
-        if a in facts and b in facts:
-            union(a, b, {"rule": "librarian-merge"}, manual=True)
-    for (kind, value), rids in sorted(_by_key(facts).items()):
-        first = rids[0]
-        for other in rids[1:]:
-            if compatible(facts[first], facts[other]):
-                union(first, other, {"rule": "shared-identifier", "key": f"{kind}:{value}"})
-    return [{rid: {"matched": evidence.get(rid, [])} for rid in sorted(group_ids)} for group_ids in members.values()]
+    def _may_join(self, a: set[int], b: set[int]) -> bool:
+        if {self.facts[r].source for r in a} & {self.facts[r].source for r in b}:
+            return False
+        return not any(frozenset((x, y)) in self.forbidden for x in a for y in b)
 
-
-def _by_key(facts: dict[int, Facts]) -> dict[tuple[str, str], list[int]]:
-    index: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for rid, fact in facts.items():
-        for key in fact.keys:
-            if key[0] in STRONG_KINDS:
-                index[key].append(rid)
-    return {key: sorted(rids) for key, rids in index.items() if len(rids) > 1}
-
-
-def _may_join(a: set[int], b: set[int], facts: dict[int, Facts], forbidden: set[frozenset]) -> bool:
-    if {facts[r].source for r in a} & {facts[r].source for r in b}:
-        return False
-    return not any(frozenset((x, y)) in forbidden for x in a for y in b)
+    def sets(self) -> list[set[int]]:
+        return list(self.members.values())
 
 
 def assign_ids(groups: list[dict[int, dict]], previous: dict[int, str], facts: dict[int, Facts],

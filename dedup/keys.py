@@ -6,17 +6,23 @@ import re
 
 from normalise import Record, fold
 
-# kind -> how much a shared value of this kind says on its own
+# identifiers that can identify an edition on their own (with agreeing titles)
 STRONG_KINDS = ("isbn", "issn", "ismn", "ean", "oclc", "lccn", "nbn")
+# keys that only find candidates; the pairwise decision needs more
+WEAK_KINDS = ("isbnz", "tay", "ty")
 _LONG_WORD = re.compile(r"\w{4,}")
 
 
 def match_keys(record: Record) -> set[tuple[str, str]]:
-    """Identifier keys plus one title-author-year key."""
+    """Identifier keys, cancelled ISBNs, and title keys for records without identifiers."""
     keys = {(kind, value) for kind in STRONG_KINDS for value in record.ids(kind)}
+    keys |= {("isbnz", i.value) for i in record.identifiers if i.kind == "isbn" and i.cancelled and i.valid}
     title_key = title_author_key(record)
     if title_key:
         keys.add(("tay", title_key))
+    short = title_year_key(record)
+    if short:
+        keys.add(("ty", short))
     return keys
 
 
@@ -38,3 +44,9 @@ def title_author_key(record: Record) -> str:
     authors = record.authors
     surname = fold(authors[0].split(",")[0]).split(" ")[0] if authors else ""
     return f"{' '.join(cut)}|{surname}|{record.year or ''}"
+
+
+def title_year_key(record: Record) -> str:
+    """The first two long words of the title and the year: finds copies whose author is missing or misspelt."""
+    words = [w for w in fold(record.title_sort or record.title).split() if _LONG_WORD.fullmatch(w)][:2]
+    return f"{' '.join(words)}|{record.year}" if words and record.year else ""

@@ -1,15 +1,25 @@
-"""The dedup step: refresh match keys of changed records, regroup, keep ids stable."""
+"""The dedup step: refresh match keys of changed records, match them, keep ids stable.
+
+Incremental: only records added, deleted, changed or named in a librarian's
+decision since the last run, and the other members of their clusters, are
+matched again; every other cluster stays exactly as it was. `full=True`
+matches everything again.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 
-from dedup.clusterer import Facts, assign_ids, group
+from dedup.clusterer import Edge, Facts, assign_ids, group
+from dedup.decide import decide
 from dedup.keys import match_keys
+from normalise import Record
 from store import ClusterPlan, Store
 
 log = logging.getLogger(__name__)
+MAX_CANDIDATES_PER_KEY = 50   # a key shared by more records is noise (one ISBN on a whole series)
 
 
 @dataclass
@@ -18,6 +28,7 @@ class DedupReport:
 
     records: int = 0
     rematched: int = 0
+    compared: int = 0
     clusters: int = 0
     multi_member: int = 0
     merged_away: int = 0
@@ -28,23 +39,25 @@ class DedupReport:
         return dict(self.__dict__)
 
 
-def run_dedup(store: Store) -> DedupReport:
-    """Cluster every live record; only changed records get new match keys."""
+def run_dedup(store: Store, *, full: bool = False) -> DedupReport:
+    """Cluster every live record; only changed records are matched again unless `full`."""
     report = DedupReport()
     changed = store.records_to_match()
     store.replace_match_keys({r.id: (set() if r.deleted or r.record is None else match_keys(r.record)) for r in changed})
-    report.rematched = len(changed)
-    facts = _facts(store)
-    report.records = len(facts)
-    forced, forbidden = _decisions(store, facts)
-    groups = group(facts, forced, forbidden)
+    facts = {rid: Facts(info["source"], info["public_id"]) for rid, info in store.live_record_facts().items()}
     previous = {rid: cid for rid, cid in store.cluster_assignments().items() if rid in facts}
+    forced, forbidden, decided = _decisions(store, facts)
+    affected = _affected(set(facts) if full else {r.id for r in changed} | decided, previous, facts)
+    edges = _edges(store, affected, facts)
+    fixed = _fixed_groups(previous, affected)
+    evidence = {rid: ev for rid, ev in store.member_evidence().items() if rid in facts and rid not in affected}
+    groups = group(facts, fixed, edges, forced, forbidden, evidence)
     old_alive = set(store.cluster_ids())
     named, redirects = assign_ids(groups, previous, facts, old_alive)
-    kept = {cid for cid, _ in named}
-    retired = old_alive - kept - set(redirects)
+    retired = old_alive - {cid for cid, _ in named} - set(redirects)
     store.save_clusters([ClusterPlan(cid, members) for cid, members in named], redirects, retired, [r.id for r in changed])
-    store.touch_clusters(_clusters_of_changed(store, changed))
+    store.touch_clusters({cid for cid, members in named if affected & set(members)})
+    report.records, report.rematched, report.compared = len(facts), len(affected), len(edges)
     report.clusters = len(named)
     report.multi_member = sum(1 for _, members in named if len(members) > 1)
     report.merged_away, report.retired = len(redirects), len(retired)
@@ -52,29 +65,53 @@ def run_dedup(store: Store) -> DedupReport:
     return report
 
 
-def _facts(store: Store) -> dict[int, Facts]:
-    keys = store.all_match_keys()
-    return {rid: Facts(info["source"], info["public_id"], info["format"] or "", info["year"], keys.get(rid, set()))
-            for rid, info in store.live_record_facts().items()}
+def _affected(seeds: set[int], previous: dict[int, str], facts: dict[int, Facts]) -> set[int]:
+    """The changed records and every other member of the clusters they were in (a leaver may split one)."""
+    touched = {previous[rid] for rid in seeds if rid in previous}
+    return ({rid for rid in seeds if rid in facts} | {rid for rid, cid in previous.items() if cid in touched})
 
 
-def _decisions(store: Store, facts: dict[int, Facts]) -> tuple[list[tuple[int, int]], set[frozenset]]:
-    """Librarians' merges as forced pairs, splits as pairs that must stay apart."""
+def _fixed_groups(previous: dict[int, str], affected: set[int]) -> list[set[int]]:
+    by_cluster: dict[str, set[int]] = defaultdict(set)
+    for rid, cid in previous.items():
+        if rid not in affected:
+            by_cluster[cid].add(rid)
+    return list(by_cluster.values())
+
+
+def _edges(store: Store, affected: set[int], facts: dict[int, Facts]) -> list[Edge]:
+    """Candidates by shared key among other sources' records, each pair decided on its evidence."""
+    keys = store.all_match_keys() if affected else {}
+    wanted = {key for rid in affected for key in keys.get(rid, ())}
+    holders = store.records_with_keys(wanted)
+    pairs = set()
+    for rid in affected:
+        for key in keys.get(rid, ()):
+            others = [o for o in holders.get(key, ()) if o in facts]
+            if len(others) > MAX_CANDIDATES_PER_KEY:
+                continue
+            pairs |= {(min(rid, o), max(rid, o)) for o in others if facts[o].source != facts[rid].source}
+    records = _records(store, {rid for pair in pairs for rid in pair})
+    edges = []
+    for a, b in sorted(pairs):
+        verdict = decide(records[a], records[b])
+        if verdict.match:
+            edges.append(Edge(a, b, verdict.score, verdict.evidence()))
+    return edges
+
+
+def _records(store: Store, ids: set[int]) -> dict[int, Record]:
+    return {stored.id: stored.record for stored in store.records(ids=sorted(ids)) if stored.record is not None}
+
+
+def _decisions(store: Store, facts: dict[int, Facts]) -> tuple[list[tuple[int, int]], set[frozenset], set[int]]:
+    """Librarians' merges as forced pairs, splits as pairs that must stay apart; later decisions win."""
     by_public = {fact.public_id: rid for rid, fact in facts.items()}
-    forced, forbidden = [], set()
+    latest: dict[frozenset, str] = {}
     for decision in store.decisions():
         a, b = by_public.get(decision.record_a), by_public.get(decision.record_b or "")
-        if a is None or b is None:
-            continue
-        if decision.kind == "merge":
-            forced.append((a, b))
-            forbidden.discard(frozenset((a, b)))
-        else:
-            forbidden.add(frozenset((a, b)))
-            forced = [pair for pair in forced if frozenset(pair) != frozenset((a, b))]
-    return forced, forbidden
-
-
-def _clusters_of_changed(store: Store, changed) -> set[str]:
-    assignments = store.cluster_assignments()
-    return {assignments[r.id] for r in changed if r.id in assignments}
+        if a is not None and b is not None and a != b:
+            latest[frozenset((a, b))] = decision.kind
+    forced = [tuple(sorted(pair)) for pair, kind in latest.items() if kind == "merge"]
+    forbidden = {pair for pair, kind in latest.items() if kind == "split"}
+    return forced, forbidden, {rid for pair in latest for rid in pair}

@@ -68,6 +68,25 @@ class ClustersMixin:
                 out.setdefault(rid, set()).add((kind, value))
         return out
 
+    def records_with_keys(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
+        """Candidate search: for each key, the records that carry it."""
+        by_value: dict[str, set[str]] = {}
+        for kind, value in keys:
+            by_value.setdefault(value, set()).add(kind)
+        out: dict[tuple[str, str], list[int]] = {}
+        with self.reading() as conn:
+            for chunk in _chunks(sorted(by_value), 500):
+                query = select(K.c.record_id, K.c.kind, K.c.value).where(K.c.value.in_(chunk))
+                for rid, kind, value in conn.execute(query):
+                    if kind in by_value[value]:
+                        out.setdefault((kind, value), []).append(rid)
+        return out
+
+    def member_evidence(self) -> dict[int, dict]:
+        """record id -> the evidence stored with its cluster membership."""
+        with self.reading() as conn:
+            return {rid: json.loads(ev) for rid, ev in conn.execute(select(M.c.record_id, M.c.evidence))}
+
     def live_record_facts(self) -> dict[int, dict]:
         """Per live record: source, public id, format and year, for dedup's vetoes."""
         t = schema.records

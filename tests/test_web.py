@@ -49,8 +49,9 @@ def test_api_record_lists_every_member_and_holding_and_explains_the_merge(client
     body = client.get(f"/api/records/{hit['id']}?explain=1").get_json()
     assert sorted(m["source"] for m in body["members"]) == ["alpha", "beta"]
     assert sorted(group["source"] for group in body["holdings"]) == ["alpha", "beta"]
-    keys = {m["key"] for entry in body["evidence"] for m in entry["evidence"]["matched"]}
-    assert keys == {"isbn:9789127108509"}
+    matched = [m for entry in body["evidence"] for m in entry["evidence"]["matched"]]
+    assert {m["with"] for m in matched} == {"alpha:20203738", "beta:20203738"}
+    assert all(m["route"] == "identifier" and "shared isbn:9789127108509" in m["reasons"] for m in matched)
 
 
 def test_member_record_id_redirects_to_its_cluster(client):

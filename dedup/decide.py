@@ -1,0 +1,198 @@
+"""The pairwise decision: are two records of different members one edition?
+
+Evidence is weighed, conflicts veto. Two routes lead to a match:
+  identifier  a shared strong identifier (ISBN from $a, ISSN, ISMN, EAN, OCLC,
+              LCCN, national bibliography number) and titles that agree, so
+              that one ISBN printed on a whole series cannot join unrelated books;
+  content     no identifier conflict, near-identical titles, the same author
+              and the same year.
+A cancelled ISBN ($z) adds weight but is never enough alone. Vetoes name
+what makes two records different manifestations: format or carrier, part or
+volume, edition, years far apart, conflicting ISSNs or ISBN qualifiers,
+page counts far apart, different host items.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from dedup.clusterer import FORMAT_FAMILY
+from normalise import Record, fold
+
+STRONG = ("isbn", "issn", "ismn", "ean", "oclc", "lccn", "nbn")
+_NUMBER = re.compile(r"\d+")
+_MAIN_TITLE = re.compile(r"\s[:/=;]\s|\s[:/=;]$")
+# checked in order: "cd aanilevy" is a CD, a bare "aanilevy" (sound disc) is not
+_CARRIER_WORDS = {
+    "cd": ("cd", "compact disc"),
+    "disc": ("lp", "33 1 3", "vinyl", "gramophone", "microgroove", "aanilevy", "levy", "levya"),
+    "cassette": ("kasetti", "cassette", "kassett"),
+    "videocassette": ("videokasetti", "videocassette", "vhs"),
+    "reel": ("aanikela", "reel", "tape reel"),
+}
+_ELECTRONIC_QUALIFIERS = {"pdf", "epub", "mobi", "html", "daisy", "mp3", "kindle", "azw"}
+
+
+@dataclass
+class Verdict:
+    """The decision on one pair, with the evidence that led to it."""
+
+    match: bool
+    score: float
+    route: str = ""
+    reasons: list[str] = field(default_factory=list)
+    vetoes: list[str] = field(default_factory=list)
+
+    def evidence(self) -> dict:
+        """The JSON staff see: score, route, reasons and vetoes."""
+        return {"score": round(self.score, 1), "route": self.route, "reasons": self.reasons, "vetoes": self.vetoes}
+
+
+def decide(a: Record, b: Record) -> Verdict:
+    """Weigh the evidence for `a` and `b` being one edition."""
+    vetoes = _vetoes(a, b)
+    shared = _shared_identifiers(a, b)
+    weak = sorted(set(_isbns(a, cancelled=True)) & set(_isbns(b, cancelled=True)) - set(shared))
+    title = title_similarity(a, b)
+    authors = _authors_agree(a, b)
+    reasons = [f"shared {key}" for key in shared] + [f"shared cancelled isbn:{v}" for v in weak]
+    reasons.append(f"title similarity {title:.2f}")
+    score = 100 * bool(shared) + 20 * bool(weak) + 60 * title
+    if authors is not None:
+        score += 20 if authors else -30
+        reasons.append("same author" if authors else "different authors")
+    if a.year and b.year and a.year == b.year:
+        score += 15
+        reasons.append(f"same year {a.year}")
+    if not a.title or not b.title:
+        vetoes.append("a record has no title")
+    route = _route(shared, title, authors, a, b, weak)
+    return Verdict(match=bool(route) and not vetoes, score=score, route=route, reasons=reasons, vetoes=vetoes)
+
+
+def _route(shared: list[str], title: float, authors: bool | None, a: Record, b: Record, weak: list[str]) -> str:
+    if shared and title >= 0.5:
+        return "identifier"
+    if _identifier_conflict(a, b):
+        return ""
+    years_agree = bool(a.year and b.year and abs(a.year - b.year) <= (0 if not weak else 1))
+    if title >= 0.9 and authors is not False and years_agree and (authors or weak):
+        return "content"
+    return ""
+
+
+def _vetoes(a: Record, b: Record) -> list[str]:
+    out = []
+    if FORMAT_FAMILY.get(a.format, a.format) != FORMAT_FAMILY.get(b.format, b.format):
+        out.append(f"different formats: {a.format} and {b.format}")
+    carriers = carrier(a), carrier(b)
+    if all(carriers) and carriers[0] != carriers[1]:
+        out.append(f"different carriers: {carriers[0]} and {carriers[1]}")
+    if _differ(_part(a), _part(b)):
+        out.append(f"different parts: {a.part!r} and {b.part!r}")
+    if _differ(_numbers(a.edition), _numbers(b.edition)):
+        out.append(f"different editions: {a.edition!r} and {b.edition!r}")
+    if a.year and b.year and abs(a.year - b.year) > 1:
+        out.append(f"years {a.year} and {b.year} are far apart")
+    if _disjoint(a.ids("issn"), b.ids("issn")):
+        out.append("conflicting ISSNs")
+    if _qualifier_conflict(a, b):
+        out.append("the shared ISBN names different electronic formats")
+    if a.pages and b.pages and abs(a.pages - b.pages) > 10:
+        out.append(f"page counts {a.pages} and {b.pages} differ by more than 10")
+    if a.host and b.host and fold(a.host) != fold(b.host):
+        out.append("different host items")
+    return out
+
+
+def title_similarity(a: Record, b: Record) -> float:
+    """0..1: folded main titles compared; a missing subtitle does not count against."""
+    ta, tb = fold(main_title(a)), fold(main_title(b))
+    if not ta or not tb:
+        return 0.0
+    if ta == tb:
+        return 1.0
+    full_a, full_b = fold(a.title), fold(b.title)
+    if full_a.startswith(tb) or full_b.startswith(ta):
+        return 0.95
+    return SequenceMatcher(None, ta, tb, autojunk=False).ratio()
+
+
+def main_title(record: Record) -> str:
+    """The title proper, without subtitle, statement of parts or parallel title."""
+    title = record.title_sort or record.title
+    if record.part and title.endswith(record.part):
+        title = title[: -len(record.part)].rstrip(" .,")
+    return _MAIN_TITLE.split(title, maxsplit=1)[0]
+
+
+def carrier(record: Record) -> str:
+    """A physical carrier named in the extent (300), where sound and video formats differ."""
+    extent = f" {fold(record.physical)} "
+    for name, words in _CARRIER_WORDS.items():
+        if any(f" {word} " in extent or extent.startswith(f" {word}") for word in words):
+            return name
+    return ""
+
+
+def _shared_identifiers(a: Record, b: Record) -> list[str]:
+    shared = []
+    for kind in STRONG:
+        common = set(a.ids(kind)) & set(b.ids(kind))
+        shared += [f"{kind}:{value}" for value in sorted(common)]
+    return shared
+
+
+def _identifier_conflict(a: Record, b: Record) -> bool:
+    """Both carry ISBNs (or ISSNs) and none is shared: different manifestations."""
+    return _disjoint(a.ids("isbn"), b.ids("isbn")) or _disjoint(a.ids("issn"), b.ids("issn"))
+
+
+def _isbns(record: Record, cancelled: bool) -> list[str]:
+    return [i.value for i in record.identifiers if i.kind == "isbn" and i.valid and i.cancelled == cancelled]
+
+
+def _qualifier_conflict(a: Record, b: Record) -> bool:
+    common = set(a.ids("isbn")) & set(b.ids("isbn"))
+    for value in common:
+        qa, qb = _qualifiers(a, value), _qualifiers(b, value)
+        if qa and qb and not qa & qb:
+            return True
+    return False
+
+
+def _qualifiers(record: Record, value: str) -> set[str]:
+    words = {w for i in record.identifiers if i.kind == "isbn" and i.value == value for w in fold(i.qualifier).split()}
+    return words & _ELECTRONIC_QUALIFIERS
+
+
+def _authors_agree(a: Record, b: Record) -> bool | None:
+    """Main authors' surnames agree; None when either record names nobody."""
+    if not a.contributors or not b.contributors:
+        return None
+    surnames_a = {_surname(n) for n in a.authors[:3]}
+    surnames_b = {_surname(n) for n in b.authors[:3]}
+    return bool(surnames_a & surnames_b)
+
+
+def _surname(name: str) -> str:
+    folded = fold(name.split(",")[0])
+    return folded.split(" ")[-1] if "," not in name else folded
+
+
+def _part(record: Record) -> str:
+    return fold(record.part)
+
+
+def _numbers(text: str) -> str:
+    return " ".join(_NUMBER.findall(text or ""))
+
+
+def _differ(x: str, y: str) -> bool:
+    return bool(x and y and x != y)
+
+
+def _disjoint(x: list[str], y: list[str]) -> bool:
+    return bool(x and y and not set(x) & set(y))
