@@ -33,6 +33,9 @@ _CARRIER_WORDS = {
     "reel": ("aanikela", "reel", "tape reel"),
 }
 _ELECTRONIC_QUALIFIERS = {"pdf", "epub", "mobi", "html", "daisy", "mp3", "kindle", "azw"}
+_ARTICLES = {"the", "a", "an", "der", "die", "das", "le", "la", "les", "l", "el", "il", "lo", "den", "det", "ett", "en"}
+_SET_EXTENT = re.compile(r"^\s*\d+\s*(vol|v\b|osa|osaa|band|bd|bde|del|tom|t\b|nid)", re.IGNORECASE)
+_PART_QUALIFIER = re.compile(r"\b(osa|vol|v|band|bd|del|tome?|t|part|nid)\b\.?\s*\d", re.IGNORECASE)
 
 
 @dataclass
@@ -90,8 +93,10 @@ def _vetoes(a: Record, b: Record) -> list[str]:
     carriers = carrier(a), carrier(b)
     if all(carriers) and carriers[0] != carriers[1]:
         out.append(f"different carriers: {carriers[0]} and {carriers[1]}")
-    if _differ(_part(a), _part(b)):
+    if _parts_conflict(_part(a), _part(b)):
         out.append(f"different parts: {a.part!r} and {b.part!r}")
+    if _is_set(a) != _is_set(b) and (a.part or b.part or _is_set(a) and _is_set(b)):
+        out.append("a multi-volume set and one of its parts")
     if _differ(_numbers(a.edition), _numbers(b.edition)):
         out.append(f"different editions: {a.edition!r} and {b.edition!r}")
     if a.year and b.year and abs(a.year - b.year) > 1:
@@ -108,13 +113,13 @@ def _vetoes(a: Record, b: Record) -> list[str]:
 
 
 def title_similarity(a: Record, b: Record) -> float:
-    """0..1: folded main titles compared; a missing subtitle does not count against."""
-    ta, tb = fold(main_title(a)), fold(main_title(b))
+    """0..1: folded main titles compared; a missing subtitle or leading article does not count against."""
+    ta, tb = _without_article(fold(main_title(a))), _without_article(fold(main_title(b)))
     if not ta or not tb:
         return 0.0
     if ta == tb:
         return 1.0
-    full_a, full_b = fold(a.title), fold(b.title)
+    full_a, full_b = _without_article(fold(a.title)), _without_article(fold(b.title))
     if full_a.startswith(tb) or full_b.startswith(ta):
         return 0.95
     return SequenceMatcher(None, ta, tb, autojunk=False).ratio()
@@ -182,8 +187,25 @@ def _surname(name: str) -> str:
     return folded.split(" ")[-1] if "," not in name else folded
 
 
+def _without_article(title: str) -> str:
+    first, _, rest = title.partition(" ")
+    return rest if first in _ARTICLES and rest else title
+
+
 def _part(record: Record) -> str:
     return fold(record.part)
+
+
+def _parts_conflict(pa: str, pb: str) -> bool:
+    """Both name a part and neither contains the other ("Serie A Morphology" holds "Morphology")."""
+    return bool(pa and pb and pa not in pb and pb not in pa)
+
+
+def _is_set(record: Record) -> bool:
+    """A record for a whole multi-volume set: "2 vol." or several ISBNs each qualified by a part."""
+    if _SET_EXTENT.match(fold(record.physical)):
+        return True
+    return sum(bool(_PART_QUALIFIER.search(i.qualifier)) for i in record.identifiers if i.kind == "isbn") >= 2
 
 
 def _numbers(text: str) -> str:
