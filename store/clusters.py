@@ -190,6 +190,14 @@ class ClustersMixin:
         if current is not None:
             yield current, members
 
+    def member_public_ids(self, cluster_id: str) -> list[str]:
+        """`source:local_id` of every live member of a cluster."""
+        t = schema.records
+        query = (select(t.c.source, t.c.local_id).join(M, M.c.record_id == t.c.id)
+                 .where(M.c.cluster_id == cluster_id).order_by(t.c.source, t.c.local_id))
+        with self.reading() as conn:
+            return [f"{source}:{local}" for source, local in conn.execute(query)]
+
     def add_decision(self, kind: str, record_a: str, record_b: str | None, made_by: str, note: str = "") -> int:
         """Store a librarian's split or merge."""
         with self.transaction() as conn:

@@ -143,13 +143,29 @@ runs = Table(
 )
 
 
+staff_users = Table(
+    "staff_users", metadata,
+    Column("username", String(100), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+V1_TABLES = [schema_version, records, match_keys, clusters, cluster_members, cluster_redirects, dedup_decisions,
+             source_state, checkpoints, quarantine, runs]
+
+
 def _v1_create(conn: Connection) -> None:
-    metadata.create_all(conn)
+    metadata.create_all(conn, tables=V1_TABLES)
+
+
+def _v2_staff_users(conn: Connection) -> None:
+    staff_users.create(conn, checkfirst=True)
 
 
 # (version, description, function). Append only: never edit an applied step.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema", _v1_create),
+    (2, "staff accounts", _v2_staff_users),
 ]
 
 
