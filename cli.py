@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from dedup import run_dedup
+from dedup import CorrectionError, merge_clusters, run_dedup, split_record
 from harvest import SourceReport, harvest_sources
 from index import SearchIndexError, update_index
 from normalise import ReadFailure, normalise, read_file
@@ -44,6 +44,8 @@ def handled(command):
         except Failures as exc:
             click.echo(f"unioncat: {exc}", err=True)
             sys.exit(1)
+        except CorrectionError as exc:
+            raise click.UsageError(str(exc)) from exc
         except (StoreError, SearchIndexError) as exc:
             click.echo(f"unioncat: {exc}", err=True)
             sys.exit(1)
@@ -105,14 +107,87 @@ def harvest(ctx: Context, sources: tuple[str, ...], full: bool, force: bool) -> 
 
 
 @main.command()
+@click.option("--full", is_flag=True, help="Match every record again, not only those that changed.")
 @pass_context
 @handled
-def dedup(ctx: Context) -> None:
+def dedup(ctx: Context, full: bool) -> None:
     """Group records of the same edition into clusters."""
     with ctx.store() as store:
-        report = run_dedup(store)
+        report = run_dedup(store, full=full)
     click.echo(f"dedup: {report.records} records in {report.clusters} clusters, "
-               f"{report.multi_member} held by several sources")
+               f"{report.multi_member} held by several sources; {report.rematched} matched again")
+
+
+@main.command()
+@click.argument("record")
+@click.option("--by", "made_by", default="cli", show_default=True, help="Who made the decision (kept with it).")
+@click.option("--note", default="", help="Why, for the next librarian.")
+@pass_context
+@handled
+def split(ctx: Context, record: str, made_by: str, note: str) -> None:
+    """Take RECORD (source:001) out of its cluster, for this and every later run."""
+    with ctx.store() as store:
+        split_record(store, record, made_by, note)
+        update_index(store, ctx.config.index_dir, _names(ctx.config))
+        click.echo(f"{record} is now in cluster {store.resolve_cluster(record)}")
+
+
+@main.command()
+@click.argument("first")
+@click.argument("second")
+@click.option("--by", "made_by", default="cli", show_default=True, help="Who made the decision (kept with it).")
+@click.option("--note", default="", help="Why, for the next librarian.")
+@pass_context
+@handled
+def merge(ctx: Context, first: str, second: str, made_by: str, note: str) -> None:
+    """Merge the clusters of FIRST and SECOND (cluster ids or source:001), for every later run."""
+    with ctx.store() as store:
+        merge_clusters(store, first, second, made_by, note)
+        update_index(store, ctx.config.index_dir, _names(ctx.config))
+        click.echo(f"merged into cluster {store.resolve_cluster(first)}")
+
+
+@main.group()
+def staff() -> None:
+    """Staff accounts for the web staff area."""
+
+
+@staff.command("add")
+@click.argument("username")
+@click.password_option(help="The new password (asked for when not given).")
+@pass_context
+@handled
+def staff_add(ctx: Context, username: str, password: str) -> None:
+    """Create USERNAME, or set a new password."""
+    from web.auth import hash_password
+
+    if len(password) < 8:
+        raise click.BadParameter("use at least 8 characters", param_hint="password")
+    with ctx.store() as store:
+        store.set_staff_password(username, hash_password(password))
+    click.echo(f"staff account {username} saved")
+
+
+@staff.command("remove")
+@click.argument("username")
+@pass_context
+@handled
+def staff_remove(ctx: Context, username: str) -> None:
+    """Delete USERNAME."""
+    with ctx.store() as store:
+        if not store.remove_staff(username):
+            raise Failures(f"no staff account {username}")
+    click.echo(f"staff account {username} removed")
+
+
+@staff.command("list")
+@pass_context
+@handled
+def staff_list(ctx: Context) -> None:
+    """List the staff accounts."""
+    with ctx.store() as store:
+        for username in store.staff_usernames():
+            click.echo(username)
 
 
 @main.command()

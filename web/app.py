@@ -38,6 +38,7 @@ def _register(app: Flask, config: Config) -> None:
     register_helpers(app, {s.code: s.name for s in config.sources})
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api")
+    _register_staff(app)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"site_title": config.web.title, "languages": [
         (code, LANGUAGE_NAMES.get(code, code)) for code in config.web.languages], "current_lang": str(get_locale())})
@@ -50,6 +51,14 @@ def _register(app: Flask, config: Config) -> None:
         if chosen in config.web.languages:
             response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
         return response
+
+
+def _register_staff(app: Flask) -> None:
+    from web.auth import csrf_token
+    from web.staff import staff
+
+    app.register_blueprint(staff, url_prefix="/staff")
+    app.jinja_env.globals["csrf_token"] = csrf_token
 
 
 def _security_headers(response):

@@ -1,0 +1,96 @@
+"""The staff area: each member's MARC, the merge evidence, and split or merge corrections."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from dedup import CorrectionError, merge_clusters, split_record
+from index import SearchIndexError, update_index
+from normalise import MarcReadError, parse_raw
+from web.app import services
+from web.auth import check_csrf, current_staff, password_matches, staff_required
+
+staff = Blueprint("staff", __name__)
+
+
+@staff.route("/login", methods=["GET", "POST"])
+def login():
+    """Log a staff member in."""
+    error = None
+    if request.method == "POST":
+        check_csrf()
+        _config, store, _searcher = services()
+        username = request.form.get("username", "").strip()
+        if password_matches(store.staff_password_hash(username), request.form.get("password", "")):
+            session.clear()
+            session["staff"] = username
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/staff/") else url_for("pages.search"))
+        error = _("Wrong username or password.")
+    return render_template("staff_login.html", error=error), 401 if error else 200
+
+
+@staff.route("/logout", methods=["POST"])
+def logout():
+    """End the staff session."""
+    check_csrf()
+    session.clear()
+    return redirect(url_for("pages.search"))
+
+
+@staff.route("/record/<path:cluster_id>")
+@staff_required
+def record(cluster_id: str):
+    """Every member's MARC with the evidence for its place in the cluster."""
+    _config, store, _searcher = services()
+    resolved = store.resolve_cluster(cluster_id)
+    if resolved is None:
+        abort(404)
+    if resolved != cluster_id:
+        return redirect(url_for("staff.record", cluster_id=resolved))
+    members = [{"id": stored.public_id, "marc": _marc_text(stored), "evidence": evidence, "flags": stored.flags}
+               for stored, evidence in store.cluster_members(cluster_id)]
+    return render_template("staff_record.html", cluster_id=cluster_id, members=members, staff_name=current_staff())
+
+
+@staff.route("/record/<path:cluster_id>/split", methods=["POST"])
+@staff_required
+def split(cluster_id: str):
+    """Take one member out of the cluster, for good."""
+    check_csrf()
+    return _correct(lambda store: split_record(store, request.form["record"], current_staff(), request.form.get("note", "")),
+                    request.form["record"])
+
+
+@staff.route("/record/<path:cluster_id>/merge", methods=["POST"])
+@staff_required
+def merge(cluster_id: str):
+    """Merge another cluster into this one, for good."""
+    check_csrf()
+    other = request.form.get("other", "").strip()
+    return _correct(lambda store: merge_clusters(store, cluster_id, other, current_staff(), request.form.get("note", "")),
+                    cluster_id)
+
+
+def _correct(action, follow: str):
+    config, store, _searcher = services()
+    try:
+        action(store)
+    except CorrectionError as exc:
+        flash(str(exc), "error")
+        return redirect(request.referrer or url_for("pages.search"))
+    try:
+        update_index(store, config.index_dir, {s.code: s.name for s in config.sources})
+    except SearchIndexError:
+        flash(_("Saved. The search index is busy and will show the change after the next run."), "info")
+    cluster_id = store.resolve_cluster(follow)
+    return redirect(url_for("staff.record", cluster_id=cluster_id) if cluster_id else url_for("pages.search"))
+
+
+def _marc_text(stored) -> str:
+    try:
+        marc, _flags = parse_raw(stored.raw, stored.raw_format)
+    except MarcReadError as exc:
+        return f"(the stored MARC cannot be read: {exc})"
+    return str(marc)
