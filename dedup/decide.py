@@ -17,9 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from dedup.clusterer import FORMAT_FAMILY
-from normalise import Record, fold
+from normalise import Record
+from normalise import fold as _fold
+
+# folding is pure and the same titles and names come back pair after pair
+fold = lru_cache(maxsize=262_144)(_fold)
 
 STRONG = ("isbn", "issn", "ismn", "ean", "oclc", "lccn", "nbn")
 _NUMBER = re.compile(r"\d+")

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from normalise import Record, fold
+from normalise import Record
+from normalise import fold as _fold
+
+# folding is pure and the same titles and names come back pair after pair
+fold = lru_cache(maxsize=262_144)(_fold)
 
 # identifiers that can identify an edition on their own (with agreeing titles)
 STRONG_KINDS = ("isbn", "issn", "ismn", "ean", "oclc", "lccn", "nbn")

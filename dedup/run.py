@@ -48,7 +48,8 @@ def run_dedup(store: Store, *, full: bool = False) -> DedupReport:
     previous = {rid: cid for rid, cid in store.cluster_assignments().items() if rid in facts}
     forced, forbidden, decided = _decisions(store, facts)
     affected = _affected(set(facts) if full else {r.id for r in changed} | decided, previous, facts)
-    edges = _edges(store, affected, facts)
+    known = {r.id: r.record for r in changed if r.record is not None and not r.deleted}
+    edges = _edges(store, affected, facts, known)
     fixed = _fixed_groups(previous, affected)
     evidence = {rid: ev for rid, ev in store.member_evidence().items() if rid in facts and rid not in affected}
     groups = group(facts, fixed, edges, forced, forbidden, evidence)
@@ -79,7 +80,7 @@ def _fixed_groups(previous: dict[int, str], affected: set[int]) -> list[set[int]
     return list(by_cluster.values())
 
 
-def _edges(store: Store, affected: set[int], facts: dict[int, Facts]) -> list[Edge]:
+def _edges(store: Store, affected: set[int], facts: dict[int, Facts], known: dict[int, Record]) -> list[Edge]:
     """Candidates by shared key among other sources' records, each pair decided on its evidence."""
     keys = store.all_match_keys() if affected else {}
     wanted = {key for rid in affected for key in keys.get(rid, ())}
@@ -91,7 +92,7 @@ def _edges(store: Store, affected: set[int], facts: dict[int, Facts]) -> list[Ed
             if len(others) > MAX_CANDIDATES_PER_KEY:
                 continue
             pairs |= {(min(rid, o), max(rid, o)) for o in others if facts[o].source != facts[rid].source}
-    records = _records(store, {rid for pair in pairs for rid in pair})
+    records = _records(store, {rid for pair in pairs for rid in pair}, known)
     edges = []
     for a, b in sorted(pairs):
         verdict = decide(records[a], records[b])
@@ -100,8 +101,11 @@ def _edges(store: Store, affected: set[int], facts: dict[int, Facts]) -> list[Ed
     return edges
 
 
-def _records(store: Store, ids: set[int]) -> dict[int, Record]:
-    return {stored.id: stored.record for stored in store.records(ids=sorted(ids)) if stored.record is not None}
+def _records(store: Store, ids: set[int], known: dict[int, Record]) -> dict[int, Record]:
+    """The records of `ids`, reading from the store only those not already at hand."""
+    missing = sorted(ids - set(known))
+    loaded = {stored.id: stored.record for stored in store.records(ids=missing) if stored.record is not None}
+    return {rid: known.get(rid) or loaded[rid] for rid in ids if rid in known or rid in loaded}
 
 
 def _decisions(store: Store, facts: dict[int, Facts]) -> tuple[list[tuple[int, int]], set[frozenset], set[int]]:

@@ -41,6 +41,12 @@ class Decision:
     note: str
 
 
+def _changed(plan: ClusterPlan, existing, old_members: dict[int, str]) -> bool:
+    """True when a cluster's membership differs from what the store held."""
+    return not existing.alive or existing.size != len(plan.members) or any(
+        old_members.get(rid) != plan.id for rid in plan.members)
+
+
 class ClustersMixin:
     """Dedup state; see `store.Store`."""
 
@@ -112,29 +118,26 @@ class ClustersMixin:
             existing = {row.id: row for row in conn.execute(select(C.c.id, C.c.size, C.c.alive))}
             old_members = dict(conn.execute(select(M.c.record_id, M.c.cluster_id)).all())
             conn.execute(delete(M))
-            for plan in plans:
-                self._save_plan(conn, plan, existing.get(plan.id), old_members, stamp)
+            new = [p for p in plans if p.id not in existing]
+            changed = [p for p in plans if p.id in existing and _changed(p, existing[p.id], old_members)]
+            if new:
+                conn.execute(insert(C), [{"id": p.id, "alive": True, "size": len(p.members), "created_at": stamp,
+                                          "updated_at": stamp} for p in new])
+            for p in changed:
+                conn.execute(update(C).where(C.c.id == p.id).values(alive=True, size=len(p.members), updated_at=stamp))
+            for chunk in _chunks([p.id for p in plans], 500):
+                conn.execute(delete(R).where(R.c.old_id.in_(chunk)))
+            rows = [{"record_id": rid, "cluster_id": p.id, "evidence": json.dumps(ev)} for p in plans for rid, ev in p.members.items()]
+            for chunk in _chunks(rows, 5000):
+                conn.execute(insert(M), chunk)
             gone = (set(redirects) | retired) & set(existing)
             for chunk in _chunks(sorted(gone), 500):
                 conn.execute(update(C).where(C.c.id.in_(chunk)).values(alive=False, size=0, updated_at=stamp))
-            for old, new in redirects.items():
+            for old, new_id in redirects.items():
                 conn.execute(delete(R).where(R.c.old_id == old))
-                conn.execute(insert(R).values(old_id=old, new_id=new, created_at=stamp))
+                conn.execute(insert(R).values(old_id=old, new_id=new_id, created_at=stamp))
             for chunk in _chunks(list(matched), 500):
                 conn.execute(update(schema.records).where(schema.records.c.id.in_(chunk)).values(needs_match=False))
-
-    @staticmethod
-    def _save_plan(conn, plan: ClusterPlan, existing, old_members: dict[int, str], stamp) -> None:
-        changed = existing is None or not existing.alive or existing.size != len(plan.members) or any(
-            old_members.get(rid) != plan.id for rid in plan.members)
-        if existing is None:
-            conn.execute(insert(C).values(id=plan.id, alive=True, size=len(plan.members), created_at=stamp, updated_at=stamp))
-        elif changed:
-            conn.execute(update(C).where(C.c.id == plan.id).values(alive=True, size=len(plan.members), updated_at=stamp))
-        conn.execute(delete(R).where(R.c.old_id == plan.id))
-        rows = [{"record_id": rid, "cluster_id": plan.id, "evidence": json.dumps(ev)} for rid, ev in plan.members.items()]
-        for chunk in _chunks(rows, 5000):
-            conn.execute(insert(M), chunk)
 
     def touch_clusters(self, ids: Iterable[str]) -> None:
         """Mark clusters changed (a member's data changed) so the index refreshes them."""
