@@ -79,3 +79,34 @@ def test_deleted_record_leaves_its_cluster_and_the_index(write_config, libris_co
     assert [h["source"] for h in after["holdings"]] == ["alpha"]
     record = client.get(f"/api/records/{hit['id']}").get_json()
     assert [m["source"] for m in record["members"]] == ["alpha"]
+
+
+def test_only_changed_records_and_their_cluster_mates_are_matched_again(write_config, libris_copies):
+    from dedup import run_dedup
+    from store import Store
+
+    config = config_for(write_config, libris_copies, ["alpha", "beta", "gamma", "delta"])
+    run(config, "nightly")
+    with Store(config.store_url) as store:
+        assert run_dedup(store).rematched == 0            # nothing changed since the nightly run
+    shutil.copy(shared("libris/batchimport/batch1.xml"), libris_copies["delta"] / "records.xml")   # delta's title edited
+    run(config, "harvest")
+    with Store(config.store_url) as store:
+        report = run_dedup(store)
+    assert report.rematched == 1                          # delta's record, alone in its cluster
+    assert ["delta"] in sorted(clusters(config).values())
+
+
+def test_displayed_record_prefers_the_fuller_member_and_not_one_in_capitals():
+    from dataclasses import replace
+
+    from dedup import build_view
+    from normalise import RawRecord, normalise, read_file
+
+    (raw,) = [r for r in read_file(shared("libris/batchimport/batch2.xml")) if isinstance(r, RawRecord) and r.record.leader[6] == "a"]
+    full = normalise(raw.record, "alpha")
+    shouting = replace(full, source="beta", title=full.title.upper(), subjects=[], summary="x" * 10)
+    sparse = replace(full, source="gamma", subjects=[], notes=[], summary="", series=[], publisher="")
+    view = build_view("c1", [shouting, sparse, full])
+    assert view.record is full and view.title == full.title
+    assert len(view.holdings) == sum(len(m.holdings) for m in (shouting, sparse, full))   # every holding listed
