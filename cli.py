@@ -1,8 +1,8 @@
 """The `unioncat` command: the only place that prints and chooses exit codes.
 
 Exit codes: 0 all good; 1 finished, but with failures it names (a source
-failed, records were quarantined, an input could not be read); 2 bad usage
-or configuration.
+failed, records were newly quarantined, deletions were refused, an input could
+not be read, another nightly run holds the lock); 2 bad usage or configuration.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import glob
 import json
 import logging
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import click
 
 from dedup import CorrectionError, merge_clusters, run_dedup, split_record
-from harvest import SourceReport, harvest_sources
+from harvest import HarvestOptions, Progress, SourceReport, harvest_sources, policy_for, retry_quarantined
 from index import SearchIndexError, update_index
 from normalise import ReadFailure, normalise, read_file
 from settings import Config, ConfigError, default_config, load_config
@@ -94,14 +95,16 @@ def main(ctx: click.Context, config_path: Path, verbose: int) -> None:
 @click.option("--source", "sources", multiple=True, metavar="CODE", help="Harvest only this source (repeatable).")
 @click.option("--full", is_flag=True, help="Re-harvest everything instead of only what changed.")
 @click.option("--force", is_flag=True, help="Mark missing records deleted even if the catalogue shrank a lot.")
+@click.option("--reconcile", is_flag=True,
+              help="Also list every identifier and mark records no longer listed deleted (deletedRecord no/transient).")
 @pass_context
 @handled
-def harvest(ctx: Context, sources: tuple[str, ...], full: bool, force: bool) -> None:
+def harvest(ctx: Context, sources: tuple[str, ...], full: bool, force: bool, reconcile: bool) -> None:
     """Harvest sources into the record store."""
     config = ctx.config
     chosen = [config.source(code) for code in sources] or list(config.sources)
-    with ctx.store() as store:
-        reports = harvest_sources(store, config, chosen, full=full, force=force)
+    with ctx.store() as store, _Progress() as progress:
+        reports = harvest_sources(store, config, chosen, _options(config, full, force, reconcile, progress))
     _print_harvest(reports)
     _fail_on(reports)
 
@@ -215,11 +218,18 @@ def serve(ctx: Context, host: str, port: int, threads: int) -> None:
 @main.command()
 @click.option("--full", is_flag=True, help="Re-harvest everything instead of only what changed.")
 @click.option("--force", is_flag=True, help="Mark missing records deleted even if a catalogue shrank a lot.")
+@click.option("--reconcile", is_flag=True, help="Reconcile deletions of every OAI-PMH source (see harvest --reconcile).")
 @pass_context
 @handled
-def nightly(ctx: Context, full: bool, force: bool) -> None:
-    """Harvest every source, deduplicate and index, in one locked run."""
-    _nightly(ctx.config, full=full, force=force)
+def nightly(ctx: Context, full: bool, force: bool, reconcile: bool) -> None:
+    """Harvest every source, deduplicate and index, in one locked run.
+
+    Exits 0 when every source succeeded, 1 when a source failed, records were
+    newly quarantined or deletions were refused (each named), 2 on usage or
+    configuration errors. A run report per source is written to reports/
+    beside the lock file.
+    """
+    _nightly(ctx.config, full=full, force=force, reconcile=reconcile)
 
 
 @main.command()
@@ -282,6 +292,32 @@ def status(ctx: Context, quarantined: bool, as_json: bool) -> None:
                    f"{r.quarantined:>8}  {r.last_error or ''}")
 
 
+@main.group()
+def quarantine() -> None:
+    """Records kept aside by harvests: list them with `status --quarantined`, retry them here."""
+
+
+@quarantine.command("retry")
+@click.option("--source", "sources", multiple=True, metavar="CODE", help="Retry only this source's records (repeatable).")
+@pass_context
+@handled
+def quarantine_retry(ctx: Context, sources: tuple[str, ...]) -> None:
+    """Read quarantined records again (GetRecord for OAI-PMH records whose bytes are unusable).
+
+    Records that now read leave the quarantine; exits 1 naming those that stay.
+    """
+    config = ctx.config
+    chosen = [config.source(code) for code in sources] or list(config.sources)
+    with ctx.store() as store:
+        report = retry_quarantined(store, chosen, lambda source: policy_for(config, source))
+    for q in report.resolved:
+        click.echo(f"resolved #{q.id} {q.source} {q.oai_identifier or q.local_id or q.position}")
+    click.echo(f"{len(report.resolved)} resolved, {len(report.remaining)} still quarantined")
+    if report.remaining:
+        raise Failures("\n  ".join(["still quarantined:", *(
+            f"#{q.id} {q.source} {q.oai_identifier or q.local_id or q.position}: {reason}" for q, reason in report.remaining)]))
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the catalogue listens on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port the catalogue listens on.")
@@ -312,17 +348,19 @@ def demo(ctx: Context, host: str, port: int) -> None:
             server.stop()
 
 
-def _nightly(config: Config, *, full: bool, force: bool, fail: bool = True) -> None:
+def _nightly(config: Config, *, full: bool, force: bool, fail: bool = True, reconcile: bool = False) -> None:
     with _lock(config.lock_file), Store(config.store_url) as store:
         run_id = store.start_run("nightly")
         started = time.monotonic()
-        reports = harvest_sources(store, config, list(config.sources), full=full, force=force, run_id=run_id)
+        with _Progress() as progress:
+            reports = harvest_sources(store, config, list(config.sources),
+                                      _options(config, full, force, reconcile, progress), run_id=run_id)
         _print_harvest(reports)
         dedup_report = run_dedup(store)
         index_report = update_index(store, config.index_dir, _names(config))
         report = {"sources": [r.to_dict() for r in reports], "dedup": dedup_report.to_dict(),
                   "index": index_report.to_dict(), "duration": round(time.monotonic() - started, 3)}
-        outcome = "ok" if all(r.ok and not r.counts.quarantined for r in reports) else "failures"
+        outcome = "ok" if all(r.ok and not r.counts.quarantined and not r.warnings for r in reports) else "failures"
         store.finish_run(run_id, outcome, report)
         _write_report(config, run_id, report)
     click.echo(f"dedup: {dedup_report.records} records in {dedup_report.clusters} clusters, "
@@ -359,6 +397,47 @@ def _serve(config: Config, host: str, port: int, threads: int) -> None:
     waitress.serve(app, host=host, port=port, threads=threads, ident="unioncat")
 
 
+def _options(config: Config, full: bool, force: bool, reconcile: bool, progress) -> HarvestOptions:
+    return HarvestOptions(full=full, force=force, reconcile=reconcile, max_shrink=config.harvest.max_shrink,
+                          progress=progress)
+
+
+class _Progress:
+    """Harvest progress: one line redrawn in place on a terminal; plain log lines otherwise."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or click.get_text_stream("stderr")
+        self.tty = self.stream.isatty()
+        self.latest: dict[str, Progress] = {}
+        self.lock = threading.Lock()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.tty and self.latest:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def __call__(self, event: Progress) -> None:
+        with self.lock:
+            if not self.tty:
+                log.info("%s: %d page(s), %d records%s", event.source, event.pages, event.records,
+                         f" of {event.total}" if event.total else "")
+                return
+            self.latest[event.source] = event
+            line = "  ".join(_bar(e) for e in self.latest.values())
+            self.stream.write("\r" + line[:200] + "\x1b[K")
+            self.stream.flush()
+
+
+def _bar(event: Progress) -> str:
+    if not event.total:
+        return f"{event.source} {event.records} records, {event.pages} page(s)"
+    done = min(1.0, event.records / event.total)
+    return f"{event.source} [{'#' * int(done * 20):<20}] {done:4.0%} {event.records}/{event.total}"
+
+
 def _names(config: Config) -> dict[str, str]:
     return {s.code: s.name for s in config.sources}
 
@@ -370,12 +449,13 @@ def _print_harvest(reports: list[SourceReport]) -> None:
                 f"{c.deleted} deleted, {c.quarantined} quarantined; {r.requests} requests, {r.retries} retries, "
                 f"{r.duration:.1f}s")
         click.echo(line + (f"; {r.error}" if r.error else ""))
-        for note in r.notes:
+        for note in r.notes + r.warnings:
             click.echo(f"  {note}")
 
 
 def _fail_on(reports: list[SourceReport]) -> None:
     problems = [f"{r.source} failed: {r.error}" for r in reports if not r.ok]
+    problems += [f"{r.source}: {warning}" for r in reports for warning in r.warnings]
     for r in reports:
         for q in r.counts.quarantined_items:
             problems.append(f"{r.source}: quarantined {q.oai_identifier or q.local_id or q.position}: {q.reason}")

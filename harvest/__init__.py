@@ -3,11 +3,13 @@
 from harvest.errors import HarvestError, InvalidPage, OAIProtocolError, TransportError
 from harvest.files import harvest_files, source_files
 from harvest.oai import harvest_oai
-from harvest.report import SourceReport
-from harvest.runner import harvest_one, harvest_sources
+from harvest.quarantine import RetryReport, retry_quarantined
+from harvest.report import HarvestOptions, Progress, SourceReport
+from harvest.runner import harvest_one, harvest_sources, policy_for
 from harvest.transport import RetryPolicy, retry_after_seconds
 
 __all__ = [
     "HarvestError", "InvalidPage", "OAIProtocolError", "TransportError", "harvest_files", "source_files",
-    "harvest_oai", "SourceReport", "harvest_one", "harvest_sources", "RetryPolicy", "retry_after_seconds",
+    "harvest_oai", "RetryReport", "retry_quarantined", "HarvestOptions", "Progress", "SourceReport", "harvest_one", "harvest_sources", "policy_for",
+    "RetryPolicy", "retry_after_seconds",
 ]

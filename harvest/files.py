@@ -1,5 +1,9 @@
 """Harvest a file source: ISO 2709 or MARCXML files, optionally gzipped.
 
+Binary records are read leniently (MARC-8 or UTF-8); MARCXML with or without
+the MARC21 namespace, and marcxchange. A record that cannot be read is
+quarantined with its file, position and reason, and the file goes on.
+
 A file source is the member's whole catalogue, so records that were in the
 previous harvest and are missing now are marked deleted; but never when the
 files yielded nothing or shrank by more than the allowed share, which points
@@ -13,8 +17,9 @@ import logging
 from pathlib import Path
 
 from harvest.errors import HarvestError
+from harvest.reconcile import shrink_refused
 from harvest.records import from_raw
-from harvest.report import SourceReport
+from harvest.report import HarvestOptions, Progress, SourceReport
 from normalise import read_file
 from settings import SourceConfig
 from store import IncomingRecord, QuarantineItem, Store
@@ -29,17 +34,18 @@ def source_files(source: SourceConfig) -> list[Path]:
     return [p for p in found if p.is_file()]
 
 
-def harvest_files(store: Store, source: SourceConfig, *, max_shrink: float = 0.2, force: bool = False,
-                  run_id: int | None = None) -> SourceReport:
-    """Read every file of `source` into `store`; raises `HarvestError` when there are none."""
-    report = SourceReport(source.code)
+def harvest_files(store: Store, source: SourceConfig, options: HarvestOptions = HarvestOptions(),
+                  *, run_id: int | None = None, report: SourceReport | None = None) -> SourceReport:
+    """Read every file of `source` into `store`, counting into `report`; raises `HarvestError` when there are none."""
+    report = report or SourceReport(source.code)
     files = source_files(source)
     if not files:
         raise HarvestError(f"no files match {', '.join(source.paths)}")
     seen: set[str] = set()
     for path in files:
         _harvest_file(store, source, path, seen, report, run_id)
-    _delete_missing(store, source, seen, report, max_shrink=max_shrink, force=force)
+        options.report(Progress(source.code, report.pages, len(seen) + report.counts.quarantined, len(files)))
+    _delete_missing(store, source, seen, report, options)
     return report
 
 
@@ -62,25 +68,24 @@ def _harvest_file(store: Store, source: SourceConfig, path: Path, seen: set[str]
             if len(items) + len(quarantined) >= BATCH:
                 report.counts.add(store.write_page(items, quarantined, run_id=run_id))
                 items, quarantined = [], []
-    except OSError as exc:
+    except (OSError, EOFError) as exc:   # unreadable, or a gzip stream cut short
         raise HarvestError(f"cannot read {path}: {exc}") from exc
     report.counts.add(store.write_page(items, quarantined, run_id=run_id))
     report.pages += 1
     log.info("%s: %s read", source.code, path.name)
 
 
-def _delete_missing(store: Store, source: SourceConfig, seen: set[str], report: SourceReport, *,
-                    max_shrink: float, force: bool) -> None:
-    if not seen and not force:
-        report.notes.append("files held no readable records; nothing marked deleted")
+def _delete_missing(store: Store, source: SourceConfig, seen: set[str], report: SourceReport,
+                    options: HarvestOptions) -> None:
+    stored = store.live_identifiers(source.code, by_oai=False)
+    missing = stored - seen
+    if not missing:
         return
-    live_now = store.record_counts().get(source.code, {}).get("records", 0)
-    missing = live_now - len(seen)
-    before = live_now - report.counts.new
-    if missing <= 0:
+    if not seen and not options.force:
+        report.warnings.append("the files held no readable records; nothing marked deleted (use --force to accept)")
         return
-    if not force and before and missing / before > max_shrink:
-        report.notes.append(f"{missing} of {before} records missing from the files, more than {max_shrink:.0%}: "
-                            "nothing marked deleted (use --force to accept)")
+    refused = shrink_refused(len(missing), len(stored), options, "missing from the files")
+    if refused:
+        report.warnings.append(refused)
         return
-    report.counts.deleted += store.mark_missing_deleted(source.code, seen, by_oai=False)
+    report.counts.deleted += store.mark_deleted(source.code, missing, by_oai=False)

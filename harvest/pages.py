@@ -1,25 +1,25 @@
 """Parse OAI-PMH responses strictly into plain page data.
 
-A page that is not well-formed is never read as a shorter list: the caller
-retries it, then repairs it only by dropping characters XML forbids (the one
-documented repair; the page's records are flagged `xml-repaired`), and
-otherwise keeps it aside and stops.
+A page that is not well-formed is never read as a shorter list. It is
+repaired only in the two documented ways of `harvest.repair` (forbidden
+characters dropped, a mislabelled encoding read as Windows-1252), and the
+records touched are flagged; anything else is the caller's to retry and then
+keep aside.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from harvest.errors import InvalidPage, OAIProtocolError
+from harvest.repair import repair, strip_marks, strip_text_marks
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 NS = {"oai": OAI_NS}
+_LIST_VERBS = ("ListRecords", "ListIdentifiers", "GetRecord")
 _PARSER = etree.XMLParser(recover=False, huge_tree=True, resolve_entities=False, no_network=True)
-# characters XML 1.0 forbids, raw or as character references
-_INVALID_CHARS = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|&#(?:x0*(?:[0-8bcBCeEfF]|1[0-9a-fA-F])|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]));")
 
 
 @dataclass
@@ -30,6 +30,7 @@ class OAIItem:
     datestamp: str
     deleted: bool
     metadata: etree._Element | None
+    flags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Page:
     token: str | None = None
     complete_list_size: int | None = None
     response_date: str | None = None
-    repaired: bool = False
+    repairs: list[str] = field(default_factory=list)
     no_records: bool = False
 
 
@@ -54,18 +55,17 @@ class Identity:
     earliest: str | None
 
 
-def parse_xml(content: bytes, *, repair: bool = False) -> tuple[etree._Element, bool]:
-    """The document root, parsed strictly; with `repair`, after dropping forbidden characters."""
+def parse_xml(content: bytes) -> tuple[etree._Element, list[str]]:
+    """The document root, parsed strictly, else after the documented repairs (named in the list)."""
     try:
-        return etree.fromstring(content, parser=_PARSER), False
+        return etree.fromstring(content, parser=_PARSER), []
     except etree.XMLSyntaxError as exc:
-        if repair:
-            cleaned = _INVALID_CHARS.sub(b"", content)
-            if cleaned != content:
-                try:
-                    return etree.fromstring(cleaned, parser=_PARSER), True
-                except etree.XMLSyntaxError:
-                    pass
+        fixed, repairs = repair(content)
+        if repairs:
+            try:
+                return etree.fromstring(fixed, parser=_PARSER), repairs
+            except etree.XMLSyntaxError:
+                pass
         raise InvalidPage(f"response is not well-formed XML: {exc}") from exc
 
 
@@ -95,37 +95,48 @@ def parse_identify(content: bytes) -> Identity:
     )
 
 
-def parse_list_page(content: bytes, *, repair: bool = False) -> Page:
-    """Records (or headers), the resumption token and the list size of a page."""
-    root, repaired = parse_xml(content, repair=repair)
+def parse_list_page(content: bytes) -> Page:
+    """Records (or headers), the resumption token and the list size of a page (or a GetRecord)."""
+    root, repairs = parse_xml(content)
     if root.tag != f"{{{OAI_NS}}}OAI-PMH":
         raise InvalidPage(f"not an OAI-PMH response (root element {root.tag})")
-    page = Page(response_date=_text(root, "responseDate"), repaired=repaired)
+    page = Page(response_date=_text(root, "responseDate"), repairs=repairs)
     if check_error(root) == "noRecordsMatch":
         page.no_records = True
         return page
-    body = root.find("oai:ListRecords", NS)
+    body = next((found for verb in _LIST_VERBS if (found := root.find(f"oai:{verb}", NS)) is not None), None)
     if body is None:
-        body = root.find("oai:ListIdentifiers", NS)
-    if body is None:
-        raise InvalidPage("response has neither ListRecords nor ListIdentifiers")
-    page.items = [_item(el) for el in body if el.tag in (f"{{{OAI_NS}}}record", f"{{{OAI_NS}}}header")]
+        raise InvalidPage("response has no ListRecords, ListIdentifiers or GetRecord")
+    page.items = [_item(el, bool(repairs)) for el in body if el.tag in (f"{{{OAI_NS}}}record", f"{{{OAI_NS}}}header")]
     _read_token(body, page)
     return page
 
 
-def _item(element: etree._Element) -> OAIItem:
+def _item(element: etree._Element, repaired_page: bool = False) -> OAIItem:
     header = element if element.tag == f"{{{OAI_NS}}}header" else element.find("oai:header", NS)
     if header is None:
         raise InvalidPage("a record has no header")
     metadata = element.find("oai:metadata", NS)
     payload = next((child for child in metadata if isinstance(child.tag, str)), None) if metadata is not None else None
-    return OAIItem(
+    item = OAIItem(
         identifier=(_text(header, "identifier") or "").strip(),
         datestamp=(_text(header, "datestamp") or "").strip(),
         deleted=header.get("status") == "deleted",
         metadata=payload,
     )
+    if repaired_page:
+        _unmark(item)
+    return item
+
+
+def _unmark(item: OAIItem) -> None:
+    """Take the repair markers out of a record of a repaired page, flagging it if it had any."""
+    item.identifier, item.datestamp = strip_text_marks(item.identifier), strip_text_marks(item.datestamp)
+    if item.metadata is None:
+        return
+    raw, item.flags = strip_marks(etree.tostring(item.metadata, encoding="utf-8"))
+    if item.flags:
+        item.metadata = etree.fromstring(raw, parser=_PARSER)
 
 
 def _read_token(body: etree._Element, page: Page) -> None:

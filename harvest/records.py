@@ -1,7 +1,15 @@
-"""Turn one harvested MARC record into what the store keeps, or a quarantine item."""
+"""Turn one harvested MARC record into what the store keeps, or a quarantine item.
+
+A record is kept exactly as received. One that ISO 2709 cannot carry (a field
+over 9,999 bytes or a record over 99,999) is kept all the same and flagged
+`iso2709-too-long`, since its export as binary MARC would need splitting.
+"""
 
 from __future__ import annotations
 
+import logging
+
+import pymarc
 from lxml import etree
 
 from normalise import MARCXML, MarcReadError, RawRecord, ReadFailure, normalise
@@ -9,16 +17,27 @@ from normalise.marc import parse_marcxml
 from settings import SourceConfig
 from store import IncomingRecord, QuarantineItem
 
+log = logging.getLogger(__name__)
+TOO_LONG_FLAG = "iso2709-too-long"
+MAX_FIELD_BYTES = 9999
+MAX_RECORD_BYTES = 99999
+_LEADER_LENGTH = 24
+
 
 def from_raw(source: SourceConfig, raw: RawRecord | ReadFailure, where: str) -> IncomingRecord | QuarantineItem:
     """A record read from a file, normalised, or quarantined with its reason."""
+    position = f"{where}#{raw.position}"
     if isinstance(raw, ReadFailure):
-        return QuarantineItem(source.code, raw.reason, position=f"{where}#{raw.position}", raw=raw.raw, raw_format=raw.format)
-    record = normalise(raw.record, source.code, source_name=source.name, holdings=source.holdings,
-                       record_url=source.record_url or "", flags=raw.flags)
+        return QuarantineItem(source.code, raw.reason, position=position, raw=raw.raw, raw_format=raw.format)
+
+    def quarantine(reason: str) -> QuarantineItem:
+        return QuarantineItem(source.code, reason, position=position, raw=raw.raw, raw_format=raw.format)
+
+    record = _normalised(source, raw.record, [*raw.flags, *iso2709_flags(raw.record)])
+    if isinstance(record, str):
+        return quarantine(record)
     if not record.local_id:
-        return QuarantineItem(source.code, "record has no control number (001)", position=f"{where}#{raw.position}",
-                              raw=raw.raw, raw_format=raw.format)
+        return quarantine("record has no control number (001)")
     return IncomingRecord(source.code, record.local_id, raw.raw, raw.format, record)
 
 
@@ -36,8 +55,51 @@ def from_oai(source: SourceConfig, identifier: str, datestamp: str, element: etr
         marc = parse_marcxml(element)
     except MarcReadError as exc:
         return quarantine(f"metadata is not a MARC record: {exc}")
-    record = normalise(marc, source.code, source_name=source.name, holdings=source.holdings,
-                       record_url=source.record_url or "", flags=flags)
+    problem = leader_problem(element)
+    if problem:
+        return quarantine(problem)
+    record = _normalised(source, marc, [*flags, *iso2709_flags(marc)])
+    if isinstance(record, str):
+        return quarantine(record)
     if not record.local_id:
         return quarantine("record has no control number (001)")
     return IncomingRecord(source.code, record.local_id, raw, MARCXML, record, oai_identifier=identifier, datestamp=datestamp)
+
+
+def leader_problem(element: etree._Element) -> str | None:
+    """Why a MARCXML record's leader cannot be a MARC leader, or None.
+
+    The leader, without trailing blanks (real records carry a 25th blank, or
+    drop the last ones), must fit in 24 characters and name the type of record
+    (06) with a letter; a record without a leader is accepted, as MARCXML allows.
+    """
+    leader = next((el.text or "" for el in element.iter() if isinstance(el.tag, str)
+                   and etree.QName(el).localname == "leader"), None)
+    if leader is None:
+        return None
+    if len(leader.rstrip()) > _LEADER_LENGTH or not leader[6:7].isalpha():
+        return f"broken leader {leader[:40]!r}: not 24 characters with the type of record at 06"
+    return None
+
+
+def iso2709_flags(marc: pymarc.Record) -> list[str]:
+    """`iso2709-too-long` when the record cannot be written as one ISO 2709 record."""
+    sizes = [_field_bytes(field) for field in marc.fields]
+    total = _LEADER_LENGTH + 12 * len(sizes) + 1 + sum(sizes) + 1
+    return [TOO_LONG_FLAG] if total > MAX_RECORD_BYTES or any(size > MAX_FIELD_BYTES for size in sizes) else []
+
+
+def _field_bytes(field: pymarc.Field) -> int:
+    if field.is_control_field():
+        return len((field.data or "").encode("utf-8")) + 1
+    return 2 + sum(2 + len((sub.value or "").encode("utf-8")) for sub in field.subfields) + 1
+
+
+def _normalised(source: SourceConfig, marc: pymarc.Record, flags: list[str]):
+    """The normalised record, or the reason normalisation failed (one odd record never stops a page)."""
+    try:
+        return normalise(marc, source.code, source_name=source.name, holdings=source.holdings,
+                         record_url=source.record_url or "", flags=flags)
+    except Exception as exc:  # noqa: BLE001 - a rule tripping on odd data is that record's problem only
+        log.debug("%s: normalisation failed", source.code, exc_info=True)
+        return f"normalisation failed: {type(exc).__name__}: {exc}"

@@ -1,8 +1,9 @@
-"""What a harvest of one source did, as plain data for the run report."""
+"""What a harvest of one source did, as plain data for the run report, and how it was asked."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 from store import PageCounts
 
@@ -20,6 +21,7 @@ class SourceReport:
     pages: int = 0
     duration: float = 0.0
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)   # the operator must act (e.g. deletions refused)
 
     @property
     def ok(self) -> bool:
@@ -37,3 +39,29 @@ class SourceReport:
             for q in items
         ]
         return data
+
+
+@dataclass
+class Progress:
+    """How far one source has come, sent after every page or file."""
+
+    source: str
+    pages: int
+    records: int
+    total: int | None = None       # the server's completeListSize, when it gives one
+
+
+@dataclass(frozen=True)
+class HarvestOptions:
+    """How to harvest: what the command line and the source's configuration asked for."""
+
+    full: bool = False             # ignore checkpoints and `from`: list everything again
+    force: bool = False            # mark missing records deleted even when the catalogue shrank a lot
+    reconcile: bool = False        # list identifiers and mark the missing deleted (deletedRecord no/transient)
+    max_shrink: float = 0.2        # the largest share of a source that may vanish in one run without --force
+    progress: Callable[[Progress], None] | None = None
+
+    def report(self, progress: Progress) -> None:
+        """Hand a progress event to whoever listens."""
+        if self.progress is not None:
+            self.progress(progress)

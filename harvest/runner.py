@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Callable
 
 from harvest.errors import HarvestError
 from harvest.files import harvest_files
 from harvest.oai import harvest_oai
-from harvest.report import SourceReport
+from harvest.report import HarvestOptions, SourceReport
 from harvest.transport import RetryPolicy
 from settings import Config, SourceConfig
 from store import Store, StoreError, now
@@ -18,34 +19,44 @@ from store import Store, StoreError, now
 log = logging.getLogger(__name__)
 
 
-def harvest_sources(store: Store, config: Config, sources: list[SourceConfig], *, full: bool = False,
-                    force: bool = False, run_id: int | None = None,
+def harvest_sources(store: Store, config: Config, sources: list[SourceConfig],
+                    options: HarvestOptions = HarvestOptions(), *, run_id: int | None = None,
                     sleep: Callable[[float], None] = time.sleep) -> list[SourceReport]:
-    """Harvest `sources`, up to `config.harvest.concurrency` at a time, in the order given."""
+    """Harvest `sources`, up to `config.harvest.concurrency` at a time; reports in the order given."""
     with ThreadPoolExecutor(max_workers=config.harvest.concurrency, thread_name_prefix="harvest") as pool:
-        futures = [pool.submit(harvest_one, store, s, _policy(config, s, sleep), full=full, force=force, run_id=run_id)
-                   for s in sources]
+        futures = [pool.submit(harvest_one, store, s, policy_for(config, s, sleep), source_options(options, s),
+                               run_id=run_id) for s in sources]
         return [f.result() for f in futures]
 
 
-def _policy(config: Config, source: SourceConfig, sleep: Callable[[float], None]) -> RetryPolicy:
+def policy_for(config: Config, source: SourceConfig, sleep: Callable[[float], None] = time.sleep) -> RetryPolicy:
+    """The retry policy of one source: the shared settings, the source's own timeout if shorter."""
     return RetryPolicy(timeout=min(source.timeout, config.harvest.timeout), max_retries=config.harvest.max_retries,
-                       backoff=config.harvest.backoff, sleep=sleep)
+                       budget=config.harvest.retry_budget, backoff=config.harvest.backoff, sleep=sleep)
 
 
-def harvest_one(store: Store, source: SourceConfig, policy: RetryPolicy, *, full: bool = False,
-                force: bool = False, run_id: int | None = None) -> SourceReport:
+def source_options(options: HarvestOptions, source: SourceConfig) -> HarvestOptions:
+    """The run's options with the source's own `reconcile` setting."""
+    return replace(options, reconcile=options.reconcile or source.reconcile)
+
+
+def harvest_one(store: Store, source: SourceConfig, policy: RetryPolicy, options: HarvestOptions = HarvestOptions(),
+                *, run_id: int | None = None) -> SourceReport:
     """Harvest one source; any failure becomes the report's outcome, never an exception."""
     started = time.monotonic()
-    store.set_source_state(source.code, last_started=now())
+    report = SourceReport(source.code)
     try:
+        store.set_source_state(source.code, last_started=now())
         if source.type == "oai":
-            report = harvest_oai(store, source, policy, full=full, run_id=run_id)
+            harvest_oai(store, source, policy, options, run_id=run_id, report=report)
         else:
-            report = harvest_files(store, source, force=force, run_id=run_id)
+            harvest_files(store, source, options, run_id=run_id, report=report)
     except (HarvestError, StoreError) as exc:
-        report = SourceReport(source.code, outcome="failed", error=str(exc))
+        report.outcome, report.error = "failed", str(exc)
         log.error("%s: %s", source.code, exc)
+    except Exception as exc:  # noqa: BLE001 - a bug met by one source must not stop the others
+        report.outcome, report.error = "failed", f"internal error: {type(exc).__name__}: {exc}"
+        log.exception("%s: harvest stopped by an unexpected error", source.code)
     report.duration = round(time.monotonic() - started, 3)
     _record_outcome(store, report)
     return report

@@ -2,8 +2,11 @@
 
 sickle sends the requests; this module adds what sickle lacks: an explicit
 timeout on every request, retries with exponential backoff and jitter on
-connection errors, timeouts, 429 and 5xx, `Retry-After` in seconds or as an
-HTTP date (capped), and a retry budget per source.
+connection errors, timeouts, broken bodies, 429 and 5xx, `Retry-After` in
+seconds or as an HTTP date (capped), and a retry budget per source. Other
+HTTP errors are not retried, except that a body which is an OAI-PMH response
+is handed on (Zenodo answers `noRecordsMatch` and `badResumptionToken` with
+HTTP 422), so the protocol error is what gets reported.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from harvest.errors import TransportError
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 300.0
+# bodies cut short or undecodable: the server or the network failed mid-response
+_BROKEN_BODY = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
 @dataclass
@@ -63,15 +68,24 @@ class Transport:
                 response = self.client.harvest(**params).http_response
                 return Fetched(response.content, response.status_code, dict(response.headers))
             except requests.HTTPError as exc:
-                status = exc.response.status_code if exc.response is not None else 0
-                if status not in RETRY_STATUSES:
-                    raise TransportError(f"HTTP {status} from {self.client.endpoint}") from exc
-                delay = retry_after_seconds(exc.response.headers.get("Retry-After"), self.policy.max_delay)
-                reason = f"HTTP {status}"
-            except (requests.ConnectionError, requests.Timeout) as exc:
+                delay, reason = self._http_error(exc.response)
+                if reason is None:
+                    return Fetched(exc.response.content, exc.response.status_code, dict(exc.response.headers))
+            except (requests.ConnectionError, requests.Timeout, *_BROKEN_BODY) as exc:
                 delay, reason = None, _describe(exc)
+            except requests.RequestException as exc:
+                raise TransportError(f"request to {self.client.endpoint} failed: {_describe(exc)}") from exc
             attempt += 1
             self._wait_or_give_up(attempt, delay, reason)
+
+    def _http_error(self, response) -> tuple[float | None, str | None]:
+        """(delay, reason) for a retryable status; (None, None) for an OAI-PMH error body; else raise."""
+        status = response.status_code if response is not None else 0
+        if status in RETRY_STATUSES:
+            return retry_after_seconds(response.headers.get("Retry-After"), self.policy.max_delay), f"HTTP {status}"
+        if response is not None and _is_oai_body(response.content):
+            return None, None
+        raise TransportError(f"HTTP {status} from {self.client.endpoint}")
 
     def retry_later(self, attempt: int, reason: str) -> None:
         """Wait before re-fetching a response that arrived but was unusable."""
@@ -110,7 +124,13 @@ def retry_after_seconds(value: str | None, cap: float = MAX_RETRY_AFTER) -> floa
     return max(0.0, min((when - datetime.now(timezone.utc)).total_seconds(), cap))
 
 
+def _is_oai_body(content: bytes) -> bool:
+    return b"<OAI-PMH" in content[:2048] or b":OAI-PMH" in content[:2048]
+
+
 def _describe(exc: Exception) -> str:
     if isinstance(exc, requests.Timeout):
         return f"timeout ({type(exc).__name__})"
+    if isinstance(exc, _BROKEN_BODY):
+        return f"response cut short ({type(exc).__name__})"
     return f"connection failed ({type(exc).__name__})"

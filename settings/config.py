@@ -51,6 +51,7 @@ class SourceConfig:
     holdings: HoldingsMapping | None = None
     record_url: str | None = None
     timeout: float = 60.0
+    reconcile: bool = False          # (oai) list identifiers each harvest and mark the missing deleted
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,10 @@ class HarvestSettings:
 
     timeout: float = 60.0
     max_retries: int = 5
+    retry_budget: int = 50           # retries one source may spend in a run before it is stopped
     backoff: float = 2.0
     concurrency: int = 2
+    max_shrink: float = 0.2          # largest share of a source that may be marked deleted in one run
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ def _source(item, base: Path, position: int) -> SourceConfig:
         holdings=_holdings(item.get("holdings"), where),
         record_url=item.get("record_url"),
         timeout=float(item.get("timeout", 60.0)),
+        reconcile=_flag(item.get("reconcile", False), f"{where}.reconcile"),
     )
 
 
@@ -201,11 +205,26 @@ def _harvest(item: dict) -> HarvestSettings:
         return HarvestSettings(
             timeout=float(item.get("timeout", 60.0)),
             max_retries=int(item.get("max_retries", 5)),
+            retry_budget=int(item.get("retry_budget", 50)),
             backoff=float(item.get("backoff", 2.0)),
             concurrency=max(1, int(item.get("concurrency", 2))),
+            max_shrink=_share(item.get("max_shrink", 0.2)),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"harvest: {exc}") from exc
+
+
+def _share(value) -> float:
+    share = float(value)
+    if not 0 <= share <= 1:
+        raise ValueError(f"max_shrink must be a share between 0 and 1, not {value!r}")
+    return share
+
+
+def _flag(value, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: expected true or false, not {value!r}")
+    return value
 
 
 def _web(item: dict) -> WebSettings:

@@ -95,13 +95,23 @@ class RecordsMixin:
         self, items: Iterable[IncomingRecord], quarantined: Iterable[QuarantineItem] = (),
         *, checkpoint: dict | None = None, run_id: int | None = None,
     ) -> PageCounts:
-        """Store a page of records, its quarantined records and the checkpoint, atomically."""
+        """Store a page of records, its quarantined records and the checkpoint, atomically.
+
+        Records already stored are looked up once for the whole page, new ones
+        are inserted together; a record that arrives again (by OAI identifier,
+        else by control number) is updated only if its bytes or its deletion
+        changed. Quarantine entries of records now stored are resolved.
+        """
+        items, quarantined = list(items), list(quarantined)
         counts = PageCounts()
         with self.transaction() as conn:
+            writer = _PageWriter(conn, items, counts)
             for item in items:
-                problem = _write_one(conn, item, counts)
+                problem = writer.write(item)
                 if problem:
-                    quarantined = [*quarantined, problem]
+                    quarantined.append(problem)
+            writer.flush()
+            _resolve_stored(conn, writer.stored_oai_ids)
             for item in quarantined:
                 if _quarantine(conn, item, run_id):
                     counts.quarantined += 1
@@ -116,9 +126,27 @@ class RecordsMixin:
         with self.transaction() as conn:
             live = conn.execute(select(t.c.id, column).where(t.c.source == source, t.c.deleted.is_(False))).all()
             gone = [row.id for row in live if row[1] not in present_keys]
-            for chunk in _chunks(gone, 500):
-                conn.execute(update(t).where(t.c.id.in_(chunk)).values(deleted=True, needs_match=True, updated_at=now()))
+            _mark_ids_deleted(conn, gone)
         return len(gone)
+
+    def mark_deleted(self, source: str, keys: Iterable[str], *, by_oai: bool = True) -> int:
+        """Mark the live records of `source` with these OAI identifiers (or 001s) deleted; returns how many."""
+        column = t.c.oai_identifier if by_oai else t.c.local_id
+        marked = 0
+        with self.transaction() as conn:
+            for chunk in _chunks(sorted(keys), 500):
+                ids = conn.execute(select(t.c.id).where(t.c.source == source, t.c.deleted.is_(False),
+                                                        column.in_(chunk))).scalars().all()
+                _mark_ids_deleted(conn, ids)
+                marked += len(ids)
+        return marked
+
+    def live_identifiers(self, source: str, *, by_oai: bool = True) -> set[str]:
+        """The OAI identifiers (or 001s) of the live records of `source`."""
+        column = t.c.oai_identifier if by_oai else t.c.local_id
+        query = select(column).where(t.c.source == source, t.c.deleted.is_(False), column.is_not(None))
+        with self.reading() as conn:
+            return set(conn.execute(query).scalars())
 
     def records(self, *, source: str | None = None, live_only: bool = True, ids: Iterable[int] | None = None) -> Iterator[StoredRecord]:
         """Stored records, optionally of one source or by id."""
@@ -169,61 +197,136 @@ class RecordsMixin:
         return result.rowcount or 0
 
 
-def _write_one(conn: Connection, item: IncomingRecord, counts: PageCounts) -> QuarantineItem | None:
-    existing = _find_existing(conn, item)
-    digest = content_hash(item)
-    if existing is None and item.deleted:
-        # a deletion of a record never seen: keep a tombstone so reconciliation is exact
+def _mark_ids_deleted(conn: Connection, ids: list[int]) -> None:
+    for chunk in _chunks(list(ids), 500):
+        conn.execute(update(t).where(t.c.id.in_(chunk)).values(deleted=True, needs_match=True, updated_at=now()))
+
+
+class _PageWriter:
+    """Writes one page's records with one lookup of what is already stored."""
+
+    def __init__(self, conn: Connection, items: list[IncomingRecord], counts: PageCounts):
+        self.conn, self.counts = conn, counts
+        self.by_oai, self.by_local = _existing(conn, items)
+        self.pending: dict[tuple, dict] = {}
+        self.stored_oai_ids: dict[str, set[str]] = {}
+
+    def write(self, item: IncomingRecord) -> QuarantineItem | None:
+        """Insert, update or skip one record; a control-number clash comes back for quarantine."""
+        existing = self._find(item)
+        digest = content_hash(item)
+        if existing is None and item.deleted and not item.oai_identifier:
+            self.counts.deleted += 1       # a file record never seen: nothing to keep
+            return None
+        clash = self._clash(item, existing)
+        if clash:
+            return QuarantineItem(item.source, clash, oai_identifier=item.oai_identifier, local_id=item.local_id,
+                                  raw=item.raw, raw_format=item.raw_format)
+        if existing is None:
+            self._insert(item, digest)
+        elif existing["hash"] != digest or existing["deleted"] != item.deleted:
+            self._update(item, digest, existing)
+        else:
+            self.counts.unchanged += 1
         if item.oai_identifier:
-            conn.execute(insert(t).values(**_row(item, digest)))
-        counts.deleted += 1
+            self.stored_oai_ids.setdefault(item.source, set()).add(item.oai_identifier)
         return None
-    clash = _local_id_clash(conn, item, existing)
-    if clash:
-        return QuarantineItem(item.source, clash, oai_identifier=item.oai_identifier, local_id=item.local_id,
-                              raw=item.raw, raw_format=item.raw_format)
-    if existing is None:
-        conn.execute(insert(t).values(**_row(item, digest)))
-        counts.new += 1
-    elif existing.content_hash == digest:
-        counts.unchanged += 1
-    else:
+
+    def flush(self) -> None:
+        """Insert the page's new records in one statement."""
+        if self.pending:
+            self.conn.execute(insert(t), list(self.pending.values()))
+
+    def _find(self, item: IncomingRecord) -> dict | None:
+        if item.oai_identifier:
+            return self.by_oai.get((item.source, item.oai_identifier))
+        return self.by_local.get((item.source, item.local_id))
+
+    def _clash(self, item: IncomingRecord, existing: dict | None) -> str | None:
+        """Two OAI identifiers carrying the same 001 cannot both be `source:001`."""
+        if item.deleted or not item.oai_identifier or not item.local_id:
+            return None
+        other = self.by_local.get((item.source, item.local_id))
+        if other is not None and other is not existing and other["oai"] != item.oai_identifier:
+            return f"control number {item.local_id!r} is already used by {other['oai']}"
+        return None
+
+    def _insert(self, item: IncomingRecord, digest: str) -> None:
+        row = _row(item, digest)
+        key = (item.source, item.oai_identifier or item.local_id)
+        self.pending[key] = row
+        self._remember(item, {"id": None, "key": key, "hash": digest, "deleted": item.deleted,
+                              "oai": item.oai_identifier, "local": item.local_id})
+        if item.deleted:
+            self.counts.deleted += 1
+        else:
+            self.counts.new += 1
+
+    def _update(self, item: IncomingRecord, digest: str, existing: dict) -> None:
         values = _row(item, digest)
         if item.deleted:
             values = {k: values[k] for k in ("deleted", "datestamp", "content_hash", "updated_at", "needs_match")}
-        conn.execute(update(t).where(t.c.id == existing.id).values(**values))
-        if item.deleted:
-            counts.deleted += 0 if existing.deleted else 1
+        if existing["id"] is None:          # arrived earlier on this very page
+            self.pending[existing["key"]].update(values)
         else:
-            counts.changed += 1
-    return None
+            self.conn.execute(update(t).where(t.c.id == existing["id"]).values(**values))
+        if item.deleted:
+            self.counts.deleted += 0 if existing["deleted"] else 1
+        else:
+            self.counts.changed += 1
+        self.by_local.pop((item.source, existing["local"]), None)
+        self._remember(item, {**existing, "hash": digest, "deleted": item.deleted,
+                              "local": item.local_id if not item.deleted else existing["local"]})
+
+    def _remember(self, item: IncomingRecord, entry: dict) -> None:
+        if entry["oai"]:
+            self.by_oai[(item.source, entry["oai"])] = entry
+        if entry["local"]:
+            self.by_local[(item.source, entry["local"])] = entry
 
 
-def _find_existing(conn: Connection, item: IncomingRecord):
-    if item.oai_identifier:
-        where = and_(t.c.source == item.source, t.c.oai_identifier == item.oai_identifier)
-    else:
-        where = and_(t.c.source == item.source, t.c.local_id == item.local_id)
-    return conn.execute(select(t.c.id, t.c.content_hash, t.c.deleted, t.c.local_id).where(where)).first()
+def _existing(conn: Connection, items: list[IncomingRecord]) -> tuple[dict, dict]:
+    """Rows already stored for the page's OAI identifiers and control numbers, keyed both ways."""
+    by_oai: dict[tuple, dict] = {}
+    by_local: dict[tuple, dict] = {}
+    wanted: dict[str, tuple[set, set]] = {}
+    for item in items:
+        oai_ids, local_ids = wanted.setdefault(item.source, (set(), set()))
+        if item.oai_identifier:
+            oai_ids.add(item.oai_identifier)
+        if item.local_id:
+            local_ids.add(item.local_id)
+    columns = (t.c.id, t.c.source, t.c.oai_identifier, t.c.local_id, t.c.content_hash, t.c.deleted)
+    for source, (oai_ids, local_ids) in wanted.items():
+        for column, keys in ((t.c.oai_identifier, oai_ids), (t.c.local_id, local_ids)):
+            for chunk in _chunks(sorted(keys), 500):
+                for row in conn.execute(select(*columns).where(t.c.source == source, column.in_(chunk))):
+                    entry = {"id": row.id, "key": None, "hash": row.content_hash, "deleted": bool(row.deleted),
+                             "oai": row.oai_identifier, "local": row.local_id}
+                    if row.oai_identifier:
+                        by_oai.setdefault((source, row.oai_identifier), entry)
+                    if row.local_id:
+                        by_local.setdefault((source, row.local_id), entry)
+    return by_oai, by_local
 
 
-def _local_id_clash(conn: Connection, item: IncomingRecord, existing) -> str | None:
-    """Two OAI identifiers carrying the same 001 cannot both be `source:001`."""
-    if item.deleted or not item.oai_identifier or not item.local_id:
-        return None
-    other = conn.execute(select(t.c.id, t.c.oai_identifier).where(
-        t.c.source == item.source, t.c.local_id == item.local_id)).first()
-    if other is not None and (existing is None or other.id != existing.id):
-        return f"control number {item.local_id!r} is already used by {other.oai_identifier}"
-    return None
+def _resolve_stored(conn: Connection, stored: dict[str, set[str]]) -> None:
+    """Records stored now leave the quarantine their earlier versions were kept in."""
+    q = schema.quarantine
+    for source, oai_ids in stored.items():
+        for chunk in _chunks(sorted(oai_ids), 500):
+            conn.execute(update(q).where(q.c.source == source, q.c.resolved.is_(False),
+                                         q.c.oai_identifier.in_(chunk)).values(resolved=True))
 
 
 def _row(item: IncomingRecord, digest: str) -> dict:
+    stamp = now()
     values = {
         "source": item.source, "local_id": item.local_id, "oai_identifier": item.oai_identifier,
         "datestamp": item.datestamp, "deleted": item.deleted, "raw": item.raw or None,
         "raw_format": item.raw_format or None, "content_hash": digest, "needs_match": True,
-        "harvested_at": now(), "updated_at": now(),
+        "harvested_at": stamp, "updated_at": stamp,
+        "data": None, "title": None, "year": None, "format": None, "parent_id": None, "flags": "",
     }
     if item.record is not None:
         values.update(_columns(item.record))

@@ -56,6 +56,9 @@ class QuarantinedRecord:
     raw_format: str
 
 
+PAGE_FORMAT = "oai-page"       # raw_format of a whole page kept aside, not one record
+
+
 class StateMixin:
     """Harvest bookkeeping; see `store.Store`."""
 
@@ -85,14 +88,20 @@ class StateMixin:
         with self.transaction() as conn:
             conn.execute(delete(schema.checkpoints).where(schema.checkpoints.c.source == source))
 
+    def finish_list(self, source: str, *, next_from: str | None, granularity: str) -> None:
+        """Close a complete list in one transaction: forget the checkpoint, remember where the
+        next run starts, and resolve the pages kept aside on the way (the list got past them)."""
+        q = schema.quarantine
+        with self.transaction() as conn:
+            conn.execute(delete(schema.checkpoints).where(schema.checkpoints.c.source == source))
+            _upsert_state(conn, source, {"next_from": next_from, "granularity": granularity})
+            conn.execute(update(q).where(q.c.source == source, q.c.resolved.is_(False), q.c.raw_format == PAGE_FORMAT)
+                         .values(resolved=True))
+
     def set_source_state(self, source: str, **values) -> None:
         """Update the bookkeeping row of a source (last_started, last_outcome, ...)."""
-        table = schema.source_state
         with self.transaction() as conn:
-            if conn.execute(select(table.c.source).where(table.c.source == source)).first():
-                conn.execute(update(table).where(table.c.source == source).values(**values))
-            else:
-                conn.execute(insert(table).values(source=source, **values))
+            _upsert_state(conn, source, values)
 
     def source_state(self, source: str) -> SourceStatus:
         """The bookkeeping of one source (empty when never harvested)."""
@@ -130,6 +139,19 @@ class StateMixin:
                 for r in conn.execute(query)
             ]
 
+    def quarantined_identifiers(self, source: str) -> set[str]:
+        """OAI identifiers of the records of `source` waiting in quarantine."""
+        q = schema.quarantine
+        query = select(q.c.oai_identifier).where(q.c.source == source, q.c.resolved.is_(False),
+                                                 q.c.oai_identifier.is_not(None))
+        with self.reading() as conn:
+            return set(conn.execute(query).scalars())
+
+    def quarantine_reason(self, item_id: int, reason: str) -> None:
+        """Record why a retried quarantined record is still kept aside."""
+        with self.transaction() as conn:
+            conn.execute(update(schema.quarantine).where(schema.quarantine.c.id == item_id).values(reason=reason))
+
     def resolve_quarantined(self, ids: list[int]) -> None:
         """Mark quarantined records as dealt with (retried successfully or given up)."""
         with self.transaction() as conn:
@@ -146,3 +168,11 @@ class StateMixin:
         with self.transaction() as conn:
             conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(
                 finished_at=now(), outcome=outcome, report=json.dumps(report, default=str)))
+
+
+def _upsert_state(conn: Connection, source: str, values: dict) -> None:
+    table = schema.source_state
+    if conn.execute(select(table.c.source).where(table.c.source == source)).first():
+        conn.execute(update(table).where(table.c.source == source).values(**values))
+    else:
+        conn.execute(insert(table).values(source=source, **values))

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from harvest import RetryPolicy, harvest_one
+from harvest import HarvestOptions, RetryPolicy, harvest_one
 from oaiserver import Fault, FaultInjector, Match, Repository, load_marc_files, make_app, serve_in_thread
 from settings import SourceConfig
 from tests.conftest import SHARED
@@ -51,7 +51,7 @@ def source_for(server) -> SourceConfig:
 
 def harvest(store, server, sleeps, **options):
     policy = RetryPolicy(timeout=5, max_retries=3, sleep=sleeps.append)
-    return harvest_one(store, source_for(server), policy, **options)
+    return harvest_one(store, source_for(server), policy, HarvestOptions(**options))
 
 
 def store_ids(store) -> tuple[set[str], set[str]]:
