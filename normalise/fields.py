@@ -4,129 +4,191 @@ from __future__ import annotations
 
 import re
 
-import pymarc
-
-from normalise.model import Contributor, Link, Subject
-from normalise.rules import subfield_text
+from normalise.model import Contributor, Link, Series, Subject
+from normalise.relators import roles
+from normalise.rules import subfield_text, subfield_values
 from normalise.text import nfc, trim_punctuation
+from normalise.view import MarcView
 
 _YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?!\d)")
-_PAGES = re.compile(r"(\d+)\s*(?:p\b|pages|s\.|sider|sidor|stron|str\.|pp)", re.IGNORECASE)
+_PAGES = re.compile(r"(\d+)\]?\s*(?:p\b|pp\b|pages|page\b|s\.|s\b|sider|sidor|sivua|stron|str\.|leaves|l\.|bl\.|f\.)",
+                    re.IGNORECASE)
 _LANGUAGE = re.compile(r"^[a-z]{3}$")
+_NOT_A_LANGUAGE = {"und", "zxx", "mul", "|||", "xxx", "n/a"}
 _SAFE_SCHEMES = ("http://", "https://")
 
+# tag -> (kind, name subfields, subfield with relator terms)
 _CONTRIBUTOR_FIELDS = {
-    "100": ("person", "abcdq", True), "110": ("body", "abcdn", True), "111": ("meeting", "acdenq", True),
-    "700": ("person", "abcdq", False), "710": ("body", "abcdn", False), "711": ("meeting", "acdenq", False),
+    "100": ("person", "abcq", "e"), "110": ("body", "abcdn", "e"), "111": ("meeting", "acdnq", "j"),
+    "700": ("person", "abcq", "e"), "710": ("body", "abcdn", "e"), "711": ("meeting", "acdnq", "j"),
 }
+# tag -> (kind, subfields of the heading itself); $v $x $y $z are subdivisions
 _SUBJECT_FIELDS = {
-    "600": ("person", "abcdqtvxyz"), "610": ("body", "abcdtvxyz"), "611": ("meeting", "acdentvxyz"),
-    "630": ("title", "adfklmnoprstvxyz"), "648": ("topic", "avxyz"), "650": ("topic", "abvxyz"),
-    "651": ("place", "avxyz"), "653": ("topic", "a"), "655": ("genre", "avxyz"),
+    "600": ("person", "abcdqt"), "610": ("body", "abcdt"), "611": ("meeting", "acdent"),
+    "630": ("title", "adfklmnoprst"), "647": ("event", "acdg"), "648": ("period", "a"), "650": ("topic", "ab"),
+    "651": ("place", "a"), "653": ("topic", "a"), "654": ("topic", "ab"), "655": ("genre", "ab"),
+    "656": ("topic", "a"), "657": ("topic", "a"), "662": ("place", "abcdfgh"),
+    **{f"69{n}": ("topic", "abcdt") for n in range(10)},
 }
+_SUBDIVISIONS = "vxyz"
+# second indicator of 6XX in MARC 21 -> vocabulary ("7": the code in $2; "4": source not given)
 _VOCABULARIES = {"0": "lcsh", "1": "lcshac", "2": "mesh", "3": "nal", "5": "cash", "6": "rvm"}
+_SERIES_FIELDS = {"800": "tv", "810": "tv", "811": "tv", "830": "anp"}
+_SCRIPTS = {"(3": "arabic", "(4": "arabic", "(B": "latin", "$1": "cjk", "(N": "cyrillic", "(Q": "cyrillic",
+            "(S": "greek", "(2": "hebrew"}
 
 
-def local_id(record: pymarc.Record) -> str:
+def local_id(view: MarcView) -> str:
     """The control number (001), stripped."""
-    return control(record, "001")
+    return nfc(view.control("001"))
 
 
-def control(record: pymarc.Record, tag: str) -> str:
-    """The data of a control field, stripped; empty when absent."""
-    fld = record.get(tag)
-    return nfc(fld.data or "") if fld is not None and fld.is_control_field() else ""
-
-
-def title_sort(record: pymarc.Record, title: str) -> str:
+def title_sort(view: MarcView, title: str) -> str:
     """The title without its non-filing characters (245 second indicator)."""
-    fld = record.get("245")
-    skip = int(fld.indicator2) if fld is not None and (fld.indicator2 or "").isdigit() else 0
+    fld = view.first("245")
+    ind2 = fld.indicator2 if fld is not None and not fld.control_field else ""
+    skip = int(ind2) if ind2 and ind2.isdigit() else 0
     return title[skip:].lstrip() if skip < len(title) else title
 
 
-def contributors(record: pymarc.Record) -> list[Contributor]:
-    """Authors and other contributors with their relator terms and codes."""
-    out = []
-    for fld in record.get_fields(*_CONTRIBUTOR_FIELDS):
-        kind, codes, main = _CONTRIBUTOR_FIELDS[fld.tag]
-        name = trim_punctuation(subfield_text(fld, codes))
-        if name:
-            roles = [trim_punctuation(r) for r in fld.get_subfields("e", "4") if trim_punctuation(r)]
-            out.append(Contributor(name=name, kind=kind, roles=roles, main=main))
-    return out
-
-
-def subjects(record: pymarc.Record) -> list[Subject]:
-    """Subject and genre headings with their vocabulary (ind2, or $2 when ind2 is 7)."""
-    out, seen = [], set()
-    for fld in record.get_fields(*_SUBJECT_FIELDS):
-        kind, codes = _SUBJECT_FIELDS[fld.tag]
-        heading = trim_punctuation(subfield_text(fld, codes, " -- "))
-        vocabulary = fld.get("2", "") if fld.indicator2 == "7" else _VOCABULARIES.get(fld.indicator2 or "", "")
-        if heading and (heading, kind) not in seen:
-            seen.add((heading, kind))
-            out.append(Subject(heading=heading, vocabulary=nfc(vocabulary), kind=kind))
-    return out
-
-
-def year(record: pymarc.Record) -> int | None:
-    """Year of publication: 264/260 $c, falling back to 008/07-10."""
-    for fld in record.get_fields("264", "260"):
-        if fld.tag == "264" and fld.indicator2 not in ("1", " "):
+def contributors(view: MarcView, dialect: str = "marc21") -> list[Contributor]:
+    """Authors and other contributors with relator codes and terms; 7XX name-title entries are works, not people."""
+    out: dict[tuple[str, str], Contributor] = {}
+    for fld in view.fields(*_CONTRIBUTOR_FIELDS):
+        if fld.tag[0] == "7" and fld.get("t"):
             continue
-        for value in fld.get_subfields("c"):
-            match = _YEAR.search(value)
-            if match:
-                return int(match.group(1))
-    fixed = record.get("008")
-    if fixed is not None and fixed.is_control_field():
-        match = _YEAR.fullmatch((fixed.data or "")[7:11])
+        kind, codes, term_code = _CONTRIBUTOR_FIELDS[fld.tag]
+        name = trim_punctuation(subfield_text(fld, codes))
+        if not name:
+            continue
+        role_codes, role_terms = roles(fld.get_subfields("4"), fld.get_subfields(term_code))
+        key = (name.casefold(), kind)
+        if key in out:
+            _merge_roles(out[key], role_codes, role_terms)
+            continue
+        dates = trim_punctuation(" ".join(fld.get_subfields("d"))) if kind == "person" else ""
+        out[key] = Contributor(name=name, kind=kind, roles=role_terms, main=fld.tag[0] == "1",
+                               role_codes=role_codes, dates=dates)
+    return list(out.values())
+
+
+def _merge_roles(into: Contributor, codes: list[str], terms: list[str]) -> None:
+    into.role_codes = list(dict.fromkeys(into.role_codes + codes))
+    into.roles = list(dict.fromkeys(into.roles + terms))
+
+
+def subjects(view: MarcView, dialect: str = "marc21") -> list[Subject]:
+    """Subject and genre headings with their vocabulary, without duplicates."""
+    out, seen = [], set()
+    for fld in view.fields(*_SUBJECT_FIELDS):
+        kind, codes = _SUBJECT_FIELDS[fld.tag]
+        main = trim_punctuation(subfield_text(fld, codes))
+        subdivisions = [trim_punctuation(v) for v in subfield_values(fld, _SUBDIVISIONS)]
+        heading = " -- ".join(part for part in [main, *subdivisions] if part)
+        if heading and (heading.casefold(), kind) not in seen:
+            seen.add((heading.casefold(), kind))
+            out.append(Subject(heading=heading, vocabulary=vocabulary(fld, dialect), kind=kind))
+    return out
+
+
+def vocabulary(fld, dialect: str = "marc21") -> str:
+    """The thesaurus of a 6XX heading.
+
+    In MARC 21 the second indicator names it (7: see $2). NORMARC gives the
+    second indicator other meanings, so only $2 counts there. 653 terms are
+    uncontrolled; 69X fields are local.
+    """
+    source = nfc(fld.get("2") or "")
+    if fld.tag == "653":
+        return "uncontrolled"
+    if dialect == "normarc" or fld.tag.startswith("69"):
+        return source or ("local" if fld.tag.startswith("69") else "")
+    if fld.indicator2 == "7":
+        return source
+    return _VOCABULARIES.get(fld.indicator2 or "", "")
+
+
+def publication_year(view: MarcView) -> int | None:
+    """Year of publication: 264 (publication) or 260 $c, the 264 copyright date, then 008/07-10."""
+    for fld in view.fields("264"):
+        if fld.indicator2 == "1":
+            found = _year_in(fld.get_subfields("c"))
+            if found:
+                return found
+    for fld in view.fields("260"):
+        found = _year_in(fld.get_subfields("c"))
+        if found:
+            return found
+    for fld in view.fields("264"):
+        if fld.indicator2 == "4":
+            found = _year_in(fld.get_subfields("c"))
+            if found:
+                return found
+    match = _YEAR.fullmatch(view.control("008")[7:11])
+    if match:
+        return int(match.group(1))
+    return _year_in([v for fld in view.fields("264") for v in fld.get_subfields("c")])
+
+
+def _year_in(values: list[str]) -> int | None:
+    for value in values:
+        match = _YEAR.search(value)
         if match:
             return int(match.group(1))
     return None
 
 
 def pages(physical: str) -> int | None:
-    """The page count of a 300 $a, when it states one."""
+    """The page count of a 300 $a, when it states one ("xii, 345 p." -> 345)."""
     counts = [int(n) for n in _PAGES.findall(physical)]
     return max(counts) if counts else None
 
 
-def languages(record: pymarc.Record) -> list[str]:
+def languages(view: MarcView) -> list[str]:
     """ISO 639-2 codes from 008/35-37 and 041 $a $d, without duplicates."""
-    found = []
-    fixed = record.get("008")
-    if fixed is not None and fixed.is_control_field():
-        found.append((fixed.data or "")[35:38].strip().lower())
-    for fld in record.get_fields("041"):
+    found = [view.control("008")[35:38].strip().lower()]
+    for fld in view.fields("041"):
         for value in fld.get_subfields("a", "d"):
             value = value.strip().lower()
-            # some catalogues run several codes together in one subfield
+            # some catalogues run several codes together in one subfield ("engfre")
             found += [value[i:i + 3] for i in range(0, len(value), 3)]
-    return list(dict.fromkeys(code for code in found if _LANGUAGE.match(code) and code not in ("und", "zxx", "mul", "|||")))
+    return list(dict.fromkeys(code for code in found if _LANGUAGE.match(code) and code not in _NOT_A_LANGUAGE))
 
 
-def links(record: pymarc.Record) -> list[Link]:
-    """856 links; only http and https, so a record cannot inject script URLs."""
-    out = []
-    for fld in record.get_fields("856"):
+def links(view: MarcView) -> list[Link]:
+    """856 links with their labels; only http and https, so a record cannot inject script URLs."""
+    out, seen = [], set()
+    for fld in view.fields("856"):
         relationship = {"0": "resource", "1": "version", "2": "related"}.get(fld.indicator2 or "", "")
         label = nfc(" ".join(fld.get_subfields("y", "3", "z")))
         for url in fld.get_subfields("u"):
             url = url.strip()
-            if url.lower().startswith(_SAFE_SCHEMES):
+            if url.lower().startswith(_SAFE_SCHEMES) and url not in seen:
+                seen.add(url)
                 out.append(Link(url=url, label=label, relationship=relationship))
     return out
 
 
-def vernacular(record: pymarc.Record) -> dict[str, list[str]]:
-    """880 fields in their original script, keyed by the tag they pair with."""
-    out: dict[str, list[str]] = {}
-    for fld in record.get_fields("880"):
-        linkage = fld.get("6", "")
-        tag = linkage[:3]
-        text = trim_punctuation(" ".join(nfc(sf.value) for sf in fld.subfields if sf.code not in "68" and sf.value))
-        if tag.isdigit() and text:
-            out.setdefault(tag, []).append(text)
+def series(view: MarcView) -> list[Series]:
+    """Series statements (490, 440) and authorised series headings (8XX), each with its numbering."""
+    out: list[Series] = []
+    for fld in view.fields("800", "810", "811", "830", "440", "490"):
+        codes = _SERIES_FIELDS.get(fld.tag, "a")
+        title = trim_punctuation(subfield_text(fld, codes))
+        number = trim_punctuation(" ".join(fld.get_subfields("v")))
+        if title and all(s.title.casefold() != title.casefold() for s in out):
+            out.append(Series(title=title, number=number, issn=nfc(fld.get("x") or ""),
+                              controlled=fld.tag != "490"))
     return out
+
+
+def series_display(entries: list[Series]) -> list[str]:
+    """Series as people read them: "Title ; number"."""
+    return [f"{s.title} ; {s.number}" if s.number else s.title for s in entries]
+
+
+def vernacular_script(linkage: str) -> tuple[str, bool]:
+    """(script, right to left) from the tail of a $6 linkage ("245-01/(N/r")."""
+    parts = linkage.split("/")
+    script = _SCRIPTS.get(parts[1][:2], "") if len(parts) > 1 else ""
+    return script, parts[-1] == "r" and len(parts) > 2

@@ -1,13 +1,16 @@
-"""Material format from leader/06-07, 007 and 008, as one word a patron knows."""
+"""Material format from leader/06-07, 007 and 008, as one word a patron knows.
+
+NORMARC records say it more directly in 019 $b; see `normarc.document_format`.
+"""
 
 from __future__ import annotations
 
-import pymarc
+from normalise.view import MarcView
 
 FORMATS = (
-    "book", "ebook", "serial", "ejournal", "article", "map", "score", "sound_recording",
-    "music_recording", "audiobook", "video", "dvd", "bluray", "computer_file", "image",
-    "kit", "object", "manuscript", "mixed", "holdings", "unknown",
+    "book", "ebook", "serial", "ejournal", "newspaper", "article", "map", "score", "sound_recording",
+    "music_recording", "audiobook", "video", "dvd", "bluray", "vhs", "computer_file", "game", "image",
+    "kit", "object", "manuscript", "microform", "mixed", "holdings", "authority", "unknown",
 )
 
 # leader/06 -> format when nothing finer applies
@@ -15,51 +18,58 @@ _BY_TYPE = {
     "a": "book", "t": "manuscript", "c": "score", "d": "score", "e": "map", "f": "map",
     "g": "video", "i": "sound_recording", "j": "music_recording", "k": "image",
     "m": "computer_file", "o": "kit", "p": "mixed", "r": "object",
+    "u": "holdings", "v": "holdings", "x": "holdings", "y": "holdings", "z": "authority",
 }
-# 008/23 (books, serials) or 008/29 (maps, visual): forms of item meaning online/electronic
-_ELECTRONIC_FORMS = {"o", "q", "s"}
+# 008/23 (books, serials, music, mixed) and 008/29 (maps, visual): form of item
+_ONLINE_FORMS = {"o", "q", "s"}
+_MICROFORMS = {"a", "b", "c"}
+# 008/30-31 of sound recordings: literary text codes that make a spoken-word recording an audiobook
+_SPOKEN_WORD = set("abdefhkmop")
+# 007 videorecording (v): 007/04 format
+_VIDEO_CARRIERS = {"v": "dvd", "s": "bluray", "b": "vhs"}
 
 
-def detect_format(record: pymarc.Record) -> str:
+def detect_format(view: MarcView) -> str:
     """The material format of a record (one of `FORMATS`)."""
-    leader = str(record.leader or "").ljust(24)
-    kind, level = leader[6], leader[7]
-    physical = [f.data or "" for f in record.get_fields("007")]
-    fixed = _field_data(record, "008").ljust(40)
-    if kind in "uvxy":
-        return "holdings"
+    kind, level = view.leader[6], view.leader[7]
+    physical = [f.data or "" for f in view.fields("007") if f.control_field]
+    fixed = view.control("008").ljust(40)
     if kind in "at":
-        return _text_format(kind, level, physical, fixed)
+        return text_format(kind, level, physical, fixed)
     if kind == "g":
-        return _video_format(physical)
+        return _video_format(physical, fixed)
     if kind == "i" and _is_spoken_word(fixed):
         return "audiobook"
+    if kind == "m" and fixed[26] == "g":
+        return "game"
     return _BY_TYPE.get(kind, "unknown")
 
 
-def _text_format(kind: str, level: str, physical: list[str], fixed: str) -> str:
-    electronic = fixed[23] in _ELECTRONIC_FORMS or any(p[:1] == "c" for p in physical)
-    if level in "ab":
+def text_format(kind: str, level: str, physical: list[str], fixed: str) -> str:
+    online = fixed[23] in _ONLINE_FORMS or any(p[:2] == "cr" for p in physical)
+    if level in ("a", "b"):
         return "article"
     if level in "is":
-        return "ejournal" if electronic else "serial"
+        if fixed[21] == "n":
+            return "newspaper"
+        return "ejournal" if online else "serial"
     if kind == "t":
         return "manuscript"
-    return "ebook" if electronic else "book"
+    if fixed[23] in _MICROFORMS or any(p[:1] == "h" for p in physical):
+        return "microform"
+    return "ebook" if online or any(p[:1] == "c" for p in physical) else "book"
 
 
-def _video_format(physical: list[str]) -> str:
+def _video_format(physical: list[str], fixed: str) -> str:
+    """DVD, Blu-ray, VHS or video from 007 (category v, format at 007/04); slides and such are images."""
     for data in physical:
         if data[:1] == "v" and len(data) > 4:
-            return {"v": "dvd", "s": "bluray"}.get(data[4], "video")
+            return _VIDEO_CARRIERS.get(data[4], "video")
+    if fixed[33] in ("s", "t", "f", "c"):   # slide, transparency, filmstrip, toy-like graphics
+        return "image"
     return "video"
 
 
 def _is_spoken_word(fixed: str) -> bool:
     """008/30-31 literary text codes for sound recordings: spoken-word content."""
-    return any(code in "dfhp" for code in fixed[30:32] if code.strip())
-
-
-def _field_data(record: pymarc.Record, tag: str) -> str:
-    fld = record.get(tag)
-    return (fld.data or "") if fld is not None and fld.is_control_field() else ""
+    return any(code in _SPOKEN_WORD for code in fixed[30:32] if code.strip())

@@ -4,60 +4,65 @@ from __future__ import annotations
 
 import re
 
-import pymarc
 from stdnum import ean, isbn, ismn, issn
 
 from normalise.model import Identifier
 from normalise.text import nfc
+from normalise.view import MarcView
 
 _ISBN_CANDIDATE = re.compile(r"[0-9][0-9Xx\- ]{8,16}[0-9Xx]")
 _QUALIFIER = re.compile(r"\(([^)]*)\)")
 _PREFIX = re.compile(r"^\(([^)]+)\)\s*(.+)$")
 _OCLC_PREFIXES = ("ocolc", "oclc")
 _OCLC_NOISE = re.compile(r"^(ocm|ocn|on)")
+_OCLC_BARE = re.compile(r"^(?:ocm|ocn|on)\d+$")
+_DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)(10\.\d{4,9}/\S+)$", re.IGNORECASE)
+_URN = re.compile(r"^(?:https?://(?:urn\.nb\.no|urn\.fi|nbn-resolving\.(?:de|org)|urn\.kb\.se)/(?:resolve\?urn=)?)?"
+                  r"(urn:nbn:\S+)$", re.IGNORECASE)
+# 024 first indicator -> kind; 7 means "source in $2"
+_STANDARD_NUMBER_KINDS = {"0": "isrc", "1": "upc", "2": "ismn", "3": "ean", "4": "sici"}
 
 
-def extract_identifiers(record: pymarc.Record) -> list[Identifier]:
+def extract_identifiers(view: MarcView, dialect: str = "marc21") -> list[Identifier]:
     """Every identifier of a record, in catalogued order."""
     out: list[Identifier] = []
-    for fld in record.get_fields("020"):
-        out += [_isbn(v, fld, cancelled=False) for v in fld.get_subfields("a")]
-        out += [_isbn(v, fld, cancelled=True) for v in fld.get_subfields("z")]
-    for fld in record.get_fields("022"):
+    for fld in view.fields("020"):
+        qualifiers = [nfc(q).strip("() ") for q in fld.get_subfields("q", "b")]
+        out += [_isbn(v, qualifiers, cancelled=False) for v in fld.get_subfields("a")]
+        out += [_isbn(v, qualifiers, cancelled=True) for v in fld.get_subfields("z")]
+    for fld in view.fields("022"):
         out += [_issn(v, cancelled=False) for v in fld.get_subfields("a", "l")]
         out += [_issn(v, cancelled=True) for v in fld.get_subfields("y", "z")]
-    for fld in record.get_fields("024"):
-        out += [_standard_number(v, fld.indicator1, fld.get("2", "")) for v in fld.get_subfields("a")]
-    for fld in record.get_fields("035"):
-        out += [_system_number(v) for v in fld.get_subfields("a")]
-    for fld in record.get_fields("010"):
-        out += [Identifier("lccn", _lccn(v)) for v in fld.get_subfields("a") if _lccn(v)]
-    for fld in record.get_fields("015"):
-        out += [Identifier("nbn", nfc(v), scheme=fld.get("2", "")) for v in fld.get_subfields("a")]
-    for fld in record.get_fields("016"):
-        out += [Identifier("nbn", nfc(v), scheme=fld.get("2", "") or "lac") for v in fld.get_subfields("a")]
-    return [i for i in out if i.value]
+    for fld in view.fields("024"):
+        out += [_standard_number(v, fld.indicator1, fld.get("2") or "") for v in fld.get_subfields("a")]
+    out += _system_numbers(view)
+    for fld in view.fields("010"):
+        out += [Identifier("lccn", lccn(v)) for v in fld.get_subfields("a") if lccn(v)]
+        out += [Identifier("lccn", lccn(v), cancelled=True) for v in fld.get_subfields("z") if lccn(v)]
+    out += _national_numbers(view, dialect)
+    out += _from_links(view)
+    return _unique([i for i in out if i.value])
 
 
 def isbn13(value: str) -> str | None:
     """The 13-digit form of a valid ISBN, or None."""
     try:
         return isbn.to_isbn13(isbn.validate(value))
-    except Exception:
+    except Exception:   # stdnum raises its own ValidationError family and ValueError
         return None
 
 
-def _isbn(raw: str, fld: pymarc.Field, cancelled: bool) -> Identifier:
+def _isbn(raw: str, qualifiers: list[str], cancelled: bool) -> Identifier:
     raw = nfc(raw)
     match = _ISBN_CANDIDATE.search(raw)
     number = match.group(0) if match else raw
     rest = raw[: match.start()] + raw[match.end():] if match else ""
-    qualifiers = [_QUALIFIER.sub(r"\1", rest).strip(" :;,()")] + [nfc(q).strip("() ") for q in fld.get_subfields("q")]
+    found = [_QUALIFIER.sub(r"\1", rest).strip(" :;,()")] + qualifiers
     normal = isbn13(number)
     return Identifier(
         "isbn",
         normal or re.sub(r"[\s-]", "", number),
-        qualifier="; ".join(q for q in qualifiers if q),
+        qualifier="; ".join(dict.fromkeys(q for q in found if q)),
         valid=normal is not None,
         cancelled=cancelled,
     )
@@ -69,34 +74,101 @@ def _issn(raw: str, cancelled: bool) -> Identifier:
     return Identifier("issn", issn.format(number) if valid else number, valid=valid, cancelled=cancelled)
 
 
-def _standard_number(raw: str, indicator1: str, scheme: str) -> Identifier:
+def _standard_number(raw: str, indicator1: str, source: str) -> Identifier:
     number = nfc(raw).split(" ")[0]
-    kind = {"0": "isrc", "1": "upc", "2": "ismn", "3": "ean", "7": scheme.lower() or "other"}.get(indicator1, "other")
+    source = nfc(source).lower()
+    kind = _STANDARD_NUMBER_KINDS.get(indicator1, source or "other") if indicator1 != "7" else (source or "other")
     if kind == "ismn":
-        return Identifier("ismn", ismn.to_ismn13(number) if ismn.is_valid(number) else number, valid=ismn.is_valid(number))
+        valid = ismn.is_valid(number)
+        return Identifier("ismn", ismn.to_ismn13(number) if valid else number, valid=valid)
     if kind in ("ean", "upc"):
-        return Identifier(kind, ean.compact(number) if ean.is_valid(number) else number, valid=ean.is_valid(number))
-    if kind in ("doi", "urn", "uri", "hdl"):
-        return Identifier("doi" if kind == "doi" else kind, number.lower() if kind == "doi" else number)
-    return Identifier(kind, number, scheme=scheme)
+        valid = ean.is_valid(number)
+        return Identifier(kind, ean.compact(number) if valid else number, valid=valid)
+    if kind == "doi":
+        return Identifier("doi", number.lower())
+    if kind in ("urn", "uri", "hdl", "handle"):
+        return Identifier("urn" if kind == "urn" else kind, number)
+    return Identifier(kind, number, scheme=source)
 
 
-def _system_number(raw: str) -> Identifier:
+def _system_numbers(view: MarcView) -> list[Identifier]:
+    """035 numbers (OCLC recognised by prefix) and an 001 that 003 says is an OCLC number."""
+    out = [_system_number(v, False) for fld in view.fields("035") for v in fld.get_subfields("a")]
+    out += [_system_number(v, True) for fld in view.fields("035") for v in fld.get_subfields("z")]
+    if nfc(view.control("003")).lower() in _OCLC_PREFIXES:
+        out.append(_oclc(nfc(view.control("001")), cancelled=False))
+    return out
+
+
+def _system_number(raw: str, cancelled: bool) -> Identifier:
     raw = nfc(raw)
     match = _PREFIX.match(raw)
     if not match:
-        return Identifier("system", raw)
+        if _OCLC_BARE.match(raw.lower()):
+            return _oclc(raw, cancelled)
+        return Identifier("system", raw, cancelled=cancelled)
     prefix, number = match.group(1), match.group(2).strip()
     if prefix.lower() in _OCLC_PREFIXES:
-        digits = _OCLC_NOISE.sub("", number.lower()).lstrip("0")
-        return Identifier("oclc", digits, valid=digits.isdigit())
-    return Identifier("system", number, scheme=prefix)
+        return _oclc(number, cancelled)
+    return Identifier("system", number, scheme=prefix, cancelled=cancelled)
 
 
-def _lccn(raw: str) -> str:
+def _oclc(number: str, cancelled: bool) -> Identifier:
+    digits = _OCLC_NOISE.sub("", number.lower()).lstrip("0")
+    return Identifier("oclc", digits, valid=digits.isdigit(), cancelled=cancelled)
+
+
+def lccn(raw: str) -> str:
     """LCCN normalised as the Library of Congress describes (no spaces, hyphen expanded)."""
     value = nfc(raw).split("/")[0].replace(" ", "")
     if "-" in value:
         head, tail = value.split("-", 1)
         value = head + tail.zfill(6)
     return value
+
+
+def _national_numbers(view: MarcView, dialect: str) -> list[Identifier]:
+    """015 national bibliography and 016 national agency numbers.
+
+    NORMARC uses 015 for any other bibliographic control number, with its
+    source in $b (BIBBI, BibliofilID): those are system numbers.
+    """
+    out = []
+    for fld in view.fields("015"):
+        if dialect == "normarc" and fld.get("b"):
+            out += [Identifier("system", nfc(v), scheme=nfc(fld.get("b"))) for v in fld.get_subfields("a")]
+            continue
+        out += [Identifier("nbn", nfc(v), scheme=nfc(fld.get("2") or "")) for v in fld.get_subfields("a")]
+        out += [Identifier("nbn", nfc(v), scheme=nfc(fld.get("2") or ""), cancelled=True) for v in fld.get_subfields("z")]
+    for fld in view.fields("016"):
+        scheme = nfc(fld.get("2") or "") if fld.indicator1 == "7" else "lac"
+        out += [Identifier("nbn", nfc(v), scheme=scheme) for v in fld.get_subfields("a")]
+    return out
+
+
+def _from_links(view: MarcView) -> list[Identifier]:
+    """DOIs and URNs written as resolver links in 856 $u."""
+    out = []
+    for fld in view.fields("856"):
+        for url in fld.get_subfields("u"):
+            url = url.strip()
+            doi = _DOI.match(url)
+            if doi:
+                out.append(Identifier("doi", doi.group(1).lower(), scheme="856"))
+            urn = _URN.match(url)
+            if urn:
+                out.append(Identifier("urn", urn.group(1), scheme="856"))
+    return out
+
+
+def _unique(found: list[Identifier]) -> list[Identifier]:
+    """One identifier per kind, value and status; qualifiers of repeats are kept together."""
+    out: dict[tuple[str, str, bool], Identifier] = {}
+    for ident in found:
+        key = (ident.kind, ident.value, ident.cancelled)
+        if key not in out:
+            out[key] = ident
+        elif ident.qualifier and ident.qualifier not in out[key].qualifier:
+            kept = out[key]
+            kept.qualifier = "; ".join(q for q in (kept.qualifier, ident.qualifier) if q)
+    return list(out.values())

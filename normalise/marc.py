@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -16,14 +17,14 @@ from typing import Iterator
 import pymarc
 from lxml import etree
 
+from normalise.errors import MarcReadError
+from normalise.iso2709 import parse_iso2709
+from normalise.text import repair_mojibake
+
 RECORD_TERMINATOR = b"\x1d"
 ISO2709 = "iso2709"
 MARCXML = "marcxml"
 MARC_NS = "http://www.loc.gov/MARC21/slim"
-
-
-class MarcReadError(Exception):
-    """A record's bytes could not be read as MARC."""
 
 
 @dataclass
@@ -52,174 +53,187 @@ def parse_raw(raw: bytes, fmt: str) -> tuple[pymarc.Record, list[str]]:
     if fmt == ISO2709:
         return parse_iso2709(raw)
     if fmt == MARCXML:
-        return parse_marcxml(raw), []
+        return parse_marcxml_with_flags(raw)
     raise MarcReadError(f"unknown raw format {fmt!r}")
-
-
-def parse_iso2709(chunk: bytes) -> tuple[pymarc.Record, list[str]]:
-    """Parse one ISO 2709 record, decoding MARC-8 or UTF-8.
-
-    A leader whose length disagrees with the bytes is corrected (flagged
-    `length-repaired`); a leader claiming MARC-8 over valid multi-byte UTF-8
-    is read as UTF-8 (flagged `encoding-mislabelled`).
-    """
-    flags: list[str] = []
-    if not chunk.endswith(RECORD_TERMINATOR):
-        chunk += RECORD_TERMINATOR
-    if len(chunk) < 25:
-        raise MarcReadError(f"record of {len(chunk)} bytes is shorter than a leader and directory")
-    declared = chunk[:5]
-    if declared != b"%05d" % len(chunk) and len(chunk) < 100000:
-        chunk = b"%05d" % len(chunk) + chunk[5:]
-        flags.append("length-repaired")
-    force_utf8 = chunk[9:10] != b"a" and _looks_like_utf8(chunk)
-    if force_utf8:
-        flags.append("encoding-mislabelled")
-    try:
-        record = pymarc.Record(data=chunk, to_unicode=True, force_utf8=force_utf8, utf8_handling="replace",
-                               hide_utf8_warnings=True)
-    except Exception as exc:  # pymarc raises many unrelated types for bad bytes
-        raise MarcReadError(_describe(exc)) from exc
-    return record, flags
-
-
-def _looks_like_utf8(chunk: bytes) -> bool:
-    """True when bytes that claim MARC-8 are really UTF-8 with non-ASCII text.
-
-    MARC-8 text with diacritics is almost never valid UTF-8, and MARC-8
-    escape sequences (ESC) never appear in UTF-8 records.
-    """
-    if b"\x1b" in chunk or max(chunk) < 0x80:
-        return False
-    try:
-        chunk.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def parse_marcxml(raw: bytes | etree._Element) -> pymarc.Record:
     """Parse one MARCXML or marcxchange `record` element, in any namespace."""
+    return parse_marcxml_with_flags(raw)[0]
+
+
+def parse_marcxml_with_flags(raw: bytes | etree._Element) -> tuple[pymarc.Record, list[str]]:
+    """Like `parse_marcxml`, also naming what was repaired."""
     element = raw
     if isinstance(raw, (bytes, str)):
         try:
             element = etree.fromstring(raw)
         except etree.XMLSyntaxError as exc:
             raise MarcReadError(f"invalid XML: {exc}") from exc
-    if etree.QName(element).localname != "record":
-        found = _first_record(element)
+    if _local(element.tag) != "record":
+        found = next(element.iter("{*}record"), None)
         if found is None:
             raise MarcReadError("no MARC record element found")
         element = found
     return element_to_record(element)
 
 
-def _first_record(element: etree._Element) -> etree._Element | None:
-    for child in element.iter():
-        if isinstance(child.tag, str) and etree.QName(child).localname == "record":
-            return child
-    return None
-
-
-def element_to_record(element: etree._Element) -> pymarc.Record:
-    """Build a pymarc record from a MARCXML element without a second parse."""
+def element_to_record(element: etree._Element) -> tuple[pymarc.Record, list[str]]:
+    """A pymarc record built straight from a MARCXML element, and repair flags."""
     record = pymarc.Record(leader=" " * 24, to_unicode=True)
+    flags: list[str] = []
+    fields = []
     for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        name = etree.QName(child).localname
+        name = _local(child.tag)
         if name == "leader":
-            record.leader = pymarc.Leader((child.text or "").ljust(24)[:24])
-        elif name == "controlfield":
-            record.add_field(pymarc.Field(tag=_tag(child), data=child.text or ""))
-        elif name == "datafield":
-            record.add_field(_datafield(child))
-    if not record.fields:
+            record.leader = pymarc.Leader(_leader(child.text or "", flags))
+        elif name == "controlfield" or name == "datafield":
+            tag = (child.get("tag") or "").strip()
+            if not tag:
+                flags.append("field-without-tag-dropped")
+                continue
+            fields.append(_controlfield(tag, child) if name == "controlfield" else _datafield(tag, child, flags))
+    if not fields:
         raise MarcReadError("record element has no fields")
-    return record
+    record.fields = fields
+    return record, sorted(set(flags))
 
 
-def _tag(element: etree._Element) -> str:
-    tag = (element.get("tag") or "").strip()
-    if not tag:
-        raise MarcReadError("a field has no tag")
-    return tag
+def _local(tag) -> str:
+    """The local name of an element tag ("" for comments and processing instructions)."""
+    return tag[tag.rfind("}") + 1:] if isinstance(tag, str) else ""
 
 
-def _datafield(element: etree._Element) -> pymarc.Field:
-    subfields = [
-        pymarc.Subfield(code=(sub.get("code") or " ")[:1], value=sub.text or "")
-        for sub in element
-        if isinstance(sub.tag, str) and etree.QName(sub).localname == "subfield"
-    ]
-    indicators = pymarc.Indicators((element.get("ind1") or " ")[:1] or " ", (element.get("ind2") or " ")[:1] or " ")
-    return pymarc.Field(tag=_tag(element), indicators=indicators, subfields=subfields)
+def _leader(text: str, flags: list[str]) -> str:
+    if len(text) != 24 or not text.isascii():
+        flags.append("leader-repaired")
+        text = "".join(ch if " " <= ch <= "~" else " " for ch in text).ljust(24)[:24]
+    return text
+
+
+def _controlfield(tag: str, element: etree._Element) -> pymarc.Field:
+    if tag < "010" and tag.isdigit():
+        return pymarc.Field(tag=tag, data=element.text or "")
+    return pymarc.Field(tag=tag, subfields=[pymarc.Subfield("a", element.text or "")])
+
+
+def _datafield(tag: str, element: etree._Element, flags: list[str]) -> pymarc.Field:
+    subfields = []
+    for sub in element:
+        if _local(sub.tag) != "subfield":
+            continue
+        code = sub.get("code") or ""
+        if len(code) != 1:
+            flags.append("subfield-code-repaired")
+            code = (code + " ")[:1]
+        value = sub.text or ""
+        if not value.isascii():
+            value, repaired = repair_mojibake(value)
+            if repaired:
+                flags.append("mojibake-repaired")
+        subfields.append(pymarc.Subfield(code, value))
+    ind1, ind2 = (element.get("ind1") or " ")[:1], (element.get("ind2") or " ")[:1]
+    if tag < "010" and tag.isdigit():   # a control field written as a data field
+        return pymarc.Field(tag=tag, data=" ".join(value for _code, value in subfields))
+    return pymarc.Field(tag=tag, indicators=pymarc.Indicators(ind1 or " ", ind2 or " "), subfields=subfields)
 
 
 def read_file(path: str | Path) -> Iterator[RawRecord | ReadFailure]:
     """Every record of a MARC file (binary or XML, optionally gzipped), in order."""
     data = Path(path).read_bytes()
     if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    if data.lstrip()[:1] == b"<":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            yield ReadFailure(1, b"", ISO2709, f"gzip data cannot be decompressed: {exc}")
+            return
+    if data.lstrip(_BLANK + b"\xef\xbb\xbf")[:1] == b"<":
         yield from read_marcxml_bytes(data)
     else:
         yield from read_iso2709_bytes(data)
 
 
+_BLANK = b"\x00\r\n\t "
+
+
 def read_iso2709_bytes(data: bytes) -> Iterator[RawRecord | ReadFailure]:
-    """Split a byte stream on record terminators and parse each record."""
+    """Split a byte stream on record terminators and parse each record.
+
+    Blank bytes between records (newlines, NULs) are skipped; bytes after
+    the last terminator are read as a record that lost its end.
+    """
     chunks = data.split(RECORD_TERMINATOR)
+    last = len(chunks)
     for position, chunk in enumerate(chunks, start=1):
-        chunk = chunk.lstrip(b"\r\n ")
-        if not chunk.strip():
+        chunk = chunk.lstrip(_BLANK)
+        if not chunk.strip(_BLANK):
             continue
+        raw = chunk + RECORD_TERMINATOR if position < last else chunk
         try:
-            record, flags = parse_iso2709(chunk + RECORD_TERMINATOR)
+            record, flags = parse_iso2709(raw)
         except MarcReadError as exc:
-            yield ReadFailure(position, chunk + RECORD_TERMINATOR, ISO2709, str(exc))
+            yield ReadFailure(position, raw, ISO2709, str(exc))
             continue
-        yield RawRecord(position, chunk + RECORD_TERMINATOR, ISO2709, record, flags)
+        if position == last:
+            flags = sorted({*flags, "record-truncated"})
+        yield RawRecord(position, raw, ISO2709, record, flags)
 
 
 def read_marcxml_bytes(data: bytes) -> Iterator[RawRecord | ReadFailure]:
     """Stream `record` elements of a MARCXML document, keeping each one's bytes.
 
-    A document that is not well-formed yields the records before the error,
-    then one `ReadFailure` naming the error: nothing is silently dropped.
+    Records written one after another without a root element are read as if
+    wrapped in one. A document that is not well-formed otherwise yields the
+    records before the error, then one `ReadFailure` naming the error:
+    nothing is silently dropped.
     """
-    position = 0
-    context = etree.iterparse(io.BytesIO(data), events=("end",), huge_tree=True, recover=False)
+    done = 0
     try:
-        for _event, element in context:
-            if not _is_top_record(element):
-                continue
-            position += 1
-            yield _xml_record(position, element)
-            element.clear(keep_tail=False)
+        for done, item in enumerate(_xml_records(data), start=1):
+            yield item
+        return
     except etree.XMLSyntaxError as exc:
-        yield ReadFailure(position + 1, b"", MARCXML, f"XML not well-formed after record {position}: {exc}")
+        error = exc
+    if "Extra content at the end of the document" in str(error):
+        try:
+            for position, item in enumerate(_xml_records(_wrapped(data)), start=1):
+                if position > done:
+                    yield item
+            return
+        except etree.XMLSyntaxError as exc:
+            error = exc
+    yield ReadFailure(done + 1, b"", MARCXML, f"XML not well-formed after record {done}: {error}")
 
 
-def _is_top_record(element: etree._Element) -> bool:
-    """A `record` element that holds MARC fields (not an OAI record wrapper)."""
-    if not isinstance(element.tag, str) or etree.QName(element).localname != "record":
-        return False
-    return any(
-        isinstance(child.tag, str) and etree.QName(child).localname in ("leader", "controlfield", "datafield")
-        for child in element
-    )
+def _wrapped(data: bytes) -> bytes:
+    """Several top-level elements made into one document."""
+    body = _XML_DECLARATION.sub(b"", data.lstrip(_BLANK + b"\xef\xbb\xbf"), count=1)
+    return b"<records>" + body + b"</records>"
+
+
+_XML_DECLARATION = re.compile(rb"^<\?xml[^>]*\?>")
+
+
+def _xml_records(data: bytes) -> Iterator[RawRecord | ReadFailure]:
+    position = 0
+    for _event, element in etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}record",
+                                           huge_tree=True, recover=False):
+        if not _holds_marc(element):
+            continue
+        position += 1
+        yield _xml_record(position, element)
+        element.clear(keep_tail=False)
+
+
+def _holds_marc(element: etree._Element) -> bool:
+    """A `record` element with MARC fields (not an OAI record wrapper)."""
+    return any(_local(child.tag) in ("leader", "controlfield", "datafield") for child in element)
 
 
 def _xml_record(position: int, element: etree._Element) -> RawRecord | ReadFailure:
     raw = etree.tostring(element, encoding="utf-8")
     try:
-        return RawRecord(position, raw, MARCXML, element_to_record(element))
+        record, flags = element_to_record(element)
     except MarcReadError as exc:
         return ReadFailure(position, raw, MARCXML, str(exc))
-
-
-def _describe(exc: Exception) -> str:
-    text = str(exc).strip()
-    name = type(exc).__name__
-    return f"{name}: {text}" if text else name
+    return RawRecord(position, raw, MARCXML, record, flags)

@@ -15,8 +15,10 @@ class Contributor:
 
     name: str
     kind: str = "person"          # person | body | meeting
-    roles: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)        # relator terms, in English where known
     main: bool = False            # from 1XX rather than 7XX
+    role_codes: list[str] = field(default_factory=list)   # MARC relator codes (aut, ill, trl, ...)
+    dates: str = ""               # $d: life dates, as catalogued
 
 
 @dataclass
@@ -57,6 +59,27 @@ class Holding:
 
 
 @dataclass
+class Series:
+    """A series the record belongs to, with its numbering (490, 440, 8XX)."""
+
+    title: str
+    number: str = ""
+    issn: str = ""
+    controlled: bool = False      # from 8XX (or 440): an authorised series heading
+
+
+@dataclass
+class Vernacular:
+    """A field in its original script (880), paired with its romanised field."""
+
+    tag: str                      # the tag of the field it pairs with (245, 100, ...)
+    text: str                     # the original script
+    latin: str = ""               # the paired field's text; empty for an unpaired 880
+    script: str = ""              # from $6: arabic, cjk, cyrillic, greek, hebrew, latin
+    right_to_left: bool = False
+
+
+@dataclass
 class Subject:
     """A subject or genre heading with its vocabulary."""
 
@@ -83,7 +106,7 @@ class Record:
     year: int | None = None
     physical: str = ""
     pages: int | None = None
-    series: list[str] = field(default_factory=list)
+    series: list[str] = field(default_factory=list)   # display form: "Title ; number"
     subjects: list[Subject] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
     format: str = "unknown"
@@ -96,6 +119,10 @@ class Record:
     vernacular: dict[str, list[str]] = field(default_factory=dict)
     holdings: list[Holding] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    series_entries: list[Series] = field(default_factory=list)
+    vernacular_fields: list[Vernacular] = field(default_factory=list)
+    dialect: str = "marc21"       # marc21 | normarc
+    record_url: str = ""          # the member's own catalogue page for this record
 
     @property
     def is_holdings(self) -> bool:
@@ -123,10 +150,12 @@ class Record:
         """The inverse of `to_dict`; unknown keys are ignored."""
         nested = {
             "contributors": Contributor, "identifiers": Identifier, "links": Link,
-            "holdings": Holding, "subjects": Subject,
+            "holdings": Holding, "subjects": Subject, "series_entries": Series,
+            "vernacular_fields": Vernacular,
         }
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         for key, kind in nested.items():
-            values[key] = [kind(**item) for item in values.get(key, [])]
+            names = {f.name for f in fields(kind)}
+            values[key] = [kind(**{k: v for k, v in item.items() if k in names}) for item in values.get(key, [])]
         return cls(**values)

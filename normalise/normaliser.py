@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import pymarc
 
-from normalise import fields
+from normalise import fields, normarc
 from normalise.formats import detect_format
 from normalise.holdings import extract_holdings
 from normalise.identifiers import extract_identifiers
 from normalise.marc import parse_raw
 from normalise.model import Record
 from normalise.rules import apply_rules
+from normalise.text import nfc
+from normalise.vernacular import vernacular
+from normalise.view import MarcView
 from settings import HoldingsMapping
+
+_NOT_BIBLIOGRAPHIC = {"holdings", "authority"}
 
 
 def normalise(
@@ -27,25 +32,48 @@ def normalise(
 
     `record_url` is a template with `{id}` for the member's own catalogue page.
     """
-    out = Record(source=source, local_id=fields.local_id(marc), flags=list(flags or []))
-    apply_rules(marc, out)
-    out.title_sort = fields.title_sort(marc, out.title)
-    out.contributors = fields.contributors(marc)
-    out.year = fields.year(marc)
+    view = MarcView(marc)
+    out = Record(source=source, local_id=fields.local_id(view), flags=list(flags or []))
+    out.dialect = "normarc" if normarc.is_normarc(view) else "marc21"
+    apply_rules(view, out)
+    _describe(view, out)
+    out.format = (normarc.document_format(view) if out.dialect == "normarc" else "") or detect_format(view)
+    out.identifiers = extract_identifiers(view, out.dialect)
+    out.record_url = _record_url(view, out, record_url)
+    shelf_mark = normarc.shelf_mark(view) if out.dialect == "normarc" else ""
+    out.holdings = extract_holdings(view, source, source_name, holdings, out.record_url, shelf_mark)
+    if out.format == "holdings":
+        out.holdings_of = nfc(view.control("004"))
+    _flag(out)
+    return out
+
+
+def _describe(view: MarcView, out: Record) -> None:
+    """The descriptive fields the rule table cannot express."""
+    out.title_sort = fields.title_sort(view, out.title)
+    out.contributors = fields.contributors(view, out.dialect)
+    out.year = fields.publication_year(view)
     out.pages = fields.pages(out.physical)
-    out.subjects = fields.subjects(marc)
-    out.languages = fields.languages(marc)
-    out.format = detect_format(marc)
-    out.identifiers = extract_identifiers(marc)
-    out.links = fields.links(marc)
-    out.vernacular = fields.vernacular(marc)
-    url = record_url.format(id=out.local_id) if record_url and out.local_id else ""
-    out.holdings = extract_holdings(marc, source, source_name, holdings, url)
-    if out.is_holdings:
-        out.holdings_of = fields.control(marc, "004")
+    out.subjects = fields.subjects(view, out.dialect)
+    out.languages = fields.languages(view)
+    out.series_entries = fields.series(view)
+    out.series = fields.series_display(out.series_entries)
+    out.links = fields.links(view)
+    out.vernacular, out.vernacular_fields = vernacular(view)
+
+
+def _record_url(view: MarcView, out: Record, template: str) -> str:
+    if template and out.local_id:
+        return template.replace("{id}", out.local_id)
+    return normarc.catalogue_link(view) if out.dialect == "normarc" else ""
+
+
+def _flag(out: Record) -> None:
     if any(not i.valid for i in out.identifiers if i.kind == "isbn" and not i.cancelled):
         out.flags.append("isbn-invalid")
-    return out
+    if out.format in _NOT_BIBLIOGRAPHIC and out.format != "holdings":
+        out.flags.append("not-bibliographic")
+    out.flags = sorted(set(out.flags))
 
 
 def normalise_raw(raw: bytes, fmt: str, source: str = "", **options) -> Record:

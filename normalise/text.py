@@ -14,11 +14,39 @@ _TRAILING_PUNCTUATION = re.compile(r"[\s/:;,=+]+$")
 _TRAILING_PERIOD = re.compile(r"(?<!\b\w)(?<!\.\.)\.$")
 _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w\s]+")
+# a UTF-8 lead byte read as Latin-1 (Ã, Â, ...) followed by a continuation byte read as Latin-1
+_MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf]")
+_CONTROL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]")
+_MAX_LAYERS = 64
 
 
 def nfc(value: str) -> str:
-    """Unicode NFC with collapsed white space."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    """Unicode NFC with collapsed white space and no control characters."""
+    if value.isascii():
+        if _CONTROL.search(value):
+            value = _CONTROL.sub(" ", value)
+        return _SPACES.sub(" ", value).strip()
+    value = _CONTROL.sub(" ", unicodedata.normalize("NFC", value))
+    return _SPACES.sub(" ", value).strip()
+
+
+def repair_mojibake(value: str) -> tuple[str, bool]:
+    """UTF-8 that was decoded as Latin-1 (once or many times over), decoded again.
+
+    Only a value that decodes cleanly all the way back is changed, so text
+    that merely contains "Ã" followed by a symbol stays as it is.
+    """
+    if value.isascii() or not _MOJIBAKE.search(value):
+        return value, False
+    current = value
+    for _ in range(_MAX_LAYERS):
+        try:
+            current = current.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            break
+        if not _MOJIBAKE.search(current):
+            return current, True
+    return value, False
 
 
 def trim_punctuation(value: str) -> str:

@@ -104,9 +104,18 @@ def test_unreadable_records_are_reported_with_position_not_raised():
 
 
 def test_xml_that_is_not_well_formed_yields_the_records_before_the_error_and_a_failure():
-    results = list(read_file(shared("evergreen/serials_marc21.xml")))   # junk after the root element
-    assert isinstance(results[-1], ReadFailure) and "not well-formed" in results[-1].reason
-    assert sum(isinstance(r, RawRecord) for r in results) >= 1
+    # the third <record> is cut off after its leader and the collection closed around it
+    results = list(read_file(shared("trln-marc-to-argot/nccu/open_access_restricted_edu.xml")))
+    assert [type(r) for r in results] == [RawRecord, RawRecord, ReadFailure]
+    assert "not well-formed after record 2" in results[-1].reason
+
+
+def test_records_written_one_after_another_without_a_root_element_are_all_read():
+    # evergreen's serials_marc21.xml is seven <record> elements with no <collection> around them
+    results = list(read_file(shared("evergreen/serials_marc21.xml")))
+    assert all(isinstance(r, RawRecord) for r in results)
+    assert len(results) == shared("evergreen/serials_marc21.xml").read_text().count("<record>") == 7
+    assert [r.record["001"].data for r in results if r.record.get("001")] == ["21061", "01-0321871", "01-0309208"]
 
 
 @pytest.mark.parametrize("raw, folded", [("Łódź", "lodz"), ("Göteborg", "goteborg"), ("Ærø", "aero"), ("Tromsø", "tromso")])

@@ -1,0 +1,205 @@
+"""A lenient reader for one ISO 2709 (binary MARC) record.
+
+Real files break the format in every way the marc4j and pymarc test
+corpora collect: lengths counted in characters instead of bytes, base
+addresses and directory offsets that point nowhere, leaders with letters
+where digits belong, fields cut off in the middle of a character, text in
+UTF-8 under a leader that claims MARC-8. Field terminators are the one
+thing that stays reliable, so fields are located by them and the directory
+is only asked for tags. Every repair is named in the record's flags.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pymarc
+from pymarc import Field, Indicators, Subfield
+
+from normalise.errors import MarcReadError
+from normalise.marc8 import Marc8Error, decode_marc8
+from normalise.text import repair_mojibake
+
+LEADER_LENGTH = 24
+FIELD_END, SUBFIELD, RECORD_END = b"\x1e", b"\x1f", b"\x1d"
+_ENTRY = re.compile(rb"([\x21-\x7e]{3})(\d{4})(\d{5})")
+_VALID_UTF8 = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_TRUNCATED_TAIL = re.compile(rb"(?:[\xc2-\xf4]|[\xe0-\xf4][\x80-\xbf]|[\xf0-\xf4][\x80-\xbf]{2})$")
+_CUT_CHARACTER = re.compile(rb"(?:[\xc2-\xf4]|[\xe0-\xf4][\x80-\xbf]|[\xf0-\xf4][\x80-\xbf]{2})(?=[\x1e\x1f]|$)")
+# share of non-ASCII bytes that must form valid UTF-8 sequences before text is read as UTF-8 against its leader
+_UTF8_MAJORITY = 0.9
+
+
+def parse_iso2709(chunk: bytes) -> tuple[pymarc.Record, list[str]]:
+    """Parse one record (with or without its terminator) into a pymarc record and repair flags."""
+    body = chunk[:-1] if chunk.endswith(RECORD_END) else chunk
+    if len(body) < LEADER_LENGTH:
+        raise MarcReadError(f"record of {len(chunk)} bytes is shorter than a leader")
+    flags: list[str] = []
+    directory_end = body.find(FIELD_END, LEADER_LENGTH)
+    if directory_end < 0:
+        raise MarcReadError("no field terminator after the leader: not a MARC record")
+    leader = _leader(body, len(chunk), directory_end, flags)
+    located = _locate_fields(body, directory_end, flags)
+    if not located:
+        raise MarcReadError("the record has a leader but no fields")
+    decode = _decoder(leader[9], body[directory_end + 1:], flags)
+    record = pymarc.Record(leader=leader)
+    record.fields = [_field(tag, decode(piece), flags) for tag, piece in located]
+    return record, sorted(set(flags))
+
+
+def _leader(body: bytes, length: int, directory_end: int, flags: list[str]) -> str:
+    """The leader as text, with length and base address made true and junk bytes blanked."""
+    text = body[:LEADER_LENGTH].decode("latin-1")
+    cleaned = "".join(ch if " " <= ch <= "~" else " " for ch in text)
+    if cleaned != text:
+        flags.append("leader-repaired")
+    if cleaned[:5] != f"{length:05d}" and length <= 99999:
+        flags.append("length-repaired")
+    base = f"{directory_end + 1:05d}"
+    if cleaned[12:17] != base:
+        flags.append("base-address-repaired")
+    return f"{min(length, 99999):05d}" + cleaned[5:12] + base + cleaned[17:]
+
+
+def _locate_fields(body: bytes, directory_end: int, flags: list[str]) -> list[tuple[str, bytes]]:
+    """Tags from the directory paired with field bytes found by their terminators."""
+    entries = _directory(body, directory_end, flags)
+    pieces = body[directory_end + 1:].split(FIELD_END)
+    if pieces[-1]:
+        flags.append("field-truncated")   # the last field has no terminator: cut off
+    else:
+        pieces.pop()
+    starts, offset = {}, 0
+    for index, piece in enumerate(pieces):
+        starts[offset] = index
+        offset += len(piece) + 1
+    chosen = [starts.get(entry_offset) for _tag, entry_offset in entries]
+    if None in chosen:
+        flags.append("directory-repaired")
+        chosen = _by_order(entries, len(pieces))
+    return [(entries[i][0], pieces[p]) for i, p in enumerate(chosen) if p is not None]
+
+
+def _directory(body: bytes, directory_end: int, flags: list[str]) -> list[tuple[str, int]]:
+    """(tag, offset) of each readable 12-byte directory entry."""
+    entries = []
+    for position in range(LEADER_LENGTH, directory_end, 12):
+        match = _ENTRY.match(body, position, directory_end)
+        if match:
+            entries.append((match.group(1).decode("ascii"), int(match.group(3))))
+    if len(entries) * 12 != directory_end - LEADER_LENGTH:
+        flags.append("directory-repaired")
+    return entries
+
+
+def _by_order(entries: list[tuple[str, int]], count: int) -> list[int | None]:
+    """Piece index per entry when offsets are wrong: the n-th field in the data is the n-th by offset."""
+    order = sorted(range(len(entries)), key=lambda i: entries[i][1])
+    chosen: list[int | None] = [None] * len(entries)
+    for rank, entry_index in enumerate(order):
+        chosen[entry_index] = rank if rank < count else None
+    return chosen
+
+
+def _decoder(declared: str, data: bytes, flags: list[str]):
+    """A bytes-to-text function for this record's fields, chosen from the leader and the bytes."""
+    if data.isascii():
+        return _ascii
+    encoding = _encoding(declared, data)
+    if encoding == "utf-8" and declared != "a":
+        flags.append("encoding-mislabelled")
+    if encoding == "utf-8":
+        return lambda piece: _utf8(piece, flags)
+    if declared == "a":
+        flags.append("encoding-mislabelled")
+    return lambda piece: _marc8(piece, flags)
+
+
+def _encoding(declared: str, data: bytes) -> str:
+    """UTF-8 or MARC-8: what the bytes are, whatever the leader says.
+
+    MARC-8 diacritics are almost never valid UTF-8 and MARC-8 escape
+    sequences never occur in UTF-8. So bytes are UTF-8 when they decode as
+    UTF-8 once characters cut in half at the end of a field are set aside
+    (they show a field truncated at a byte count), or when nearly all their
+    non-ASCII bytes form UTF-8 sequences.
+    """
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if b"\x1b" in data and declared != "a":
+        return "marc-8"
+    whole = _CUT_CHARACTER.sub(b"", data)
+    if _VALID_UTF8.search(whole):
+        try:
+            whole.decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+    covered = sum(len(m) for m in _VALID_UTF8.findall(data))
+    high = len(_HIGH_BYTE.findall(data))
+    return "utf-8" if covered >= _UTF8_MAJORITY * high else "marc-8"
+
+
+def _ascii(piece: bytes) -> str:
+    return piece.decode("ascii")
+
+
+def _utf8(piece: bytes, flags: list[str]) -> str:
+    try:
+        return _unmangled(piece.decode("utf-8"), flags)
+    except UnicodeDecodeError:
+        pass
+    parts = piece.split(SUBFIELD)
+    repaired = []
+    for part in parts:
+        if _TRUNCATED_TAIL.search(part):
+            flags.append("character-truncated")   # a field cut at a byte count, mid-character
+            part = _TRUNCATED_TAIL.sub(b"", part)
+        text = part.decode("utf-8", "replace")
+        if "\ufffd" in text:
+            flags.append("encoding-errors")
+        repaired.append(text)
+    return _unmangled("\x1f".join(repaired), flags)
+
+
+def _unmangled(text: str, flags: list[str]) -> str:
+    """Text with subfields that were UTF-8 decoded as Latin-1 repaired."""
+    if text.isascii():
+        return text
+    parts = []
+    for part in text.split("\x1f"):
+        part, repaired = repair_mojibake(part)
+        if repaired:
+            flags.append("mojibake-repaired")
+        parts.append(part)
+    return "\x1f".join(parts)
+
+
+def _marc8(piece: bytes, flags: list[str]) -> str:
+    out = []
+    for part in piece.split(SUBFIELD):
+        try:
+            text, unmapped = decode_marc8(part)
+        except Marc8Error:
+            text, unmapped = part.decode("latin-1"), True
+        if unmapped:
+            flags.append("encoding-errors")
+        out.append(text)
+    return "\x1f".join(out)
+
+
+def _field(tag: str, text: str, flags: list[str]) -> Field:
+    if tag < "010" and tag.isdigit():
+        return Field(tag=tag, data=text.replace("\x1f", " "))
+    head, _, rest = text.partition("\x1f")
+    if len(head) != 2:
+        flags.append("indicators-repaired")
+    indicators = Indicators(*(ch if ch.isalnum() else " " for ch in (head + "  ")[:2]))
+    subfields = [Subfield(part[0], part[1:]) for part in rest.split("\x1f") if part] if rest else []
+    return Field(tag=tag, indicators=indicators, subfields=subfields)
