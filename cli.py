@@ -406,7 +406,7 @@ class _Progress:
     """Harvest progress: one line redrawn in place on a terminal; plain log lines otherwise."""
 
     def __init__(self, stream=None):
-        self.stream = stream or click.get_text_stream("stderr")
+        self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.latest: dict[str, Progress] = {}
         self.lock = threading.Lock()

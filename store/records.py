@@ -243,13 +243,22 @@ class _PageWriter:
         return self.by_local.get((item.source, item.local_id))
 
     def _clash(self, item: IncomingRecord, existing: dict | None) -> str | None:
-        """Two OAI identifiers carrying the same 001 cannot both be `source:001`."""
+        """Two live OAI identifiers carrying the same 001 cannot both be `source:001`.
+
+        A deleted record gives its 001 up (its tombstone stays, without it): the
+        member re-created the record under a new identifier, as a migration does.
+        """
         if item.deleted or not item.oai_identifier or not item.local_id:
             return None
         other = self.by_local.get((item.source, item.local_id))
-        if other is not None and other is not existing and other["oai"] != item.oai_identifier:
-            return f"control number {item.local_id!r} is already used by {other['oai']}"
-        return None
+        if other is None or other is existing or other["oai"] == item.oai_identifier:
+            return None
+        if other["deleted"] and other["id"] is not None:
+            self.conn.execute(update(t).where(t.c.id == other["id"]).values(local_id=None))
+            del self.by_local[(item.source, item.local_id)]
+            other["local"] = None
+            return None
+        return f"control number {item.local_id!r} is already used by {other['oai']}"
 
     def _insert(self, item: IncomingRecord, digest: str) -> None:
         row = _row(item, digest)
