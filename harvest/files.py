@@ -20,12 +20,13 @@ from harvest.errors import HarvestError
 from harvest.reconcile import shrink_refused
 from harvest.records import from_raw
 from harvest.report import HarvestOptions, Progress, SourceReport
-from normalise import read_file
+from normalise import ISO2709, MARCXML, ReadFailure, read_file
 from settings import SourceConfig
 from store import IncomingRecord, QuarantineItem, Store
 
 log = logging.getLogger(__name__)
 BATCH = 500
+FORMATS = (ISO2709, MARCXML)
 
 
 def source_files(source: SourceConfig) -> list[Path]:
@@ -42,19 +43,28 @@ def harvest_files(store: Store, source: SourceConfig, options: HarvestOptions = 
     if not files:
         raise HarvestError(f"no files match {', '.join(source.paths)}")
     seen: set[str] = set()
+    incomplete: list[str] = []
     for path in files:
-        _harvest_file(store, source, path, seen, report, run_id)
+        if not _harvest_file(store, source, path, seen, report, run_id):
+            incomplete.append(path.name)
         options.report(Progress(source.code, report.pages, len(seen) + report.counts.quarantined, len(files)))
-    _delete_missing(store, source, seen, report, options)
+    if incomplete:
+        report.warnings.append(f"{', '.join(incomplete)} could not be read to the end; nothing marked deleted")
+    else:
+        _delete_missing(store, source, seen, report, options)
     return report
 
 
 def _harvest_file(store: Store, source: SourceConfig, path: Path, seen: set[str], report: SourceReport,
-                  run_id: int | None) -> None:
+                  run_id: int | None) -> bool:
+    """Store one file's records; False when part of the file could not be read at all."""
     items: list[IncomingRecord] = []
     quarantined: list[QuarantineItem] = []
+    complete = True
     try:
         for raw in read_file(path):
+            # a failure without the record's bytes (gzip or XML cut short, not MARC) hides records
+            complete = complete and not (isinstance(raw, ReadFailure) and (not raw.raw or raw.format not in FORMATS))
             result = from_raw(source, raw, path.name)
             if isinstance(result, QuarantineItem):
                 quarantined.append(result)
@@ -73,6 +83,7 @@ def _harvest_file(store: Store, source: SourceConfig, path: Path, seen: set[str]
     report.counts.add(store.write_page(items, quarantined, run_id=run_id))
     report.pages += 1
     log.info("%s: %s read", source.code, path.name)
+    return complete
 
 
 def _delete_missing(store: Store, source: SourceConfig, seen: set[str], report: SourceReport,

@@ -13,7 +13,7 @@ import pymarc
 from lxml import etree
 
 from normalise import MARCXML, MarcReadError, RawRecord, ReadFailure, normalise
-from normalise.marc import parse_marcxml
+from normalise.marc import parse_marcxml_with_flags
 from settings import SourceConfig
 from store import IncomingRecord, QuarantineItem
 
@@ -52,13 +52,13 @@ def from_oai(source: SourceConfig, identifier: str, datestamp: str, element: etr
     if element is None:
         return quarantine("record has no metadata")
     try:
-        marc = parse_marcxml(element)
+        marc, read_flags = parse_marcxml_with_flags(element)
     except MarcReadError as exc:
         return quarantine(f"metadata is not a MARC record: {exc}")
     problem = leader_problem(element)
     if problem:
         return quarantine(problem)
-    record = _normalised(source, marc, [*flags, *iso2709_flags(marc)])
+    record = _normalised(source, marc, [*flags, *read_flags, *iso2709_flags(marc)])
     if isinstance(record, str):
         return quarantine(record)
     if not record.local_id:
