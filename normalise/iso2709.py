@@ -67,6 +67,8 @@ def _leader(body: bytes, length: int, directory_end: int, flags: list[str]) -> s
 def _locate_fields(body: bytes, directory_end: int, flags: list[str]) -> list[tuple[str, bytes]]:
     """Tags from the directory paired with field bytes found by their terminators."""
     entries = _directory(body, directory_end, flags)
+    if not entries and directory_end > LEADER_LENGTH:
+        raise MarcReadError("the directory has no readable entry (3-character tag, 4-digit length, 5-digit offset)")
     pieces = body[directory_end + 1:].split(FIELD_END)
     if pieces[-1]:
         flags.append("field-truncated")   # the last field has no terminator: cut off

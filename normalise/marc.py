@@ -22,8 +22,11 @@ from normalise.iso2709 import parse_iso2709
 from normalise.text import repair_mojibake
 
 RECORD_TERMINATOR = b"\x1d"
+FIELD_TERMINATOR = b"\x1e"
 ISO2709 = "iso2709"
 MARCXML = "marcxml"
+UNKNOWN = "unknown"
+_BLANK = b"\x00\r\n\t "
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 
 
@@ -139,21 +142,43 @@ def _datafield(tag: str, element: etree._Element, flags: list[str]) -> pymarc.Fi
 
 
 def read_file(path: str | Path) -> Iterator[RawRecord | ReadFailure]:
-    """Every record of a MARC file (binary or XML, optionally gzipped), in order."""
+    """Every record of a MARC file (binary or XML, optionally gzipped), in order.
+
+    A file that is not MARC at all (JSON, a MARC text dump) yields one
+    `ReadFailure` saying what it looks like.
+    """
     data = Path(path).read_bytes()
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
-            yield ReadFailure(1, b"", ISO2709, f"gzip data cannot be decompressed: {exc}")
+            yield ReadFailure(1, b"", UNKNOWN, f"gzip data cannot be decompressed: {exc}")
             return
-    if data.lstrip(_BLANK + b"\xef\xbb\xbf")[:1] == b"<":
+    kind = sniff(data)
+    if kind == MARCXML:
         yield from read_marcxml_bytes(data)
-    else:
+    elif kind == ISO2709:
         yield from read_iso2709_bytes(data)
+    elif kind:
+        yield ReadFailure(1, data[:200], UNKNOWN, f"not a MARC file: {kind}")
 
 
-_BLANK = b"\x00\r\n\t "
+def sniff(data: bytes) -> str:
+    """ISO2709, MARCXML, "" for an empty file, or what the bytes look like instead."""
+    head = data.lstrip(_BLANK + b"\xef\xbb\xbf")
+    if not head:
+        return ""
+    if head[:1] == b"<":
+        return MARCXML
+    if RECORD_TERMINATOR in data or FIELD_TERMINATOR in data:
+        return ISO2709
+    if b"<" in head[:1024] and _MARC_ELEMENT.search(data):
+        return MARCXML
+    if head[:1] in (b"{", b"["):
+        return "JSON (MARC-in-JSON is not read)"
+    if head[:1] == b"=" or head[:3] in (b"LDR", b"lea"):
+        return "MARC as text lines (MarcEdit, line-based or LIBRIS text), not ISO 2709"
+    return "no record or field terminators"
 
 
 def read_iso2709_bytes(data: bytes) -> Iterator[RawRecord | ReadFailure]:
@@ -182,21 +207,25 @@ def read_iso2709_bytes(data: bytes) -> Iterator[RawRecord | ReadFailure]:
 def read_marcxml_bytes(data: bytes) -> Iterator[RawRecord | ReadFailure]:
     """Stream `record` elements of a MARCXML document, keeping each one's bytes.
 
-    Records written one after another without a root element are read as if
-    wrapped in one. A document that is not well-formed otherwise yields the
-    records before the error, then one `ReadFailure` naming the error:
+    Bytes before the first tag are skipped (and flagged on every record);
+    records written one after another without a root element are read as
+    if wrapped in one. A document that is not well-formed otherwise yields
+    the records before the error, then one `ReadFailure` naming the error:
     nothing is silently dropped.
     """
+    start = data.find(b"<")
+    file_flags = ["junk-before-xml-skipped"] if data[:start].strip(_BLANK + b"\xef\xbb\xbf") else []
+    data = data[start:] if start > 0 else data
     done = 0
     try:
-        for done, item in enumerate(_xml_records(data), start=1):
+        for done, item in enumerate(_xml_records(data, file_flags), start=1):
             yield item
         return
     except etree.XMLSyntaxError as exc:
         error = exc
     if "Extra content at the end of the document" in str(error):
         try:
-            for position, item in enumerate(_xml_records(_wrapped(data)), start=1):
+            for position, item in enumerate(_xml_records(_wrapped(data), file_flags), start=1):
                 if position > done:
                     yield item
             return
@@ -212,16 +241,20 @@ def _wrapped(data: bytes) -> bytes:
 
 
 _XML_DECLARATION = re.compile(rb"^<\?xml[^>]*\?>")
+_MARC_ELEMENT = re.compile(rb"<(?:\w+:)?(?:leader|controlfield|datafield)[\s>]")
 
 
-def _xml_records(data: bytes) -> Iterator[RawRecord | ReadFailure]:
+def _xml_records(data: bytes, file_flags: list[str]) -> Iterator[RawRecord | ReadFailure]:
     position = 0
     for _event, element in etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}record",
                                            huge_tree=True, recover=False):
         if not _holds_marc(element):
             continue
         position += 1
-        yield _xml_record(position, element)
+        item = _xml_record(position, element)
+        if file_flags and isinstance(item, RawRecord):
+            item.flags = sorted({*item.flags, *file_flags})
+        yield item
         element.clear(keep_tail=False)
 
 
