@@ -116,7 +116,7 @@ def harvest(ctx: Context, sources: tuple[str, ...], full: bool, force: bool, rec
 def dedup(ctx: Context, full: bool) -> None:
     """Group records of the same edition into clusters."""
     with ctx.store() as store:
-        report = run_dedup(store, full=full)
+        report = run_dedup(store, full=full, several_per_cluster=ctx.config.several_per_cluster)
     click.echo(f"dedup: {report.records} records in {report.clusters} clusters, "
                f"{report.multi_member} held by several sources; {report.rematched} matched again")
 
@@ -130,7 +130,7 @@ def dedup(ctx: Context, full: bool) -> None:
 def split(ctx: Context, record: str, made_by: str, note: str) -> None:
     """Take RECORD (source:001) out of its cluster, for this and every later run."""
     with ctx.store() as store:
-        split_record(store, record, made_by, note)
+        split_record(store, record, made_by, note, several_per_cluster=ctx.config.several_per_cluster)
         update_index(store, ctx.config.index_dir, _names(ctx.config))
         click.echo(f"{record} is now in cluster {store.resolve_cluster(record)}")
 
@@ -145,7 +145,7 @@ def split(ctx: Context, record: str, made_by: str, note: str) -> None:
 def merge(ctx: Context, first: str, second: str, made_by: str, note: str) -> None:
     """Merge the clusters of FIRST and SECOND (cluster ids or source:001), for every later run."""
     with ctx.store() as store:
-        merge_clusters(store, first, second, made_by, note)
+        merge_clusters(store, first, second, made_by, note, several_per_cluster=ctx.config.several_per_cluster)
         update_index(store, ctx.config.index_dir, _names(ctx.config))
         click.echo(f"merged into cluster {store.resolve_cluster(first)}")
 
@@ -356,7 +356,7 @@ def _nightly(config: Config, *, full: bool, force: bool, fail: bool = True, reco
             reports = harvest_sources(store, config, list(config.sources),
                                       _options(config, full, force, reconcile, progress), run_id=run_id)
         _print_harvest(reports)
-        dedup_report = run_dedup(store)
+        dedup_report = run_dedup(store, several_per_cluster=config.several_per_cluster)
         index_report = update_index(store, config.index_dir, _names(config))
         report = {"sources": [r.to_dict() for r in reports], "dedup": dedup_report.to_dict(),
                   "index": index_report.to_dict(), "duration": round(time.monotonic() - started, 3)}

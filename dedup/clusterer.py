@@ -40,9 +40,10 @@ class Edge:
 
 def group(facts: dict[int, Facts], fixed: list[set[int]], edges: list[Edge],
           forced: list[tuple[int, int]] = (), forbidden: set[frozenset] = frozenset(),
-          evidence: dict[int, dict] | None = None) -> list[dict[int, dict]]:
-    """Clusters as {record id: evidence}; at most one record per source in each."""
-    groups = _UnionFind(facts, fixed, forbidden)
+          evidence: dict[int, dict] | None = None, several_per_cluster: frozenset[str] = frozenset(),
+          ) -> list[dict[int, dict]]:
+    """Clusters as {record id: evidence}; at most one record per source in each, but for `several_per_cluster`."""
+    groups = _UnionFind(facts, fixed, forbidden, several_per_cluster)
     evidence = {rid: dict(ev) for rid, ev in (evidence or {}).items()}
     for a, b in forced:
         if a in facts and b in facts and groups.union(a, b, manual=True):
@@ -63,8 +64,9 @@ def _note(evidence: dict[int, dict], a: int, b: int, facts: dict[int, Facts], wh
 class _UnionFind:
     """Disjoint sets that refuse unions putting two records of one source together."""
 
-    def __init__(self, facts: dict[int, Facts], fixed: list[set[int]], forbidden: set[frozenset]):
-        self.facts, self.forbidden = facts, forbidden
+    def __init__(self, facts: dict[int, Facts], fixed: list[set[int]], forbidden: set[frozenset],
+                 several_per_cluster: frozenset[str] = frozenset()):
+        self.facts, self.forbidden, self.several = facts, forbidden, several_per_cluster
         self.parent = {rid: rid for rid in facts}
         self.members = {rid: {rid} for rid in facts}
         for ids in fixed:
@@ -89,7 +91,7 @@ class _UnionFind:
         return True
 
     def _may_join(self, a: set[int], b: set[int]) -> bool:
-        if {self.facts[r].source for r in a} & {self.facts[r].source for r in b}:
+        if ({self.facts[r].source for r in a} & {self.facts[r].source for r in b}) - self.several:
             return False
         return not any(frozenset((x, y)) in self.forbidden for x in a for y in b)
 

@@ -15,7 +15,8 @@ class CorrectionError(Exception):
     """A split or merge that cannot be made (unknown record, nothing to do)."""
 
 
-def split_record(store: Store, record_id: str, made_by: str, note: str = "") -> DedupReport:
+def split_record(store: Store, record_id: str, made_by: str, note: str = "", *,
+                 several_per_cluster: frozenset[str] = frozenset()) -> DedupReport:
     """Keep `record_id` (`source:001`) apart from every other member of its cluster."""
     cluster_id = store.resolve_cluster(record_id)
     if cluster_id is None:
@@ -25,10 +26,11 @@ def split_record(store: Store, record_id: str, made_by: str, note: str = "") -> 
         raise CorrectionError(f"{record_id} is already alone in its cluster {cluster_id}")
     for other in others:
         store.add_decision("split", record_id, other, made_by, note)
-    return run_dedup(store)
+    return run_dedup(store, several_per_cluster=several_per_cluster)
 
 
-def merge_clusters(store: Store, first: str, second: str, made_by: str, note: str = "") -> DedupReport:
+def merge_clusters(store: Store, first: str, second: str, made_by: str, note: str = "", *,
+                   several_per_cluster: frozenset[str] = frozenset()) -> DedupReport:
     """Put the clusters of `first` and `second` (cluster or record ids) together."""
     a, b = store.resolve_cluster(first), store.resolve_cluster(second)
     if a is None or b is None:
@@ -37,4 +39,4 @@ def merge_clusters(store: Store, first: str, second: str, made_by: str, note: st
         raise CorrectionError(f"{first} and {second} are already one cluster ({a})")
     members_a, members_b = store.member_public_ids(a), store.member_public_ids(b)
     store.add_decision("merge", members_a[0], members_b[0], made_by, note)
-    return run_dedup(store)
+    return run_dedup(store, several_per_cluster=several_per_cluster)

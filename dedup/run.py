@@ -39,8 +39,12 @@ class DedupReport:
         return dict(self.__dict__)
 
 
-def run_dedup(store: Store, *, full: bool = False) -> DedupReport:
-    """Cluster every live record; only changed records are matched again unless `full`."""
+def run_dedup(store: Store, *, full: bool = False, several_per_cluster: frozenset[str] = frozenset()) -> DedupReport:
+    """Cluster every live record; only changed records are matched again unless `full`.
+
+    A source is one member catalogue, so a cluster holds at most one of its
+    records, except for sources in `several_per_cluster`.
+    """
     report = DedupReport()
     changed = store.records_to_match()
     store.replace_match_keys({r.id: (set() if r.deleted or r.record is None else match_keys(r.record)) for r in changed})
@@ -49,10 +53,10 @@ def run_dedup(store: Store, *, full: bool = False) -> DedupReport:
     forced, forbidden, decided = _decisions(store, facts)
     affected = _affected(set(facts) if full else {r.id for r in changed} | decided, previous, facts)
     known = {r.id: r.record for r in changed if r.record is not None and not r.deleted}
-    edges = _edges(store, affected, facts, known)
+    edges = _edges(store, affected, facts, known, several_per_cluster)
     fixed = _fixed_groups(previous, affected)
     evidence = {rid: ev for rid, ev in store.member_evidence().items() if rid in facts and rid not in affected}
-    groups = group(facts, fixed, edges, forced, forbidden, evidence)
+    groups = group(facts, fixed, edges, forced, forbidden, evidence, several_per_cluster)
     old_alive = set(store.cluster_ids())
     named, redirects = assign_ids(groups, previous, facts, old_alive)
     retired = old_alive - {cid for cid, _ in named} - set(redirects)
@@ -80,7 +84,8 @@ def _fixed_groups(previous: dict[int, str], affected: set[int]) -> list[set[int]
     return list(by_cluster.values())
 
 
-def _edges(store: Store, affected: set[int], facts: dict[int, Facts], known: dict[int, Record]) -> list[Edge]:
+def _edges(store: Store, affected: set[int], facts: dict[int, Facts], known: dict[int, Record],
+           several_per_cluster: frozenset[str]) -> list[Edge]:
     """Candidates by shared key among other sources' records, each pair decided on its evidence."""
     keys = store.all_match_keys() if affected else {}
     wanted = {key for rid in affected for key in keys.get(rid, ())}
@@ -91,7 +96,8 @@ def _edges(store: Store, affected: set[int], facts: dict[int, Facts], known: dic
             others = [o for o in holders.get(key, ()) if o in facts]
             if len(others) > MAX_CANDIDATES_PER_KEY:
                 continue
-            pairs |= {(min(rid, o), max(rid, o)) for o in others if facts[o].source != facts[rid].source}
+            pairs |= {(min(rid, o), max(rid, o)) for o in others if o != rid and
+                      (facts[o].source != facts[rid].source or facts[o].source in several_per_cluster)}
     records = _records(store, {rid for pair in pairs for rid in pair}, known)
     edges = []
     for a, b in sorted(pairs):

@@ -51,6 +51,7 @@ class SourceConfig:
     holdings: HoldingsMapping | None = None
     record_url: str | None = None
     timeout: float = 60.0
+    several_per_cluster: bool = False   # a catalogue that holds duplicates of its own (merged like any other)
     reconcile: bool = False          # (oai) list identifiers each harvest and mark the missing deleted
 
 
@@ -98,6 +99,11 @@ class Config:
     web: WebSettings = WebSettings()
     demo_servers: tuple[DemoServer, ...] = ()
     lock_file: Path | None = None
+
+    @property
+    def several_per_cluster(self) -> frozenset[str]:
+        """Sources allowed more than one record in a cluster."""
+        return frozenset(s.code for s in self.sources if s.several_per_cluster)
 
     def source(self, code: str) -> SourceConfig:
         """The source with this code; `ConfigError` if there is none."""
@@ -180,6 +186,7 @@ def _source(item, base: Path, position: int) -> SourceConfig:
         paths=paths,
         holdings=_holdings(item.get("holdings"), where),
         record_url=item.get("record_url"),
+        several_per_cluster=bool(item.get("several_per_cluster", False)),
         timeout=float(item.get("timeout", 60.0)),
         reconcile=_flag(item.get("reconcile", False), f"{where}.reconcile"),
     )

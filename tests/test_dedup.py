@@ -110,3 +110,19 @@ def test_displayed_record_prefers_the_fuller_member_and_not_one_in_capitals():
     view = build_view("c1", [shouting, sparse, full])
     assert view.record is full and view.title == full.title
     assert len(view.holdings) == sum(len(m.holdings) for m in (shouting, sparse, full))   # every holding listed
+
+
+def test_a_source_configured_for_several_records_per_cluster_gets_them_merged(write_config, tmp_path):
+    folder = tmp_path / "union"
+    folder.mkdir()
+    shutil.copy(shared("libris/batchimport/batch2.xml"), folder / "a.xml")
+    # the same edition catalogued twice in one catalogue, under another control number
+    twin = shared("libris/batchimport/batch3.xml").read_text(encoding="utf-8").replace(">20203738<", ">20203739<")
+    (folder / "b.xml").write_text(twin, encoding="utf-8")
+    for several in (False, True):
+        config = write_config([{"code": "union", "name": "Union", "type": "file", "path": str(folder / "*.xml"),
+                                "several_per_cluster": several}])
+        run(config, "nightly")
+        run(config, "dedup", "--full")
+        expected = [["union", "union"]] if several else [["union"], ["union"]]
+        assert sorted(clusters(config).values()) == expected

@@ -59,8 +59,9 @@ def record(cluster_id: str):
 def split(cluster_id: str):
     """Take one member out of the cluster, for good."""
     check_csrf()
-    return _correct(lambda store: split_record(store, request.form["record"], current_staff(), request.form.get("note", "")),
-                    request.form["record"])
+    several = services()[0].several_per_cluster
+    return _correct(lambda store: split_record(store, request.form["record"], current_staff(), request.form.get("note", ""),
+                                               several_per_cluster=several), request.form["record"])
 
 
 @staff.route("/record/<path:cluster_id>/merge", methods=["POST"])
@@ -69,8 +70,9 @@ def merge(cluster_id: str):
     """Merge another cluster into this one, for good."""
     check_csrf()
     other = request.form.get("other", "").strip()
-    return _correct(lambda store: merge_clusters(store, cluster_id, other, current_staff(), request.form.get("note", "")),
-                    cluster_id)
+    several = services()[0].several_per_cluster
+    return _correct(lambda store: merge_clusters(store, cluster_id, other, current_staff(), request.form.get("note", ""),
+                                                 several_per_cluster=several), cluster_id)
 
 
 def _correct(action, follow: str):
