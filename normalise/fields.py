@@ -78,16 +78,17 @@ def _merge_roles(into: Contributor, codes: list[str], terms: list[str]) -> None:
 
 
 def subjects(view: MarcView, dialect: str = "marc21") -> list[Subject]:
-    """Subject and genre headings with their vocabulary, without duplicates."""
+    """Subject and genre headings with their vocabulary, in record order, without duplicates."""
     out, seen = [], set()
-    for fld in view.fields(*_SUBJECT_FIELDS):
+    for fld in view.fields_in_order(_SUBJECT_FIELDS):
         kind, codes = _SUBJECT_FIELDS[fld.tag]
         main = trim_punctuation(subfield_text(fld, codes))
         subdivisions = [trim_punctuation(v) for v in subfield_values(fld, _SUBDIVISIONS)]
         heading = " -- ".join(part for part in [main, *subdivisions] if part)
-        if heading and (heading.casefold(), kind) not in seen:
-            seen.add((heading.casefold(), kind))
-            out.append(Subject(heading=heading, vocabulary=vocabulary(fld, dialect), kind=kind))
+        source = vocabulary(fld, dialect)
+        if heading and (heading.casefold(), kind, source) not in seen:
+            seen.add((heading.casefold(), kind, source))
+            out.append(Subject(heading=heading, vocabulary=source, kind=kind))
     return out
 
 
@@ -98,7 +99,7 @@ def vocabulary(fld, dialect: str = "marc21") -> str:
     second indicator other meanings, so only $2 counts there. 653 terms are
     uncontrolled; 69X fields are local.
     """
-    source = nfc(fld.get("2") or "")
+    source = trim_punctuation(fld.get("2") or "")
     if fld.tag == "653":
         return "uncontrolled"
     if dialect == "normarc" or fld.tag.startswith("69"):

@@ -20,6 +20,11 @@ _BY_TYPE = {
     "m": "computer_file", "o": "kit", "p": "mixed", "r": "object",
     "u": "holdings", "v": "holdings", "x": "holdings", "y": "holdings", "z": "authority",
 }
+# 007/00 category of material -> format, for a leader/06 that names no known type
+_BY_CATEGORY = {
+    "a": "map", "d": "map", "c": "computer_file", "g": "image", "h": "microform", "k": "image", "m": "video",
+    "o": "kit", "q": "score", "r": "image", "s": "sound_recording", "t": "book", "v": "video",
+}
 # 008/23 (books, serials, music, mixed) and 008/29 (maps, visual): form of item
 _ONLINE_FORMS = {"o", "q", "s"}
 _MICROFORMS = {"a", "b", "c"}
@@ -42,7 +47,9 @@ def detect_format(view: MarcView) -> str:
         return "audiobook"
     if kind == "m" and fixed[26] == "g":
         return "game"
-    return _BY_TYPE.get(kind, "unknown")
+    if kind in _BY_TYPE:
+        return _BY_TYPE[kind]
+    return next((_BY_CATEGORY[p[0]] for p in physical if p[:1] in _BY_CATEGORY), "unknown")
 
 
 def text_format(kind: str, level: str, physical: list[str], fixed: str) -> str:

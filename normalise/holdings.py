@@ -41,6 +41,7 @@ class Convention:
     mapping: HoldingsMapping
     recognise: Callable[[pymarc.Field], bool] = _always
     status: Callable[[pymarc.Field], tuple[int | None, str]] = _unknown   # (copies available, status text)
+    names: str = ""                # subfields that give the library's name beside its code
 
 
 def _has(*codes: str) -> Callable[[pymarc.Field], bool]:
@@ -101,8 +102,8 @@ def _iii_status(fld: pymarc.Field) -> tuple[int | None, str]:
 
 
 BUILT_IN: tuple[Convention, ...] = (
-    Convention("Alma", HoldingsMapping("AVA", {"library": "qb", "location": "cj", "call_number": "d", "items": "f"}),
-               _has("b", "q"), _ava_status),
+    Convention("Alma", HoldingsMapping("AVA", {"library": "bq", "location": "cj", "call_number": "d", "items": "f"}),
+               _has("b", "q"), _ava_status, names="q"),
     Convention("Koha", HoldingsMapping("952", {"library": "ab", "location": "c", "call_number": "o", "note": "z"}),
                _koha_item, _koha_status),
     Convention("Symphony", HoldingsMapping("999", {"library": "m", "location": "l", "call_number": "a"}),
@@ -162,10 +163,11 @@ def _holding(fld: pymarc.Field, convention: Convention, source: str, source_name
         return None
     available, status = convention.status(fld)
     note = "; ".join(n for n in (roles.get("note", ""), summary) if n)
+    name = mapping.library_names.get(library) or (_first(fld, convention.names) if convention.names else "")
     return Holding(
         source=source,
         library=library,
-        library_name=mapping.library_names.get(library, source_name if library == source else library),
+        library_name=name or (source_name if library == source else library),
         location=roles.get("location", ""),
         call_number=_call_number(fld, mapping.subfields.get("call_number", "")) or record_call_number,
         items=_count(roles.get("items", "")),

@@ -205,3 +205,23 @@ def _field(tag: str, text: str, flags: list[str]) -> Field:
     indicators = Indicators(*(ch if ch.isalnum() else " " for ch in (head + "  ")[:2]))
     subfields = [Subfield(part[0], part[1:]) for part in rest.split("\x1f") if part] if rest else []
     return Field(tag=tag, indicators=indicators, subfields=subfields)
+
+
+def with_control_fields(chunk: bytes, values: dict[str, str]) -> bytes:
+    """The record's bytes with control fields set (replaced, or added at the end); other fields untouched."""
+    body = chunk[:-1] if chunk.endswith(RECORD_END) else chunk
+    directory_end = body.find(FIELD_END, LEADER_LENGTH)
+    if directory_end < 0:
+        raise MarcReadError("no field terminator after the leader: not a MARC record")
+    located = [(tag, piece) for tag, piece in _locate_fields(body, directory_end, []) if tag not in values]
+    located += [(tag, value.encode("utf-8")) for tag, value in sorted(values.items())]
+    located.sort(key=lambda item: item[0] >= "010")   # control fields first, as the format expects
+    directory, data, offset = [], [], 0
+    for tag, piece in located:
+        directory.append(b"%s%04d%05d" % (tag.encode("ascii"), len(piece) + 1, offset))
+        data.append(piece + FIELD_END)
+        offset += len(piece) + 1
+    base = LEADER_LENGTH + 12 * len(located) + 1
+    length = base + offset + 1
+    leader = b"%05d" % min(length, 99999) + body[5:12] + b"%05d" % base + body[17:LEADER_LENGTH]
+    return leader + b"".join(directory) + FIELD_END + b"".join(data) + RECORD_END

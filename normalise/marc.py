@@ -19,6 +19,7 @@ from lxml import etree
 
 from normalise.errors import MarcReadError
 from normalise.iso2709 import parse_iso2709
+from normalise.linking import link_by_position
 from normalise.text import repair_mojibake
 
 RECORD_TERMINATOR = b"\x1d"
@@ -156,9 +157,9 @@ def read_file(path: str | Path) -> Iterator[RawRecord | ReadFailure]:
             return
     kind = sniff(data)
     if kind == MARCXML:
-        yield from read_marcxml_bytes(data)
+        yield from link_by_position(read_marcxml_bytes(data), ISO2709)
     elif kind == ISO2709:
-        yield from read_iso2709_bytes(data)
+        yield from link_by_position(read_iso2709_bytes(data), ISO2709)
     elif kind:
         yield ReadFailure(1, data[:200], UNKNOWN, f"not a MARC file: {kind}")
 

@@ -59,7 +59,8 @@ def roles(codes: list[str], terms: list[str]) -> tuple[list[str], list[str]]:
     found_codes: list[str] = []
     found_terms: list[str] = []
     for raw in codes:
-        code = _TRAILING.sub("", raw.strip().lower())[:3]
+        # $4 may hold the code's URI (http://id.loc.gov/vocabulary/relators/aut)
+        code = _TRAILING.sub("", raw.strip().lower().rsplit("/", 1)[-1])[:3]
         if code:
             found_codes.append(code)
             found_terms.append(RELATORS.get(code, code))
