@@ -16,9 +16,9 @@ _PREFIX = re.compile(r"^\(([^)]+)\)\s*(.+)$")
 _OCLC_PREFIXES = ("ocolc", "oclc")
 _OCLC_NOISE = re.compile(r"^(ocm|ocn|on)")
 _OCLC_BARE = re.compile(r"^(?:ocm|ocn|on)\d+$")
-_DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)(10\.\d{4,9}/\S+)$", re.IGNORECASE)
-_URN = re.compile(r"^(?:https?://(?:urn\.nb\.no|urn\.fi|nbn-resolving\.(?:de|org)|urn\.kb\.se)/(?:resolve\?urn=)?)?"
-                  r"(urn:nbn:\S+)$", re.IGNORECASE)
+# a DOI or URN anywhere in a link, also behind a proxy ("...login?url=http://dx.doi.org/10.1007/...")
+_DOI = re.compile(r"(?:doi\.org/|doi:)(10\.\d{4,9}/[^\s?#&]+)", re.IGNORECASE)
+_URN = re.compile(r"(urn:nbn:[^\s?#&]+)", re.IGNORECASE)
 # 024 first indicator -> kind; 7 means "source in $2"
 _STANDARD_NUMBER_KINDS = {"0": "isrc", "1": "upc", "2": "ismn", "3": "ean", "4": "sici"}
 
@@ -96,7 +96,9 @@ def _system_numbers(view: MarcView) -> list[Identifier]:
     out = [_system_number(v, False) for fld in view.fields("035") for v in fld.get_subfields("a")]
     out += [_system_number(v, True) for fld in view.fields("035") for v in fld.get_subfields("z")]
     if nfc(view.control("003")).lower() in _OCLC_PREFIXES:
-        out.append(_oclc(nfc(view.control("001")), cancelled=False))
+        own = _oclc(nfc(view.control("001")), cancelled=False)
+        if own.valid:   # some catalogues keep 003 OCoLC over a 001 of their own
+            out.append(own)
     return out
 
 
@@ -152,10 +154,10 @@ def _from_links(view: MarcView) -> list[Identifier]:
     for fld in view.fields("856"):
         for url in fld.get_subfields("u"):
             url = url.strip()
-            doi = _DOI.match(url)
+            doi = _DOI.search(url)
             if doi:
                 out.append(Identifier("doi", doi.group(1).lower(), scheme="856"))
-            urn = _URN.match(url)
+            urn = _URN.search(url)
             if urn:
                 out.append(Identifier("urn", urn.group(1), scheme="856"))
     return out

@@ -65,11 +65,17 @@ def _leader(body: bytes, length: int, directory_end: int, flags: list[str]) -> s
 
 
 def _locate_fields(body: bytes, directory_end: int, flags: list[str]) -> list[tuple[str, bytes]]:
-    """Tags from the directory paired with field bytes found by their terminators."""
-    entries = _directory(body, directory_end, flags)
-    if not entries and directory_end > LEADER_LENGTH:
-        raise MarcReadError("the directory has no readable entry (3-character tag, 4-digit length, 5-digit offset)")
-    pieces = body[directory_end + 1:].split(FIELD_END)
+    """Tags from the directory paired with the field bytes they describe.
+
+    When every directory offset starts a field (the normal case) that is
+    all. Otherwise, if the record has as many fields as entries, the n-th
+    entry by offset is the n-th field (offsets counted wrongly, as in
+    characters rather than bytes); if it has not (a terminator lost or
+    doubled), each field runs from its offset to the next terminator or
+    the next field's offset, whichever comes first.
+    """
+    data = body[directory_end + 1:]
+    pieces = data.split(FIELD_END)
     if pieces[-1]:
         flags.append("field-truncated")   # the last field has no terminator: cut off
     else:
@@ -78,32 +84,72 @@ def _locate_fields(body: bytes, directory_end: int, flags: list[str]) -> list[tu
     for index, piece in enumerate(pieces):
         starts[offset] = index
         offset += len(piece) + 1
+    entries = _directory(body, directory_end, starts, flags)
+    if not entries and directory_end > LEADER_LENGTH:
+        raise MarcReadError("the directory has no readable entry (3-character tag, 4-digit length, 5-digit offset)")
     chosen = [starts.get(entry_offset) for _tag, entry_offset in entries]
-    if None in chosen:
-        flags.append("directory-repaired")
-        chosen = _by_order(entries, len(pieces))
-    return [(entries[i][0], pieces[p]) for i, p in enumerate(chosen) if p is not None]
+    if None not in chosen:
+        return [(tag, pieces[i]) for (tag, _offset), i in zip(entries, chosen)]
+    flags.append("directory-repaired")
+    if len(pieces) == len(entries):
+        order = sorted(range(len(entries)), key=lambda i: entries[i][1])
+        by_rank = {entry_index: rank for rank, entry_index in enumerate(order)}
+        return [(tag, pieces[by_rank[i]]) for i, (tag, _offset) in enumerate(entries)]
+    return _by_offsets(entries, data)
 
 
-def _directory(body: bytes, directory_end: int, flags: list[str]) -> list[tuple[str, int]]:
-    """(tag, offset) of each readable 12-byte directory entry."""
+def _by_offsets(entries: list[tuple[str, int]], data: bytes) -> list[tuple[str, bytes]]:
+    """Each field from its offset to the next terminator or the next field's offset."""
+    offsets = sorted({offset for _tag, offset in entries if 0 <= offset < len(data)})
+    following = dict(zip(offsets, offsets[1:] + [len(data) + 1]))
+    out = []
+    for tag, offset in entries:
+        if offset not in following:
+            continue
+        end = data.find(FIELD_END, offset)
+        end = len(data) if end < 0 else end
+        out.append((tag, data[offset:min(end, following[offset] - 1) if following[offset] - 1 > offset else end]))
+    return out
+
+
+# (length digits, offset digits) tried when the standard 4 + 5 entry names no field start:
+# records over 99,999 bytes are written with wider offsets by some systems
+_WIDER_ENTRIES = ((4, 6), (5, 5), (5, 6), (4, 7))
+_ENTRY_FORMS = {widths: re.compile(rb"([\x21-\x7e]{3})(\d{%d})(\d{%d})" % widths) for widths in _WIDER_ENTRIES}
+
+
+def _directory(body: bytes, directory_end: int, starts: dict[int, int], flags: list[str]) -> list[tuple[str, int]]:
+    """(tag, offset) of each readable directory entry."""
     entries = []
-    for position in range(LEADER_LENGTH, directory_end, 12):
+    position = LEADER_LENGTH
+    while position + 12 <= directory_end:
         match = _ENTRY.match(body, position, directory_end)
+        if match and int(match.group(3)) in starts:
+            entries.append((match.group(1).decode("ascii"), int(match.group(3))))
+            position += 12
+            continue
+        wider = _wider_entry(body, position, directory_end, starts)
+        if wider:
+            flags.append("directory-repaired")
+            entries.append(wider[0])
+            position += wider[1]
+            continue
         if match:
             entries.append((match.group(1).decode("ascii"), int(match.group(3))))
-    if len(entries) * 12 != directory_end - LEADER_LENGTH:
+        else:
+            flags.append("directory-repaired")
+        position += 12
+    if position != directory_end:
         flags.append("directory-repaired")
     return entries
 
 
-def _by_order(entries: list[tuple[str, int]], count: int) -> list[int | None]:
-    """Piece index per entry when offsets are wrong: the n-th field in the data is the n-th by offset."""
-    order = sorted(range(len(entries)), key=lambda i: entries[i][1])
-    chosen: list[int | None] = [None] * len(entries)
-    for rank, entry_index in enumerate(order):
-        chosen[entry_index] = rank if rank < count else None
-    return chosen
+def _wider_entry(body: bytes, position: int, end: int, starts: dict[int, int]):
+    for widths, pattern in _ENTRY_FORMS.items():
+        match = pattern.match(body, position, end)
+        if match and int(match.group(3)) in starts:
+            return (match.group(1).decode("ascii"), int(match.group(3))), 3 + sum(widths)
+    return None
 
 
 def _decoder(declared: str, data: bytes, flags: list[str]):
