@@ -33,7 +33,7 @@ def from_raw(source: SourceConfig, raw: RawRecord | ReadFailure, where: str) -> 
     def quarantine(reason: str) -> QuarantineItem:
         return QuarantineItem(source.code, reason, position=position, raw=raw.raw, raw_format=raw.format)
 
-    record = _normalised(source, raw.record, [*raw.flags, *iso2709_flags(raw.record)])
+    record = _normalised(source, raw.record, [*raw.flags, *iso2709_flags(raw.record, len(raw.raw))])
     if isinstance(record, str):
         return quarantine(record)
     if not record.local_id:
@@ -58,7 +58,7 @@ def from_oai(source: SourceConfig, identifier: str, datestamp: str, element: etr
     problem = leader_problem(element)
     if problem:
         return quarantine(problem)
-    record = _normalised(source, marc, [*flags, *read_flags, *iso2709_flags(marc)])
+    record = _normalised(source, marc, [*flags, *read_flags, *iso2709_flags(marc, len(raw))])
     if isinstance(record, str):
         return quarantine(record)
     if not record.local_id:
@@ -82,8 +82,14 @@ def leader_problem(element: etree._Element) -> str | None:
     return None
 
 
-def iso2709_flags(marc: pymarc.Record) -> list[str]:
-    """`iso2709-too-long` when the record cannot be written as one ISO 2709 record."""
+def iso2709_flags(marc: pymarc.Record, received_bytes: int | None = None) -> list[str]:
+    """`iso2709-too-long` when the record cannot be written as one ISO 2709 record.
+
+    A record received in fewer bytes than a field may hold cannot be too long
+    (ISO 2709 is never larger than MARCXML or than itself), so most are not measured.
+    """
+    if received_bytes is not None and received_bytes <= MAX_FIELD_BYTES:
+        return []
     sizes = [_field_bytes(field) for field in marc.fields]
     total = _LEADER_LENGTH + 12 * len(sizes) + 1 + sum(sizes) + 1
     return [TOO_LONG_FLAG] if total > MAX_RECORD_BYTES or any(size > MAX_FIELD_BYTES for size in sizes) else []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass
 from typing import Iterable, Iterator
 
 from sqlalchemy import and_, delete, func, insert, select, update
@@ -344,10 +344,22 @@ def _row(item: IncomingRecord, digest: str) -> dict:
 
 def _columns(record: Record) -> dict:
     return {
-        "data": json.dumps(record.to_dict(), ensure_ascii=False),
+        "data": record_json(record),
         "title": record.title, "year": record.year, "format": record.format, "parent_id": record.holdings_of or None,
         "flags": " ".join(sorted(set(record.flags))), "updated_at": now(),
     }
+
+
+def record_json(record: Record) -> str:
+    """The record as JSON, as `Record.to_dict` would give it, without `asdict`'s deep copies
+    (a third of the harvest's store time was spent there)."""
+    return json.dumps(record, default=_plain, ensure_ascii=False)
+
+
+def _plain(value):
+    if is_dataclass(value):
+        return vars(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _quarantine(conn: Connection, item: QuarantineItem, run_id: int | None) -> bool:

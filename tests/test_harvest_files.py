@@ -97,3 +97,14 @@ def test_records_missing_from_the_files_are_deleted_but_not_when_too_many_vanish
     assert len(live(store)) == 18
     forced = harvest_files(store, whole, HarvestOptions(force=True))
     assert forced.counts.deleted == 10 and len(live(store)) == 8
+
+
+def test_the_store_writes_records_as_json_exactly_as_record_to_dict_would(store):
+    import json
+
+    from store.records import record_json
+
+    harvest_files(store, source(shared("evergreen/lul_fre_100.mrc"), shared("deichman/marc2rdf/example.normarc.xml")))
+    records = [r.record for r in store.records(source="lib")]
+    assert len(records) == 109
+    assert all(record_json(r) == json.dumps(r.to_dict(), ensure_ascii=False) for r in records)
