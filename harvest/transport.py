@@ -3,7 +3,8 @@
 sickle sends the requests; this module adds what sickle lacks: an explicit
 timeout on every request, retries with exponential backoff and jitter on
 connection errors, timeouts, broken bodies, 429 and 5xx, `Retry-After` in
-seconds or as an HTTP date (capped), and a retry budget per source. Other
+seconds or as an HTTP date (capped), a retry budget per source, and bodies
+gzipped without a Content-Encoding read as what they are. Other
 HTTP errors are not retried, except that a body which is an OAI-PMH response
 is handed on (Zenodo answers `noRecordsMatch` and `badResumptionToken` with
 HTTP 422), so the protocol error is what gets reported.
@@ -11,6 +12,7 @@ HTTP 422), so the protocol error is what gets reported.
 
 from __future__ import annotations
 
+import gzip
 import random
 import time
 from dataclasses import dataclass, field
@@ -66,7 +68,7 @@ class Transport:
             self.requests += 1
             try:
                 response = self.client.harvest(**params).http_response
-                return Fetched(response.content, response.status_code, dict(response.headers))
+                return Fetched(_gunzipped(response.content), response.status_code, dict(response.headers))
             except requests.HTTPError as exc:
                 delay, reason = self._http_error(exc.response)
                 if reason is None:
@@ -122,6 +124,16 @@ def retry_after_seconds(value: str | None, cap: float = MAX_RETRY_AFTER) -> floa
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, min((when - datetime.now(timezone.utc)).total_seconds(), cap))
+
+
+def _gunzipped(content: bytes) -> bytes:
+    """The body, decompressed if the server gzipped it without saying so (Content-Encoding)."""
+    if content[:2] != b"\x1f\x8b":
+        return content
+    try:
+        return gzip.decompress(content)
+    except (OSError, EOFError):
+        return content          # not gzip after all, or cut short: the parser will say so
 
 
 def _is_oai_body(content: bytes) -> bool:

@@ -10,6 +10,7 @@ injected, so `Retry-After` costs no wall-clock time.
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import subprocess
@@ -153,6 +154,8 @@ def test_forbidden_stops_the_source_without_retrying_and_loses_nothing(store, pe
     peer.injector.clear()
     resumed = harvest(store, peer, sleeps)
     assert resumed.ok, resumed.error
+    if where == "ListRecords":
+        assert "resumed after page 2" in resumed.notes
     assert_invariants(store, peer.repository)
 
 
@@ -191,6 +194,33 @@ def test_retry_budget_spent_stops_the_source_by_name_and_the_next_run_resumes(st
     peer.injector.clear()
     resumed = harvest(store, peer, sleeps)
     assert resumed.ok and "resumed after page 4" in resumed.notes
+    assert_invariants(store, peer.repository)
+
+
+def test_the_retry_budget_of_a_source_stops_it_by_name_even_when_each_request_recovers(store, peer, sleeps):
+    every_other = Match(verb="ListRecords", predicate=lambda request: request.verb_number % 2 == 0)
+    peer.injector.add(Fault("status", status=503, retry_after="1", times=None, when=every_other))
+    policy = RetryPolicy(timeout=5, max_retries=3, budget=4, sleep=sleeps.append)
+    failed = harvest_one(store, source_for(peer.url), policy)
+    assert not failed.ok and "retry budget of 4 spent" in failed.error
+    assert failed.retries == 4 and store.checkpoint("duke").pages_done == 5
+    peer.injector.clear()
+    assert harvest(store, peer, sleeps).ok
+    assert_invariants(store, peer.repository)
+
+
+def test_a_page_gzipped_without_saying_so_is_read(store, peer, sleeps):
+    def undeclared_gzip(environ, start_response):
+        captured = {}
+        body = b"".join(peer.app(environ, lambda status, headers, exc=None: captured.update(s=status, h=headers)))
+        if "ListRecords" in environ.get("QUERY_STRING", ""):
+            body = gzip.compress(body)
+        start_response(captured["s"], [(k, v) for k, v in captured["h"] if k.lower() != "content-length"])
+        return [body]
+
+    peer.injector.app = undeclared_gzip
+    report = harvest(store, peer, sleeps)
+    assert report.ok and report.retries == 0, report.error
     assert_invariants(store, peer.repository)
 
 
