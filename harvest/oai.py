@@ -13,7 +13,8 @@ import logging
 
 from harvest.lists import KeptAside, Listing, fetch_parsed
 from harvest.pages import Identity, Page, parse_identify
-from harvest.reconcile import incoming, reconcile_deletions
+from harvest.gaps import fill_gaps, incoming, list_headers
+from harvest.reconcile import reconcile_deletions
 from harvest.report import HarvestOptions, Progress, SourceReport
 from harvest.transport import RetryPolicy, Transport
 from settings import SourceConfig
@@ -57,10 +58,42 @@ def _harvest_window(store: Store, source: SourceConfig, transport: Transport, id
                               pages_done=0, response_date=response_date)
     if not complete:
         listing = Listing(transport, _list_params(source, window_from), token)
+        watch = ShiftWatch(from_start=token is None)
         for page in listing.pages():
+            watch.see(page)
             _store_page(store, source, page, window_from, response_date, report, options, run_id)
         report.notes.extend(listing.notes)
+        if watch.shifted():
+            report.notes.append(watch.shifted())
+            fill_gaps(store, transport, source, list_headers(transport, source, window_from), report, run_id)
     store.finish_list(source.code, next_from=response_date, granularity=identity.granularity)
+
+
+class ShiftWatch:
+    """Signs that the server's list shifted under the harvest (see `harvest.gaps`)."""
+
+    def __init__(self, from_start: bool):
+        self.from_start = from_start      # a resumed list has not seen its first pages
+        self.seen: set[str] = set()
+        self.repeated = 0
+        self.announced: int | None = None
+
+    def see(self, page: Page) -> None:
+        """Count a page's identifiers; the first page's completeListSize is what to expect."""
+        if self.announced is None and not self.seen:
+            self.announced = page.complete_list_size
+        for item in page.items:
+            self.repeated += item.identifier in self.seen
+            self.seen.add(item.identifier)
+
+    def shifted(self) -> str:
+        """Why the list looks shifted, or "" when it does not."""
+        if self.repeated:
+            return f"{self.repeated} record(s) were listed twice: checking the window for skipped records"
+        if self.from_start and self.announced and len(self.seen) < self.announced:
+            return (f"{len(self.seen)} records listed of {self.announced} announced: "
+                    "checking the window for skipped records")
+        return ""
 
 
 def _list_params(source: SourceConfig, window_from: str | None) -> dict:

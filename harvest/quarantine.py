@@ -16,7 +16,7 @@ from typing import Callable
 from lxml import etree
 
 from harvest.errors import HarvestError
-from harvest.reconcile import get_record, incoming
+from harvest.gaps import get_record, incoming
 from harvest.records import from_oai, from_raw
 from harvest.transport import RetryPolicy, Transport
 from normalise import MARCXML, MarcReadError, RawRecord, parse_raw

@@ -5,8 +5,8 @@ the server may never be announced. Reconciliation lists every identifier
 (ListIdentifiers, no `from`) and marks the stored records that are no longer
 listed deleted; but never when the listing came back empty or would remove
 more than `max_shrink` of the source, which points at a broken server rather
-than a weeded catalogue, unless forced. Identifiers listed but never stored
-(a record skipped when a server shifted its offsets mid-list) are fetched with
+than a weeded catalogue, unless forced. Records listed but not stored as
+listed (skipped when a server shifted its offsets mid-list) are fetched with
 GetRecord.
 """
 
@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import logging
 
-from harvest.errors import OAIProtocolError
-from harvest.lists import Listing, fetch_parsed
-from harvest.pages import Identity, OAIItem, parse_list_page
-from harvest.records import from_oai
+from harvest.gaps import fill_gaps, list_headers
+from harvest.pages import Identity
 from harvest.report import HarvestOptions, SourceReport
 from harvest.transport import Transport
 from settings import SourceConfig
-from store import IncomingRecord, QuarantineItem, Store
+from store import Store
 
 log = logging.getLogger(__name__)
-MAX_FETCHED = 1000      # identifiers fetched one by one per run; more points at a bigger problem
 
 
 def reconcile_deletions(store: Store, source: SourceConfig, transport: Transport, identity: Identity,
@@ -33,25 +30,11 @@ def reconcile_deletions(store: Store, source: SourceConfig, transport: Transport
     if identity.deleted_record == "persistent":
         report.notes.append("reconciliation skipped: the server keeps deletions (deletedRecord persistent)")
         return
-    listed = list_identifiers(transport, source)
+    headers = list_headers(transport, source)
+    listed = {h.identifier for h in headers if not h.deleted}
     stored = store.live_identifiers(source.code)
-    missing = stored - listed
-    _mark_missing(store, source, missing, len(stored), listed, report, options)
-    unseen = listed - stored - store.quarantined_identifiers(source.code)
-    if unseen:
-        fetch_records(store, transport, source, sorted(unseen)[:MAX_FETCHED], report)
-        report.notes.append(f"{len(unseen)} listed identifier(s) had never been stored; fetched with GetRecord")
-
-
-def list_identifiers(transport: Transport, source: SourceConfig) -> set[str]:
-    """Every live identifier the server lists for the source's format and set."""
-    params = {"verb": "ListIdentifiers", "metadataPrefix": source.metadata_prefix}
-    if source.set:
-        params["set"] = source.set
-    listed: set[str] = set()
-    for page in Listing(transport, params).pages():
-        listed.update(item.identifier for item in page.items if not item.deleted)
-    return listed
+    _mark_missing(store, source, stored - listed, len(stored), listed, report, options)
+    fill_gaps(store, transport, source, [h for h in headers if not h.deleted], report)
 
 
 def _mark_missing(store: Store, source: SourceConfig, missing: set[str], stored: int, listed: set[str],
@@ -77,36 +60,3 @@ def shrink_refused(missing: int, stored: int, options: HarvestOptions, where: st
         return None
     return (f"{missing} of {stored} records are {where}, more than {options.max_shrink:.0%}; "
             "nothing marked deleted (use --force to accept)")
-
-
-def fetch_records(store: Store, transport: Transport, source: SourceConfig, identifiers: list[str],
-                  report: SourceReport, run_id: int | None = None) -> None:
-    """Fetch records one by one with GetRecord and store them (or quarantine them)."""
-    items: list[IncomingRecord] = []
-    quarantined: list[QuarantineItem] = []
-    for identifier in identifiers:
-        item = get_record(transport, source, identifier)
-        if item is None:
-            continue
-        result = incoming(source, item, "GetRecord")
-        (quarantined if isinstance(result, QuarantineItem) else items).append(result)
-    report.counts.add(store.write_page(items, quarantined, run_id=run_id))
-
-
-def get_record(transport: Transport, source: SourceConfig, identifier: str) -> OAIItem | None:
-    """One record by its identifier, or None when the server does not know it."""
-    params = {"verb": "GetRecord", "identifier": identifier, "metadataPrefix": source.metadata_prefix}
-    try:
-        page = fetch_parsed(transport, params, parse_list_page)
-    except OAIProtocolError as exc:
-        if exc.code != "idDoesNotExist":
-            raise
-        return None
-    return page.items[0] if page.items else None
-
-
-def incoming(source: SourceConfig, item: OAIItem, where: str) -> IncomingRecord | QuarantineItem:
-    """What the store is handed for one OAI item: a tombstone, a record, or a quarantine item."""
-    if item.deleted:
-        return IncomingRecord(source.code, None, oai_identifier=item.identifier, datestamp=item.datestamp, deleted=True)
-    return from_oai(source, item.identifier, item.datestamp, item.metadata, item.flags, where)

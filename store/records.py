@@ -120,15 +120,6 @@ class RecordsMixin:
                 self._save_checkpoint(conn, checkpoint)
         return counts
 
-    def mark_missing_deleted(self, source: str, present_keys: set[str], *, by_oai: bool) -> int:
-        """Mark every live record of `source` whose key is not in `present_keys` deleted."""
-        column = t.c.oai_identifier if by_oai else t.c.local_id
-        with self.transaction() as conn:
-            live = conn.execute(select(t.c.id, column).where(t.c.source == source, t.c.deleted.is_(False))).all()
-            gone = [row.id for row in live if row[1] not in present_keys]
-            _mark_ids_deleted(conn, gone)
-        return len(gone)
-
     def mark_deleted(self, source: str, keys: Iterable[str], *, by_oai: bool = True) -> int:
         """Mark the live records of `source` with these OAI identifiers (or 001s) deleted; returns how many."""
         column = t.c.oai_identifier if by_oai else t.c.local_id
@@ -140,6 +131,16 @@ class RecordsMixin:
                 _mark_ids_deleted(conn, ids)
                 marked += len(ids)
         return marked
+
+    def stored_versions(self, source: str, oai_identifiers: list[str]) -> dict[str, tuple[str | None, bool]]:
+        """(datestamp, deleted) of the stored records of `source` among these OAI identifiers."""
+        out = {}
+        with self.reading() as conn:
+            for chunk in _chunks(sorted(set(oai_identifiers)), 500):
+                query = select(t.c.oai_identifier, t.c.datestamp, t.c.deleted).where(
+                    t.c.source == source, t.c.oai_identifier.in_(chunk))
+                out.update({row.oai_identifier: (row.datestamp, bool(row.deleted)) for row in conn.execute(query)})
+        return out
 
     def live_identifiers(self, source: str, *, by_oai: bool = True) -> set[str]:
         """The OAI identifiers (or 001s) of the live records of `source`."""
@@ -227,7 +228,7 @@ class _PageWriter:
         elif existing["hash"] != digest or existing["deleted"] != item.deleted:
             self._update(item, digest, existing)
         else:
-            self.counts.unchanged += 1
+            self._touch(item, existing)
         if item.oai_identifier:
             self.stored_oai_ids.setdefault(item.source, set()).add(item.oai_identifier)
         return None
@@ -265,7 +266,7 @@ class _PageWriter:
         key = (item.source, item.oai_identifier or item.local_id)
         self.pending[key] = row
         self._remember(item, {"id": None, "key": key, "hash": digest, "deleted": item.deleted,
-                              "oai": item.oai_identifier, "local": item.local_id})
+                              "oai": item.oai_identifier, "local": item.local_id, "datestamp": item.datestamp})
         if item.deleted:
             self.counts.deleted += 1
         else:
@@ -284,8 +285,18 @@ class _PageWriter:
         else:
             self.counts.changed += 1
         self.by_local.pop((item.source, existing["local"]), None)
-        self._remember(item, {**existing, "hash": digest, "deleted": item.deleted,
+        self._remember(item, {**existing, "hash": digest, "deleted": item.deleted, "datestamp": item.datestamp,
                               "local": item.local_id if not item.deleted else existing["local"]})
+
+    def _touch(self, item: IncomingRecord, existing: dict) -> None:
+        """An unchanged record: only a new datestamp is kept, so the store says which version it holds."""
+        self.counts.unchanged += 1
+        if item.datestamp and existing.get("datestamp") != item.datestamp:
+            if existing["id"] is None:
+                self.pending[existing["key"]]["datestamp"] = item.datestamp
+            else:
+                self.conn.execute(update(t).where(t.c.id == existing["id"]).values(datestamp=item.datestamp))
+            existing["datestamp"] = item.datestamp
 
     def _remember(self, item: IncomingRecord, entry: dict) -> None:
         if entry["oai"]:
@@ -305,13 +316,13 @@ def _existing(conn: Connection, items: list[IncomingRecord]) -> tuple[dict, dict
             oai_ids.add(item.oai_identifier)
         if item.local_id:
             local_ids.add(item.local_id)
-    columns = (t.c.id, t.c.source, t.c.oai_identifier, t.c.local_id, t.c.content_hash, t.c.deleted)
+    columns = (t.c.id, t.c.source, t.c.oai_identifier, t.c.local_id, t.c.content_hash, t.c.deleted, t.c.datestamp)
     for source, (oai_ids, local_ids) in wanted.items():
         for column, keys in ((t.c.oai_identifier, oai_ids), (t.c.local_id, local_ids)):
             for chunk in _chunks(sorted(keys), 500):
                 for row in conn.execute(select(*columns).where(t.c.source == source, column.in_(chunk))):
                     entry = {"id": row.id, "key": None, "hash": row.content_hash, "deleted": bool(row.deleted),
-                             "oai": row.oai_identifier, "local": row.local_id}
+                             "oai": row.oai_identifier, "local": row.local_id, "datestamp": row.datestamp}
                     if row.oai_identifier:
                         by_oai.setdefault((source, row.oai_identifier), entry)
                     if row.local_id:

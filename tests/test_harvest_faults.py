@@ -314,6 +314,50 @@ def test_a_few_empty_pages_are_skipped(store, peer, sleeps):
     assert_invariants(store, peer.repository)
 
 
+# --- the list shifts under the harvest --------------------------------------------------------
+
+def assert_current_versions(store, repository) -> None:
+    """Every record is stored as the server holds it now (by datestamp)."""
+    stored = {r.oai_identifier: r.datestamp for r in store.records(source="duke", live_only=False)}
+    assert stored == {r.identifier: r.datestamp.strftime("%Y-%m-%dT%H:%M:%SZ") for r in repository}
+
+
+def test_a_record_changed_mid_list_shifts_the_offsets_and_the_skipped_record_is_fetched(store, peer, sleeps):
+    moved = [r.identifier for r in peer.repository][2]
+
+    def change(_request):
+        peer.repository.update(moved, datestamp=datetime.now(timezone.utc))    # from page 1 to the end
+        return False
+
+    peer.injector.add(Fault("slow", delay=0, when=Match(verb="ListRecords", nth=3, predicate=change)))
+    report = harvest(store, peer, sleeps)
+    assert report.ok, report.error
+    assert any("listed twice" in note for note in report.notes)
+    assert [r.args["identifier"] for r in peer.injector.requests if r.verb == "GetRecord"]   # the skipped one
+    assert_invariants(store, peer.repository)
+    assert_current_versions(store, peer.repository)
+
+
+def test_a_change_mid_list_in_an_incremental_run_fetches_the_skipped_new_version(store, peer, sleeps):
+    harvest(store, peer, sleeps)
+    later = datetime.now(timezone.utc) + timedelta(seconds=1)
+    changed = sorted(r.identifier for r in peer.repository)[:25]
+    for n, identifier in enumerate(changed):
+        peer.repository.update(identifier, marcxml(f"V2-{n}", f"Second version {n}"), later + timedelta(seconds=n))
+
+    def change_again(_request):
+        peer.repository.update(changed[0], datestamp=later + timedelta(minutes=5))
+        return False
+
+    peer.injector.add(Fault("slow", delay=0, when=Match(verb="ListRecords", nth=len(peer.list_requests()) + 2,
+                                                        predicate=change_again)))
+    report = harvest(store, peer, sleeps)
+    assert report.ok, report.error
+    assert any("listed twice" in note for note in report.notes)
+    assert_current_versions(store, peer.repository)
+    assert_invariants(store, peer.repository)
+
+
 # --- odd records -------------------------------------------------------------------------------
 
 def test_a_broken_leader_quarantines_that_record_only(store, peer, sleeps):
