@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from cli import main
 from oaiserver import Fault, FaultInjector, Match, Repository, load_marc_files, make_app, serve_in_thread
+from store import Store
 from tests.conftest import ROOT, shared
 
 START = datetime(2024, 3, 1, tzinfo=timezone.utc)
@@ -181,3 +182,21 @@ def _read_all(fd: int, process: subprocess.Popen) -> str:
     process.wait(30)
     os.close(fd)
     return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_a_deleted_header_takes_the_record_out_of_its_cluster_in_the_next_nightly(config, peer):
+    repository, _injector, _server = peer
+    assert invoke(config, "nightly").exit_code == 0
+
+    def exported() -> set[str]:
+        lines = invoke(config, "export", "clusters").output.splitlines()
+        return {f"{r['source']}:{r['id']}" for line in lines for r in json.loads(line)["records"]}
+
+    record = sorted(r.identifier for r in repository)[0]
+    with Store(config.store_url) as store:
+        public = next(r.public_id for r in store.records(source="duke") if r.oai_identifier == record)
+    assert public in exported()
+    repository.delete(record, datestamp=datetime.now(timezone.utc) + timedelta(seconds=1))
+    result = invoke(config, "nightly")
+    assert result.exit_code == 0, result.output
+    assert "1 deleted" in result.output and public not in exported()
