@@ -31,9 +31,11 @@ _SUBJECT_FIELDS = {
     **{f"69{n}": ("topic", "abcdt") for n in range(10)},
 }
 _SUBDIVISIONS = "vxyz"
+# separators a cataloguer types in name headings; NORMARC records leave them out
+_NAME_ISBD = {"c": ", ", "d": ", "}
 # second indicator of 6XX in MARC 21 -> vocabulary ("7": the code in $2; "4": source not given)
 _VOCABULARIES = {"0": "lcsh", "1": "lcshac", "2": "mesh", "3": "nal", "5": "cash", "6": "rvm"}
-_SERIES_FIELDS = {"800": "tv", "810": "tv", "811": "tv", "830": "anp"}
+_SERIES_FIELDS = {"800": "tv", "810": "tv", "811": "tv", "830": "anp", "440": "anp"}
 _SCRIPTS = {"(3": "arabic", "(4": "arabic", "(B": "latin", "$1": "cjk", "(N": "cyrillic", "(Q": "cyrillic",
             "(S": "greek", "(2": "hebrew"}
 
@@ -82,7 +84,7 @@ def subjects(view: MarcView, dialect: str = "marc21") -> list[Subject]:
     out, seen = [], set()
     for fld in view.fields_in_order(_SUBJECT_FIELDS):
         kind, codes = _SUBJECT_FIELDS[fld.tag]
-        main = trim_punctuation(subfield_text(fld, codes))
+        main = trim_punctuation(subfield_text(fld, codes, _NAME_ISBD if kind in ("person", "body") else None))
         subdivisions = [trim_punctuation(v) for v in subfield_values(fld, _SUBDIVISIONS)]
         heading = " -- ".join(part for part in [main, *subdivisions] if part)
         source = vocabulary(fld, dialect)
@@ -171,16 +173,28 @@ def links(view: MarcView) -> list[Link]:
 
 
 def series(view: MarcView) -> list[Series]:
-    """Series statements (490, 440) and authorised series headings (8XX), each with its numbering."""
+    """Series statements (490, 440) and authorised series headings (8XX), each with its numbering.
+
+    A parallel statement after the numbering ("... ;$vv. 123 =$aBhāratīya ...") is left out.
+    """
     out: list[Series] = []
     for fld in view.fields("800", "810", "811", "830", "440", "490"):
-        codes = _SERIES_FIELDS.get(fld.tag, "a")
-        title = trim_punctuation(subfield_text(fld, codes))
-        number = trim_punctuation(" ".join(fld.get_subfields("v")))
+        title, number = _series_statement(fld, _SERIES_FIELDS.get(fld.tag, "a"))
+        issn = nfc(fld.get("x") or "").split(" ")[0]
         if title and all(s.title.casefold() != title.casefold() for s in out):
-            out.append(Series(title=title, number=number, issn=nfc(fld.get("x") or ""),
-                              controlled=fld.tag != "490"))
+            out.append(Series(title=title, number=number, issn=issn, controlled=fld.tag != "490"))
     return out
+
+
+def _series_statement(fld, codes: str) -> tuple[str, str]:
+    parts, number = [], ""
+    for sf in fld.subfields:
+        if sf.code == "v":
+            number = trim_punctuation(sf.value or "")
+            break
+        if sf.code in codes and (sf.value or "").strip():
+            parts.append(nfc(sf.value))
+    return trim_punctuation(" ".join(parts)), number
 
 
 def series_display(entries: list[Series]) -> list[str]:

@@ -216,11 +216,14 @@ def _count(value: str) -> int:
 
 
 def _group(holdings: list[Holding | None]) -> list[Holding]:
+    """One holding per library, location and call number; copies counted, statuses summed up."""
     grouped: dict[tuple[str, str, str], Holding] = {}
+    statuses: dict[tuple[str, str, str], set[str]] = {}
     for holding in holdings:
         if holding is None:
             continue
         key = (holding.library, holding.location, holding.call_number)
+        statuses.setdefault(key, set()).add(holding.availability)
         if key not in grouped:
             grouped[key] = holding
             continue
@@ -228,6 +231,7 @@ def _group(holdings: list[Holding | None]) -> list[Holding]:
         into.items += holding.items
         if holding.available is not None:
             into.available = (into.available or 0) + holding.available
-        if holding.availability and holding.availability not in into.availability.split("; "):
-            into.availability = "; ".join(a for a in (into.availability, holding.availability) if a)
+    for key, holding in grouped.items():
+        if len(statuses[key]) > 1:   # copies in different states: say how many are in
+            holding.availability = f"{holding.available} of {holding.items} available" if holding.available is not None else ""
     return list(grouped.values())

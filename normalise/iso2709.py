@@ -22,7 +22,6 @@ from normalise.text import repair_mojibake
 
 LEADER_LENGTH = 24
 FIELD_END, SUBFIELD, RECORD_END = b"\x1e", b"\x1f", b"\x1d"
-_ENTRY = re.compile(rb"([\x21-\x7e]{3})(\d{4})(\d{5})")
 _VALID_UTF8 = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 _TRUNCATED_TAIL = re.compile(rb"(?:[\xc2-\xf4]|[\xe0-\xf4][\x80-\xbf]|[\xf0-\xf4][\x80-\xbf]{2})$")
@@ -112,44 +111,38 @@ def _by_offsets(entries: list[tuple[str, int]], data: bytes) -> list[tuple[str, 
     return out
 
 
-# (length digits, offset digits) tried when the standard 4 + 5 entry names no field start:
-# records over 99,999 bytes are written with wider offsets by some systems
-_WIDER_ENTRIES = ((4, 6), (5, 5), (5, 6), (4, 7))
-_ENTRY_FORMS = {widths: re.compile(rb"([\x21-\x7e]{3})(\d{%d})(\d{%d})" % widths) for widths in _WIDER_ENTRIES}
+# (length digits, offset digits) of directory entries: the standard 4 + 5 first; some systems write
+# wider numbers once a record passes 99,999 bytes, and from there on keep to them
+_ENTRY_WIDTHS = ((4, 5), (4, 6), (5, 5), (5, 6), (4, 7))
+_ENTRY_FORMS = {widths: re.compile(rb"([\x21-\x7e]{3})(\d{%d})(\d{%d})" % widths) for widths in _ENTRY_WIDTHS}
 
 
 def _directory(body: bytes, directory_end: int, starts: dict[int, int], flags: list[str]) -> list[tuple[str, int]]:
     """(tag, offset) of each readable directory entry."""
     entries = []
-    position = LEADER_LENGTH
+    position, widths = LEADER_LENGTH, (4, 5)
     while position + 12 <= directory_end:
-        match = _ENTRY.match(body, position, directory_end)
-        if match and int(match.group(3)) in starts:
-            entries.append((match.group(1).decode("ascii"), int(match.group(3))))
+        found = _entry(body, position, directory_end, starts, widths)
+        if found is None:
+            flags.append("directory-repaired")
             position += 12
             continue
-        wider = _wider_entry(body, position, directory_end, starts)
-        if wider:
-            flags.append("directory-repaired")
-            entries.append(wider[0])
-            position += wider[1]
-            continue
-        if match:
-            entries.append((match.group(1).decode("ascii"), int(match.group(3))))
-        else:
-            flags.append("directory-repaired")
-        position += 12
-    if position != directory_end:
+        entry, widths = found
+        entries.append(entry)
+        position += 3 + sum(widths)
+    if position != directory_end or widths != (4, 5):
         flags.append("directory-repaired")
     return entries
 
 
-def _wider_entry(body: bytes, position: int, end: int, starts: dict[int, int]):
-    for widths, pattern in _ENTRY_FORMS.items():
-        match = pattern.match(body, position, end)
+def _entry(body: bytes, position: int, end: int, starts: dict[int, int], preferred: tuple[int, int]):
+    """The entry at `position` in the widths whose offset starts a field, trying the current widths first."""
+    for widths in (preferred, *(w for w in _ENTRY_WIDTHS if w != preferred)):
+        match = _ENTRY_FORMS[widths].match(body, position, end)
         if match and int(match.group(3)) in starts:
-            return (match.group(1).decode("ascii"), int(match.group(3))), 3 + sum(widths)
-    return None
+            return (match.group(1).decode("ascii"), int(match.group(3))), widths
+    match = _ENTRY_FORMS[(4, 5)].match(body, position, end)
+    return ((match.group(1).decode("ascii"), int(match.group(3))), (4, 5)) if match else None
 
 
 def _decoder(declared: str, data: bytes, flags: list[str]):

@@ -111,8 +111,8 @@ RULES: tuple[Rule, ...] = (
     Rule("uniform_title", "130adfklmnoprs|240adfklmnoprs"),
     Rule("responsibility", "245c"),
     Rule("edition", "250ab"),
-    Rule("place", "264[1]a|260a|264[0]a|264[2]a|264[3]a", join=" ; "),
-    Rule("publisher", "264[1]b|260b|264[0]b|264[2]b|264[3]b", join=" ; "),
+    Rule("place", "264[1]a|260a|264[0]a|264[2]a|264[3]a|264a", join=" ; "),
+    Rule("publisher", "264[1]b|260b|264[0]b|264[2]b|264[3]b|264b", join=" ; "),
     Rule("physical", "300abcef", isbd=PHYSICAL_ISBD),
     Rule("notes", "500a|501a|502abcd|503a|504a|505agrt|506a|508a|511a|518a|530a|533abcdn|534pt|538a"
                   "|546ab|550a|574a|580a|588a", clean=nfc, every=True),

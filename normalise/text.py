@@ -11,7 +11,8 @@ _FOLD_SPECIAL = str.maketrans({
     "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ß": "ss", "ı": "i",
 })
 _TRAILING_PUNCTUATION = re.compile(r"[\s/:;,=+]+$")
-_TRAILING_PERIOD = re.compile(r"(?<!\b\w)(?<!\.\.)\.$")
+# a final period stays after an initial ("J.") and an ellipsis, not after a number ("no. 6.")
+_TRAILING_PERIOD = re.compile(r"(?<!\b[^\W\d_])(?<!\.\.)\.$")
 _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w\s]+")
 # a UTF-8 lead byte read as Latin-1 (Ã, Â, ...) followed by a continuation byte read as Latin-1
