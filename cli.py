@@ -103,7 +103,7 @@ def harvest(ctx: Context, sources: tuple[str, ...], full: bool, force: bool, rec
     """Harvest sources into the record store."""
     config = ctx.config
     chosen = [config.source(code) for code in sources] or list(config.sources)
-    with ctx.store() as store, _Progress() as progress:
+    with _lock(config.lock_file), ctx.store() as store, _Progress() as progress:
         reports = harvest_sources(store, config, chosen, _options(config, full, force, reconcile, progress))
     _print_harvest(reports)
     _fail_on(reports)
@@ -308,7 +308,7 @@ def quarantine_retry(ctx: Context, sources: tuple[str, ...]) -> None:
     """
     config = ctx.config
     chosen = [config.source(code) for code in sources] or list(config.sources)
-    with ctx.store() as store:
+    with _lock(config.lock_file), ctx.store() as store:
         report = retry_quarantined(store, chosen, lambda source: policy_for(config, source))
     for q in report.resolved:
         click.echo(f"resolved #{q.id} {q.source} {q.oai_identifier or q.local_id or q.position}")
@@ -377,7 +377,7 @@ def _lock(path: Path):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise Failures(f"another nightly run holds the lock {path}") from exc
+            raise Failures(f"another nightly run (or harvest) holds the lock {path}") from exc
         yield
 
 

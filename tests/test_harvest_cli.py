@@ -134,7 +134,7 @@ def test_quarantine_retry_resolves_what_now_reads_and_exits_1_naming_what_does_n
     assert "oai:duke:b" in listed.output and "oai:duke:a" not in listed.output
 
 
-def test_two_nightly_runs_never_overlap(config, peer):
+def test_two_nightly_runs_never_overlap_nor_a_harvest_with_a_nightly_run(config, peer):
     _repository, injector, _server = peer
     first_is_harvesting = threading.Event()
     injector.add(Fault("slow", delay=2, when=Match(verb="ListRecords", nth=2,
@@ -145,7 +145,10 @@ def test_two_nightly_runs_never_overlap(config, peer):
     assert first_is_harvesting.wait(30), first.communicate()
     second = subprocess.run([*RUN, "--config", str(config.path), "nightly"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
-    assert second.returncode == 1 and "another nightly run holds the lock" in second.stderr
+    assert second.returncode == 1 and "another nightly run (or harvest) holds the lock" in second.stderr
+    harvest = subprocess.run([*RUN, "--config", str(config.path), "harvest"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert harvest.returncode == 1 and "holds the lock" in harvest.stderr
     out, err = first.communicate(timeout=60)
     assert first.returncode == 0, out + err
     third = subprocess.run([*RUN, "--config", str(config.path), "nightly"], cwd=ROOT, env=env,
