@@ -1,49 +1,107 @@
-"""Index documents from displayed cluster records, and hits back into plain data."""
+"""Index documents from displayed cluster records."""
 
 from __future__ import annotations
 
 import json
+import re
 
 from stdnum import isbn as isbn_mod
 
 from dedup import ClusterView
+from index.schema import STEM_FIELDS, STEM_LANGUAGES, TEXT_FIELDS
 from normalise.text import fold
+
+_MARC_TO_STEM = {marc: f"stem_{code}" for code, marcs in STEM_LANGUAGES.items() for marc in marcs}
+_IDENTIFIER_KINDS = ("isbn", "issn", "ismn", "ean", "upc", "lccn", "oclc", "nbn", "urn", "doi")
+_LONG_WORD = re.compile(r"\w{4,}")
+MAX_NOTES = 3000
 
 
 def document_for(view: ClusterView, source_names: dict[str, str]) -> dict:
     """The Whoosh document of a cluster."""
-    record = view.record
-    members = view.members
-    sources = view.sources
-    return {
+    record, members = view.record, view.members
+    titles = [record.title, *(r.title for r in members if r.title != record.title), *record.vernacular.get("245", [])]
+    authors = list(dict.fromkeys(name for r in [record, *members] for name in r.authors))
+    doc = {
         "id": view.id,
-        "title": " ".join(filter(None, [record.title, *(r.title for r in members if r.title != record.title),
-                                        *record.vernacular.get("245", [])])),
-        "authors": " ; ".join(dict.fromkeys(name for r in members for name in r.authors)),
+        "title": " ".join(filter(None, titles)),
+        "authors": " ; ".join(authors),
         "subjects": " ; ".join(s.heading for s in view.subjects),
         "series": " ; ".join(dict.fromkeys(s for r in members for s in r.series)),
         "publisher": " ; ".join(dict.fromkeys(r.publisher for r in members if r.publisher)),
-        "notes": " ".join([record.summary, *record.notes])[:5000],
-        "isbn": ",".join(_isbn_forms(view) + [i.value for i in view.identifiers if i.kind in ("issn", "ismn", "ean")]),
-        "title_sort": fold(record.title_sort or record.title)[:100],
-        "year": record.year if record.year and 0 < record.year < 65000 else None,
-        "holders": len(sources),
-        "library": sources,
+        "notes": " ".join([record.summary, *record.notes])[:MAX_NOTES],
+        "ident": identifier_terms(view),
+        "title_sort": fold(record.title_sort or record.title)[:80],
+        "author_sort": fold(authors[0])[:60] if authors else "",
+        "holders": min(len(view.sources), 65000),
+        "work": work_key(view),
+        "library": view.sources,
         "format": [record.format],
         "language": view.languages[:5],
+        "subject_facet": list(dict.fromkeys(s.heading for s in view.subjects if s.kind != "genre"))[:12],
+        "author_facet": authors[:6],
         "payload": json.dumps(_payload(view, source_names), ensure_ascii=False),
     }
+    if record.year and 0 < record.year < 10000:
+        doc["year"] = record.year
+        doc["decade"] = [str(record.year // 10 * 10)]
+    doc["text"] = " ".join(doc[name] for name in TEXT_FIELDS)
+    doc.update(_stemmed_text(view, doc))
+    return doc
 
 
-def _isbn_forms(view: ClusterView) -> list[str]:
+def _stemmed_text(view: ClusterView, doc: dict) -> dict:
+    """The cluster's words for the stemmed field of each of its languages."""
+    names = {_MARC_TO_STEM[code] for code in view.languages if code in _MARC_TO_STEM}
+    # notes stay unstemmed: stemming them would double the largest part of the index for little gain
+    text = " ".join((doc["title"], doc["subjects"], doc["series"]))
+    return {name: text for name in STEM_FIELDS if name in names}
+
+
+def identifier_terms(view: ClusterView) -> list[str]:
+    """Every identifier in the forms a patron may type, compacted: ISBNs as 13 and 10 digits."""
     out = []
     for ident in view.identifiers:
+        if ident.kind not in _IDENTIFIER_KINDS or not ident.value:
+            continue
+        out.append(compact_identifier(ident.value))
         if ident.kind == "isbn" and ident.valid:
-            out.append(ident.value)
-            ten = isbn_mod.to_isbn10(ident.value) if ident.value.startswith("978") else None
-            if ten:
-                out.append(ten.lower())
-    return list(dict.fromkeys(out))
+            out.extend(isbn_forms(ident.value))
+    return list(dict.fromkeys(v for v in out if v))
+
+
+def compact_identifier(value: str) -> str:
+    """An identifier without hyphens, spaces or case: how both documents and queries store it."""
+    return re.sub(r"[\s\-‐‑–]", "", value).lower()
+
+
+def isbn_forms(value: str) -> list[str]:
+    """The ISBN-13 and, for 978 numbers, the ISBN-10 of a valid ISBN."""
+    try:
+        thirteen = isbn_mod.to_isbn13(isbn_mod.compact(value))
+        forms = [thirteen]
+        if thirteen.startswith("978"):
+            forms.append(isbn_mod.to_isbn10(thirteen).lower())
+        return forms
+    except Exception:
+        return []
+
+
+def work_key(view: ClusterView) -> str:
+    """The filing title cut short plus the main author's surname: editions of one work share it."""
+    record = view.record
+    title = fold(record.title_sort or record.title)
+    if not title:
+        return ""
+    cut, long_words = [], 0
+    for word in title.split():
+        cut.append(word)
+        long_words += bool(_LONG_WORD.fullmatch(word))
+        if long_words >= 4 or len(" ".join(cut)) >= 35:
+            break
+    authors = record.authors
+    surname = fold(authors[0].split(",")[0]).split(" ")[0] if authors else ""
+    return f"{' '.join(cut)}|{surname}"
 
 
 def _payload(view: ClusterView, source_names: dict[str, str]) -> dict:
@@ -57,7 +115,9 @@ def _payload(view: ClusterView, source_names: dict[str, str]) -> dict:
         label = holding.library_name or holding.library
         if label not in entry["libraries"]:
             entry["libraries"].append(label)
+    isbns = [i.value for i in view.identifiers if i.kind == "isbn" and i.valid and not i.cancelled]
     return {
         "id": view.id, "title": record.title, "authors": record.authors[:5], "year": record.year,
-        "format": record.format, "holdings": list(holdings.values()),
+        "format": record.format, "holdings": list(holdings.values()), "edition": record.edition,
+        "publisher": record.publisher, "isbn": isbns[:1],
     }

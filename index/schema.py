@@ -1,64 +1,137 @@
-"""The Whoosh schema over clusters and the analyser that folds case and diacritics."""
+"""The Whoosh schema over clusters, and its analysers.
+
+Every text field is folded ("Łódź", "LODZ" and "lodz" index alike). Beside
+the unstemmed fields there is one stemmed field per catalogue language that
+Whoosh has a Snowball stemmer for; a cluster's text goes into the stemmed
+field of each of its languages, so "books" finds "book" in English records
+and "böckerna" finds "böcker" in Swedish ones. Polish has no Whoosh stemmer,
+so Polish records are matched unstemmed (folded) only.
+
+Facet fields keep their values in per-document list columns: faceting reads
+them for the matched documents instead of un-inverting the whole field.
+"""
 
 from __future__ import annotations
 
-from whoosh import analysis, columns, fields
+from whoosh import analysis, columns, fields, formats
 
 from normalise.text import fold
 
+# Whoosh stemmer code -> the MARC language codes whose records it stems
+STEM_LANGUAGES = {
+    "en": ("eng",), "sv": ("swe",), "no": ("nor", "nob", "nno"), "da": ("dan",), "de": ("ger", "deu"),
+    "fr": ("fre", "fra"),
+}
+STEM_FIELDS = tuple(f"stem_{code}" for code in STEM_LANGUAGES)
+# what the search box reaches; the fielded search reaches one field each
+TEXT_FIELDS = ("title", "authors", "subjects", "series", "publisher", "notes")
+# every word of TEXT_FIELDS again, without positions or frequencies: matching a word
+# anywhere reads one short postings list instead of six positional ones
+MATCH_FIELD = "text"
+PUBLIC_FIELDS = TEXT_FIELDS + STEM_FIELDS + ("ident",)
+# facet name -> the index field holding its values
+FACET_FIELDS = {"library": "library", "format": "format", "language": "language", "year": "decade",
+                "subject": "subject_facet", "author": "author_facet"}
+LIST_FACETS = ("library", "language", "subject", "author")   # several values per cluster
+VALUE_SEPARATOR = "\x1f"
+
+
+class FoldingTokenizer(analysis.RegexTokenizer):
+    """Words of the folded text: the whole value is folded once, then split."""
+
+    def __init__(self):
+        super().__init__(r"\w+")
+
+    def __call__(self, value, **kwargs):
+        return super().__call__(fold(value), **kwargs)
+
 
 class FoldFilter(analysis.Filter):
-    """Fold each token as matching does: "Łódź" and "Lodz" index alike."""
+    """Fold each token as matching does, after stemming has seen the diacritics."""
 
     def __call__(self, tokens):
         for token in tokens:
-            token.text = fold(token.text)
+            if not token.text.isascii():
+                token.text = fold(token.text)
             if token.text:
                 yield token
 
 
+class ValuesTokenizer(analysis.Tokenizer):
+    """Each whole value of a list (or of a string joined by VALUE_SEPARATOR) is one token."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        values = value.split(VALUE_SEPARATOR) if isinstance(value, str) else value
+        token = analysis.Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, text in enumerate(dict.fromkeys(v for v in values if v)):
+            token.text = token.original = text
+            token.stopped = False
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos + pos
+            yield token
+
+
 def folding_analyzer() -> analysis.Analyzer:
-    """Words, folded; no stemming so that every catalogue language is treated alike."""
-    return analysis.RegexTokenizer(r"\w+") | FoldFilter()
+    """Words, folded, unstemmed: the same for every language."""
+    return FoldingTokenizer()
 
 
-class ListKeyword(fields.KEYWORD):
-    """A multi-valued keyword stored as a per-document list column, for fast facets."""
+def stemming_analyzer(lang: str) -> analysis.Analyzer:
+    """Words, lower-cased, stemmed with the Snowball stemmer of `lang`, then folded."""
+    return (analysis.RegexTokenizer(r"\w+") | analysis.LowercaseFilter()
+            | analysis.StemFilter(lang=lang, cachesize=100_000) | FoldFilter())
 
-    def __init__(self, **kwargs):
-        super().__init__(lowercase=False, commas=True, scorable=False, **kwargs)
+
+class FacetValues(fields.FieldType):
+    """Exact values (not analysed) indexed as terms and kept in a per-document list column."""
+
+    def __init__(self):
+        self.format = formats.Existence()
+        self.analyzer = ValuesTokenizer()
+        self.scorable = False
+        self.stored = False
+        self.unique = False
+        self.vector = None
         self.column_type = columns.VarBytesListColumn()
 
     def to_column_value(self, value):
-        values = value.split(",") if isinstance(value, str) else value
-        return [v.strip().encode("utf-8") for v in values if v.strip()]
+        values = value.split(VALUE_SEPARATOR) if isinstance(value, str) else value
+        return [v.encode("utf-8") for v in dict.fromkeys(values) if v]
 
     def from_column_value(self, value):
         return [v.decode("utf-8") for v in value]
 
 
-# the fields a patron's query may reach; everything else is only for filters
-PUBLIC_FIELDS = ("title", "authors", "subjects", "series", "publisher", "notes", "isbn")
-FACET_FIELDS = ("library", "format", "language")
+def matching_only(analyzer: analysis.Analyzer) -> fields.TEXT:
+    """A text field that records only which documents hold a word: for matching, never for scoring."""
+    field = fields.TEXT(analyzer=analyzer, phrase=False)
+    field.format = formats.Existence()
+    field.scorable = False
+    return field
 
 
 def make_schema() -> fields.Schema:
     """The index schema."""
     text = folding_analyzer()
+    stemmed = {name: matching_only(stemming_analyzer(code)) for name, code in zip(STEM_FIELDS, STEM_LANGUAGES)}
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         title=fields.TEXT(analyzer=text, field_boost=4.0),
-        authors=fields.TEXT(analyzer=text, field_boost=2.0),
-        subjects=fields.TEXT(analyzer=text),
+        authors=fields.TEXT(analyzer=text, field_boost=2.5),
+        subjects=fields.TEXT(analyzer=text, field_boost=1.5),
         series=fields.TEXT(analyzer=text),
-        publisher=fields.TEXT(analyzer=text),
+        publisher=fields.TEXT(analyzer=text, field_boost=0.5),
         notes=fields.TEXT(analyzer=text, field_boost=0.5),
-        isbn=fields.KEYWORD(lowercase=True, commas=True),
+        text=matching_only(text),
+        ident=FacetValues(),
+        year=fields.NUMERIC(int, bits=16, sortable=True, default=0),
         title_sort=fields.ID(sortable=True),
-        year=fields.NUMERIC(int, bits=16, sortable=True, stored=True),
-        holders=fields.NUMERIC(int, bits=16, sortable=True),
-        library=ListKeyword(),
-        format=ListKeyword(),
-        language=ListKeyword(),
+        author_sort=fields.ID(sortable=True),
+        holders=fields.NUMERIC(int, bits=16, sortable=True, default=0),
+        work=fields.ID(),
         payload=fields.STORED,
+        **{field: FacetValues() for field in FACET_FIELDS.values()},
+        **stemmed,
     )

@@ -1,180 +1,212 @@
 """Search the index and return plain results: no Whoosh object leaves this module.
 
-The query language is deliberately small: words, "quoted phrases", AND, OR,
-NOT and parentheses over the public fields. Wildcards, ranges, fuzzy terms,
-boosts and field prefixes are not parsed, so a query can neither reach a
-hidden field nor cost fifty times a plain search.
+A search runs in three steps. The query and filters become a set of matching
+documents (`index.docsets`, no scoring); facet counts are read for that set
+from the snapshot's tables (`index.tables`); only the page shown is ranked
+(`index.ranking`). Sorting by year, title or author walks a precomputed order
+and scores nothing. The page's stored payloads become `Hit`s.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import logging
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from stdnum import isbn as isbn_mod
 from whoosh import index as whoosh_index
-from whoosh import qparser, query, scoring, sorting
-from whoosh.collectors import FilterCollector, TimeLimitCollector
-from whoosh.searching import TimeLimit
+from whoosh import scoring
 
+from index.docsets import EVERYTHING, Deadline, Evaluator, difference, intersect, size, term_docs
 from index.errors import QueryError, SearchIndexError
-from index.schema import FACET_FIELDS, PUBLIC_FIELDS, make_schema
+from index.query import facet_filter, parse_request
+from index.ranking import ranked_page
+from index.results import MAX_DEPTH, MAX_PAGE_SIZE, SORTS, Edition, FacetValue, Hit, SearchRequest, SearchResult
+from index.schema import FACET_FIELDS
+from index.spelling import suggest
+from index.tables import Tables
 
-MAX_QUERY_LENGTH = 500
-MAX_TERMS = 32
-MAX_PAGE_SIZE = 100
-MAX_DEPTH = 1000
+log = logging.getLogger(__name__)
 TIME_LIMIT = 5.0
-SORTS = {"relevance": None, "year": "year", "title": "title_sort"}
-SCHEMA = make_schema()
-_ISBN_LIKE = re.compile(r"(?<![\w-])(?:97[89][- ]?)?\d[\d -]{7,15}[\dXx](?![\w-])")
+MAX_FILTER_VALUES = 10
+FACET_LIMITS = {"library": 30, "format": 20, "language": 15, "year": 15, "subject": 15, "author": 15}
+SYNC_BUILD_BELOW = 50_000    # smaller snapshots are swapped in at once; larger ones in the background
 
 
 @dataclass
-class Hit:
-    """One cluster in a results list."""
+class Snapshot:
+    """One committed state of the index with its tables."""
 
-    id: str
-    title: str
-    authors: list[str]
-    year: int | None
-    format: str
-    holdings: list[dict]
-
-
-@dataclass
-class SearchResult:
-    """A page of results with facet counts."""
-
-    query: str
-    total: int
-    page: int
-    page_size: int
-    hits: list[Hit] = field(default_factory=list)
-    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    filters: dict[str, list[str]] = field(default_factory=dict)
-    partial: bool = False
-
-    @property
-    def pages(self) -> int:
-        """The number of pages a patron can reach."""
-        return max(1, -(-min(self.total, MAX_DEPTH) // self.page_size))
+    searcher: object
+    tables: Tables
 
 
 class Searcher:
-    """A long-lived searcher over one index that picks up new commits by itself."""
+    """A long-lived, thread-safe searcher over one index that picks up new commits by itself."""
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, *, time_limit: float = TIME_LIMIT):
         self.index_dir = Path(index_dir)
+        self.time_limit = time_limit
         self._lock = threading.Lock()
-        self._searcher = None
+        self._snapshot: Snapshot | None = None
+        self._building = False
 
-    def _current(self):
-        with self._lock:
-            if self._searcher is None or not self._searcher.up_to_date():
-                # a new searcher rather than refresh(): refresh() reuses segment readers and
-                # misses deletions committed into segments it already had open
-                if not whoosh_index.exists_in(str(self.index_dir)):
-                    raise SearchIndexError(f"no index in {self.index_dir}; run `unioncat index` first")
-                self._searcher = whoosh_index.open_dir(str(self.index_dir)).searcher(weighting=scoring.BM25F())
-            return self._searcher
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run a patron's search; `QueryError` with a helpful message for input that cannot run."""
+        request = _checked(request)
+        q = parse_request(request)
+        snap = self.snapshot()
+        evaluator = Evaluator(snap.searcher, snap.tables, Deadline(self.time_limit))
+        docs = _filtered(evaluator, evaluator.docs(q), request)
+        mine = evaluator.term(FACET_FIELDS["library"], request.my_library) if request.my_library else None
+        result = SearchResult(request, size(docs, snap.tables))
+        if request.facets:
+            result.facets = _facets(snap.tables, docs, request)
+        if mine is not None:
+            result.mine_total = size(intersect(docs, mine), snap.tables)
+        start = (request.page - 1) * request.page_size
+        ranked, result.partial = _page(evaluator, q, docs, mine, request, start)
+        held = mine if mine is not None else set()
+        result.hits = [_hit(snap.searcher.stored_fields(d), d in held) for d in ranked]
+        if result.total == 0 and request.q.strip():
+            result.suggestion = suggest(snap.searcher, request.q)
+        return result
 
-    def search(self, text: str, *, page: int = 1, page_size: int = 20, filters: dict[str, list[str]] | None = None,
-               sort: str = "relevance") -> SearchResult:
-        """Run a patron's query; raises `QueryError` with a helpful message for bad input."""
-        text = (text or "").strip()
-        page, page_size = _bounded_page(page, page_size)
-        filters = {k: v for k, v in (filters or {}).items() if k in FACET_FIELDS and v}
-        parsed = parse_query(text)
-        searcher = self._current()
-        facets = {name: sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count) for name in FACET_FIELDS}
-        results = _run(searcher, parsed, page, page_size, _filter(filters), sort, facets)
-        hits = [_hit(searcher.stored_fields(docnum)) for docnum in results.docs]
-        return SearchResult(text, results.total, page, page_size, hits, results.facets, filters, results.partial)
+    def editions(self, work: str, exclude: str, limit: int = 20) -> list[Edition]:
+        """Other clusters of the same work (title and author), newest first."""
+        if not work:
+            return []
+        snap = self.snapshot()
+        docs = term_docs(snap.searcher, "work", work, snap.tables.deleted)
+        out = []
+        for docnum in snap.tables.ordered(docs, "year", 0, limit + 1):
+            data = json.loads(snap.searcher.stored_fields(docnum)["payload"])
+            if data["id"] != exclude:
+                out.append(Edition(data["id"], data["title"], data["year"], data["format"], data.get("edition", "")))
+        return out[:limit]
 
     def count(self) -> int:
         """Clusters in the index."""
-        return self._current().doc_count()
+        return self.snapshot().tables.live_count
+
+    def snapshot(self) -> Snapshot:
+        """The newest snapshot ready to serve; a newer commit is prepared without blocking searches."""
+        with self._lock:
+            snap = self._snapshot
+            if snap is None:
+                snap = self._snapshot = self._open()
+            elif not self._building and not snap.searcher.up_to_date():
+                if snap.tables.size < SYNC_BUILD_BELOW:
+                    snap = self._snapshot = self._open()
+                else:
+                    self._building = True
+                    threading.Thread(target=self._build_in_background, daemon=True).start()
+            return snap
+
+    def _build_in_background(self) -> None:
+        try:
+            fresh = self._open()
+            with self._lock:
+                self._snapshot = fresh
+        except Exception:  # noqa: BLE001 - the old snapshot keeps serving; the next search retries
+            log.exception("could not open the new index snapshot")
+        finally:
+            self._building = False
+
+    def _open(self) -> Snapshot:
+        # a new searcher rather than refresh(): refresh() reuses segment readers and
+        # misses deletions committed into segments it already had open
+        if not whoosh_index.exists_in(str(self.index_dir)):
+            raise SearchIndexError(f"no index in {self.index_dir}; run `unioncat index` first")
+        started = time.monotonic()
+        searcher = whoosh_index.open_dir(str(self.index_dir)).searcher(weighting=scoring.BM25F())
+        tables = Tables(searcher.reader())
+        log.info("index snapshot of %d clusters ready in %.2fs", tables.live_count, time.monotonic() - started)
+        return Snapshot(searcher, tables)
 
 
-@dataclass
-class _Run:
-    total: int
-    docs: list[int]
-    facets: dict[str, list[tuple[str, int]]]
-    partial: bool
-
-
-def _run(searcher, parsed, page, page_size, filter_query, sort, facets) -> _Run:
-    sortedby = SORTS.get(sort)
-    reverse = sort == "year"
-    collector = searcher.collector(limit=page * page_size, sortedby=sortedby, reverse=reverse, groupedby=facets)
-    # no SIGALRM: searches run in the web server's worker threads, where signals cannot be set
-    collector = TimeLimitCollector(collector, TIME_LIMIT, greedy=True, use_alarm=False)
-    if filter_query is not None:
-        # outermost: a wrapping collector inside it would bypass the filter
-        collector = FilterCollector(collector, filter_query)
-    partial = False
-    try:
-        searcher.search_with_collector(parsed, collector)
-    except TimeLimit:
-        partial = True
-    results = collector.results()
-    start = (page - 1) * page_size
-    docs = [hit.docnum for hit in list(results)[start:start + page_size]]
-    counts = {name: _counts(results.groups(name)) for name in facets}
-    return _Run(len(results), docs, counts, partial)
-
-
-def _counts(groups: dict) -> list[tuple[str, int]]:
-    """Facet values (bytes from list columns) as text, most frequent first."""
-    decoded = [(k.decode("utf-8") if isinstance(k, bytes) else str(k), n) for k, n in groups.items() if k is not None]
-    return sorted(decoded, key=lambda kv: (-kv[1], kv[0]))[:30]
-
-
-def parse_query(text: str) -> query.Query:
-    """The query a patron typed, limited to the safe subset; `QueryError` when unusable."""
-    if len(text) > MAX_QUERY_LENGTH:
-        raise QueryError(f"The query is too long ({len(text)} characters; at most {MAX_QUERY_LENGTH}).")
-    if not text:
-        return query.Every()
-    text = _ISBN_LIKE.sub(_normal_isbn, text)
-    parser = qparser.MultifieldParser(list(PUBLIC_FIELDS), schema=SCHEMA, group=qparser.AndGroup)
-    for plugin in (qparser.WildcardPlugin, qparser.RangePlugin, qparser.BoostPlugin, qparser.FieldsPlugin,
-                   qparser.PlusMinusPlugin):
-        parser.remove_plugin_class(plugin)
-    parsed = parser.parse(text)
-    if len(list(parsed.leaves())) > MAX_TERMS * len(PUBLIC_FIELDS):
-        raise QueryError(f"The query has too many words (at most {MAX_TERMS}).")
-    if parsed is query.NullQuery:
-        raise QueryError("The query has no searchable words; try a title, an author or a subject.")
-    return parsed
-
-
-def _normal_isbn(match: re.Match) -> str:
-    raw = match.group(0)
-    try:
-        return isbn_mod.to_isbn13(isbn_mod.validate(raw))
-    except Exception:
-        return raw
-
-
-def _filter(filters: dict[str, list[str]]) -> query.Query | None:
-    terms = [query.Term(name, value) for name, values in filters.items() for value in values]
-    return query.And(terms) if terms else None
-
-
-def _bounded_page(page: int, page_size: int) -> tuple[int, int]:
-    page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+def _checked(request: SearchRequest) -> SearchRequest:
+    """The request with a bounded page size and page, and only known sorts and filters."""
+    page_size = max(1, min(int(request.page_size), MAX_PAGE_SIZE))
     max_page = max(1, MAX_DEPTH // page_size)
-    if page < 1 or page > max_page:
-        raise QueryError(f"Page {page} is out of range; results can be paged from 1 to {max_page}.")
-    return int(page), page_size
+    if not 1 <= request.page <= max_page:
+        raise QueryError(f"Page {request.page} is out of range; results can be paged from 1 to {max_page}.",
+                         "page_range", page=request.page, limit=max_page)
+    if request.sort not in SORTS:
+        raise QueryError(f"Results cannot be sorted by {request.sort[:20]!r}.", "bad_sort", value=request.sort[:20])
+    filters = {}
+    for name, values in request.filters.items():
+        if name not in FACET_FIELDS:
+            raise QueryError(f"There is no filter called {name[:20]!r}.", "unknown_filter", value=name[:20])
+        values = list(dict.fromkeys(v for v in values if v))
+        if len(values) > MAX_FILTER_VALUES:
+            raise QueryError(f"At most {MAX_FILTER_VALUES} values of one filter can be combined.", "too_many_values",
+                             limit=MAX_FILTER_VALUES)
+        if values:
+            filters[name] = values
+    return replace(request, page_size=page_size, filters=filters)
 
 
-def _hit(stored: dict) -> Hit:
+def _filtered(evaluator: Evaluator, docs, request: SearchRequest):
+    """`docs` narrowed by every filter: each one chosen narrows further (held by duke AND by unc),
+    so that every facet count shown is what choosing that value would give."""
+    for name, values in request.filters.items():
+        for value in values:
+            docs = intersect(docs, evaluator.docs(facet_filter(name, value)))
+    return docs
+
+
+def _facets(tables: Tables, docs, request: SearchRequest) -> dict[str, list[FacetValue]]:
+    out = {}
+    for facet in FACET_FIELDS:
+        counts = tables.count(facet, docs)
+        names = tables.values[facet]
+        chosen = set(request.filters.get(facet, ()))
+        values = [(_facet_value(facet, names[o]), n) for o, n in counts.items()]
+        if facet == "year":
+            values.sort(key=lambda vn: vn[0], reverse=True)
+        else:
+            values.sort(key=lambda vn: (-vn[1], vn[0]))
+        shown = values[:FACET_LIMITS[facet]]
+        shown += [vn for vn in values[FACET_LIMITS[facet]:] if vn[0] in chosen]
+        out[facet] = [FacetValue(v, n, v in chosen) for v, n in shown]
+    return out
+
+
+def _facet_value(facet: str, value: str) -> str:
+    """A decade as the year range that filters it; other values as indexed."""
+    return f"{value}-{int(value) + 9}" if facet == "year" else value
+
+
+def _page(evaluator: Evaluator, q, docs, mine, request: SearchRequest, start: int):
+    """The document numbers of the page asked for, and whether time ran out."""
+    stop = start + request.page_size
+    if not (request.mine_first and mine is not None):
+        return _ranked(evaluator, q, docs, request, start, stop)
+    tables = evaluator.tables
+    first, rest = intersect(docs, mine), difference(docs, mine, tables)
+    n_first = size(first, tables)
+    page, partial = [], False
+    if start < n_first:
+        page, partial = _ranked(evaluator, q, first, request, start, min(stop, n_first))
+    if stop > n_first:
+        more, late = _ranked(evaluator, q, rest, request, max(0, start - n_first), stop - n_first)
+        page, partial = page + more, partial or late
+    return page, partial
+
+
+def _ranked(evaluator: Evaluator, q, docs, request: SearchRequest, start: int, stop: int):
+    if docs is not EVERYTHING and not docs:
+        return [], False
+    if request.sort != "relevance" or not (request.q.strip() or request.fielded):
+        order = "best" if request.sort == "relevance" else request.sort
+        return evaluator.tables.ordered(docs, order, start, stop), False
+    return ranked_page(evaluator, q, docs, start, stop)
+
+
+def _hit(stored: dict, mine: bool) -> Hit:
     data = json.loads(stored["payload"])
-    return Hit(data["id"], data["title"], data["authors"], data["year"], data["format"], data["holdings"])
+    return Hit(data["id"], data["title"], data["authors"], data["year"], data["format"], data["holdings"],
+               data.get("edition", ""), data.get("publisher", ""), data.get("isbn", []), mine)

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Iterable
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
@@ -46,6 +47,24 @@ def open_or_create(index_dir: Path, *, rebuild: bool = False):
     if rebuild or not whoosh_index.exists_in(str(index_dir)):
         return whoosh_index.create_in(str(index_dir), make_schema())
     return whoosh_index.open_dir(str(index_dir))
+
+
+def build_index(index_dir: Path, documents: Iterable[dict], *, procs: int = 1, limitmb: int = 256) -> int:
+    """A new index in `index_dir` holding `documents` (from `document_for`); returns how many."""
+    ix = open_or_create(Path(index_dir), rebuild=True)
+    options = {"procs": procs, "multisegment": True} if procs > 1 else {}
+    writer = ix.writer(limitmb=limitmb, **options)
+    count = 0
+    try:
+        for document in documents:
+            writer.add_document(**document)
+            count += 1
+        writer.commit()
+    except Exception:
+        writer.cancel()
+        raise
+    _save_run(Path(index_dir), now())
+    return count
 
 
 def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *, rebuild: bool = False) -> IndexReport:

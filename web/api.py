@@ -7,6 +7,7 @@ from dataclasses import asdict
 from flask import Blueprint, jsonify, redirect, request, url_for
 
 from index import QueryError, SearchIndexError
+from web.messages import query_error_message
 from web.views import evidence_for, find_cluster, holdings_by_source, parse_search_request, run_search
 
 api = Blueprint("api", __name__)
@@ -14,18 +15,20 @@ api = Blueprint("api", __name__)
 
 @api.route("/search")
 def search():
-    """`{"total", "page", "hits": [...], "facets": {...}}` for a query."""
+    """`{"total", "page", "pages", "hits": [...], "facets": {...}, ...}` for a search."""
     try:
-        result = run_search(parse_search_request())
+        result = run_search(parse_search_request(api=True))
     except QueryError as exc:
-        return jsonify(error=str(exc)), 400
+        return jsonify(error=query_error_message(exc), rule=exc.kind), 400
     except SearchIndexError as exc:
         return jsonify(error=str(exc)), 503
     return jsonify(
         query=result.query, total=result.total, page=result.page, page_size=result.page_size, pages=result.pages,
         hits=[asdict(hit) for hit in result.hits],
-        facets={name: [{"value": v, "count": c} for v, c in counts] for name, counts in result.facets.items()},
-        filters=result.filters, partial=result.partial,
+        facets={name: [{"value": fv.value, "count": fv.count, "selected": fv.selected} for fv in values]
+                for name, values in result.facets.items()},
+        filters=result.filters, partial=result.partial, suggestion=result.suggestion,
+        mine_total=result.mine_total,
     )
 
 

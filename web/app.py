@@ -42,6 +42,7 @@ def _register(app: Flask, config: Config) -> None:
     app.after_request(_security_headers)
     app.context_processor(lambda: {"site_title": config.web.title, "languages": [
         (code, LANGUAGE_NAMES.get(code, code)) for code in config.web.languages], "current_lang": str(get_locale())})
+    app.register_error_handler(400, lambda e: (render_template("error.html", code=400, message=e.description), 400))
     app.register_error_handler(404, lambda e: (render_template("error.html", code=404, message=None), 404))
     app.register_error_handler(500, lambda e: (render_template("error.html", code=500, message=None), 500))
 
@@ -64,10 +65,14 @@ def _register_staff(app: Flask) -> None:
 def _security_headers(response):
     response.headers.setdefault("Content-Security-Policy",
                                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+                                "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 

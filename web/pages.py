@@ -1,35 +1,123 @@
-"""HTML pages: search, results and the record page."""
+"""HTML pages: search and results, the fielded search, the record page, exports and OpenSearch."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from index import QueryError, SearchIndexError
-from web.views import find_cluster, holdings_by_source, parse_search_request, run_search
+from index import QueryError, SearchIndexError, SearchRequest
+from web import exports
+from web.app import services
+from web.messages import query_error_message
+from web.views import (
+    MINE_FIRST_COOKIE, MY_LIBRARY_COOKIE, find_cluster, holdings_by_source, my_library_choice, other_editions,
+    parse_search_request, run_search,
+)
 
 pages = Blueprint("pages", __name__)
+EXPORTS = {
+    "ris": ("application/x-research-info-systems; charset=utf-8", "ris"),
+    "bib": ("application/x-bibtex; charset=utf-8", "bib"),
+    "marcxml": ("application/marcxml+xml; charset=utf-8", "xml"),
+}
+YEAR = 365 * 24 * 3600
 
 
 @pages.route("/")
 def search():
-    """The search box, and results when a query or filter was given."""
+    """The search box, and results when anything was asked."""
+    q = request.args.get("q", "")
     try:
         search_request = parse_search_request()
-        asked = bool(search_request.q.strip() or search_request.filters or "q" in request.args)
-        result = run_search(search_request) if asked else None
+        result = None if search_request.is_empty and "q" not in request.args else run_search(search_request)
     except QueryError as exc:
-        return render_template("search.html", result=None, search=None, error=str(exc), q=request.args.get("q", "")), 400
+        return render_template("search.html", result=None, error=query_error_message(exc), q=q), 400
     except SearchIndexError as exc:
         return render_template("error.html", code=503, message=str(exc)), 503
-    return render_template("search.html", result=result, search=search_request, error=None, q=search_request.q)
+    active = [(name, value) for name, values in search_request.filters.items() for value in values]
+    return render_template("search.html", result=result, error=None, q=search_request.q, active_filters=active)
+
+
+@pages.route("/advanced")
+def advanced():
+    """The fielded search form, with the formats and languages the catalogue holds."""
+    _config, _store, searcher = services()
+    try:
+        facets = searcher.search(SearchRequest(page_size=1)).facets
+    except SearchIndexError:
+        facets = {}
+    return render_template("advanced.html", formats=[fv.value for fv in facets.get("format", [])],
+                           languages_present=sorted(fv.value for fv in facets.get("language", [])))
+
+
+@pages.route("/preferences")
+def preferences():
+    """Remember the patron's library and whether its holdings come first, then go back."""
+    config, _store, _searcher = services()
+    target = request.args.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("pages.search")
+    response = redirect(target, code=303)
+    chosen = request.args.get("mylib", "")
+    if chosen in {s.code for s in config.sources}:
+        response.set_cookie(MY_LIBRARY_COOKIE, chosen, max_age=YEAR, samesite="Lax", httponly=True)
+    else:
+        response.delete_cookie(MY_LIBRARY_COOKIE)
+    response.set_cookie(MINE_FIRST_COOKIE, "1" if request.args.get("minefirst") == "1" else "0",
+                        max_age=YEAR, samesite="Lax", httponly=True)
+    return response
 
 
 @pages.route("/record/<path:any_id>")
 def record(any_id: str):
-    """A cluster: its displayed record and every holding library."""
+    """A cluster: its displayed record, every holding library and its other editions."""
     cluster_id, view = find_cluster(any_id)
     if cluster_id is None or view is None:
         abort(404)
     if cluster_id != any_id:
         return redirect(url_for("pages.record", any_id=cluster_id), code=301)
-    return render_template("record.html", view=view, sources=holdings_by_source(view))
+    permalink = url_for("pages.record", any_id=cluster_id, _external=True)
+    sources = holdings_by_source(view)
+    try:
+        editions = other_editions(view)
+    except SearchIndexError:
+        editions = []
+    return render_template("record.html", view=view, sources=sources, editions=editions, permalink=permalink,
+                           links=exports.web_links(view), jsonld=exports.json_ld(view, permalink, sources))
+
+
+@pages.route("/record/<path:any_id>/export.<fmt>")
+def export(any_id: str, fmt: str):
+    """The cluster as RIS, BibTeX or its members' MARCXML, as a download."""
+    if fmt not in EXPORTS:
+        abort(404)
+    _config, store, _searcher = services()
+    cluster_id, view = find_cluster(any_id)
+    if cluster_id is None or view is None:
+        abort(404)
+    permalink = url_for("pages.record", any_id=cluster_id, _external=True)
+    if fmt == "ris":
+        body = exports.ris(view, permalink)
+    elif fmt == "bib":
+        body = exports.bibtex(view, permalink)
+    else:
+        body = exports.marcxml(stored for stored, _evidence in store.cluster_members(cluster_id))
+    mimetype, extension = EXPORTS[fmt]
+    safe_name = "".join(ch for ch in cluster_id if ch.isalnum()) or "record"
+    return Response(body, content_type=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{safe_name}.{extension}"'})
+
+
+@pages.route("/opensearch.xml")
+def opensearch():
+    """The OpenSearch description, so browsers can add the catalogue as a search engine."""
+    body = render_template("opensearch.xml", base=request.url_root.rstrip("/"))
+    return Response(body, content_type="application/opensearchdescription+xml; charset=utf-8")
+
+
+@pages.app_context_processor
+def patron_choices():
+    """The patron's library, for every page."""
+    try:
+        return {"my_library": my_library_choice()}
+    except (KeyError, RuntimeError):
+        return {"my_library": ""}

@@ -2,43 +2,73 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
-from flask import request
+from flask import current_app, request
 
 from dedup import ClusterView, cluster_view
-from index import QueryError, SearchResult
+from index import MAX_PAGE_SIZE, SORTS, QueryError, SearchRequest, SearchResult
+from index.documents import work_key
 from index.schema import FACET_FIELDS
 from web.app import services
 
-
-@dataclass
-class SearchRequest:
-    """A search as the patron asked for it."""
-
-    q: str
-    page: int
-    filters: dict[str, list[str]]
-    sort: str
+MY_LIBRARY_COOKIE = "mylib"
+MINE_FIRST_COOKIE = "minefirst"
+# URL parameter -> fielded box (the facet filters own the plain names "subject" and "author")
+FIELDED = {"in_title": "title", "in_author": "author", "in_subject": "subject", "isbn": "isbn"}
+HARVEST_TIMES_TTL = 60.0
 
 
-def parse_search_request() -> SearchRequest:
-    """Read q, page, sort and facet filters from the query string; `QueryError` when malformed."""
-    raw_page = request.args.get("page", "1").strip() or "1"
-    if not raw_page.isdigit():
-        raise QueryError(f"The page number {raw_page[:20]!r} is not a whole number.")
-    sort = request.args.get("sort", "relevance")
-    if sort not in ("relevance", "year", "title"):
-        sort = "relevance"
-    filters = {name: [v for v in request.args.getlist(name) if v][:10] for name in FACET_FIELDS}
-    return SearchRequest(request.args.get("q", ""), int(raw_page[:6]), {k: v for k, v in filters.items() if v}, sort)
+def parse_search_request(*, api: bool = False) -> SearchRequest:
+    """A search from the query string and the patron's cookies; `QueryError` when malformed."""
+    config, _store, _searcher = services()
+    args = request.args
+    sort = args.get("sort", "relevance")
+    if sort not in SORTS:
+        raise QueryError(f"Results cannot be sorted by {sort[:20]!r}.", "bad_sort", value=sort[:20])
+    page_size = _number(args.get("size", ""), "size") if api and args.get("size") else config.web.page_size
+    my_library = my_library_choice()
+    return SearchRequest(
+        q=args.get("q", ""),
+        **{box: args.get(param, "") for param, box in FIELDED.items()},
+        year_from=_year(args.get("year_from", "")), year_to=_year(args.get("year_to", "")),
+        filters={name: [v for v in args.getlist(name) if v] for name in FACET_FIELDS if args.getlist(name)},
+        sort=sort,
+        page=_number(args.get("page", "1") or "1", "page"),
+        page_size=min(page_size, MAX_PAGE_SIZE),
+        my_library=my_library,
+        mine_first=bool(my_library) and request.cookies.get(MINE_FIRST_COOKIE) == "1",
+    )
+
+
+def _number(raw: str, name: str) -> int:
+    raw = raw.strip()
+    if not raw.isdigit() or len(raw) > 6:
+        raise QueryError(f"The {name} {raw[:20]!r} is not a whole number.", "bad_number", name=name, value=raw[:20])
+    return int(raw)
+
+
+def _year(raw: str) -> int | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1 <= len(raw) <= 4:
+        raise QueryError(f"The year {raw[:20]!r} is not a year such as 1999.", "bad_year", value=raw[:20])
+    return int(raw)
+
+
+def my_library_choice() -> str:
+    """The patron's library (a member code) from its cookie, if it is still a member."""
+    config, _store, _searcher = services()
+    chosen = request.cookies.get(MY_LIBRARY_COOKIE, "")
+    return chosen if chosen in {s.code for s in config.sources} else ""
 
 
 def run_search(search: SearchRequest) -> SearchResult:
     """Run a parsed search against the live index."""
-    config, _store, searcher = services()
-    return searcher.search(search.q, page=search.page, page_size=config.web.page_size,
-                           filters=search.filters, sort=search.sort)
+    _config, _store, searcher = services()
+    return searcher.search(search)
 
 
 def find_cluster(any_id: str) -> tuple[str | None, ClusterView | None]:
@@ -50,16 +80,52 @@ def find_cluster(any_id: str) -> tuple[str | None, ClusterView | None]:
     return cluster_id, cluster_view(store, cluster_id)
 
 
+@dataclass
+class LibraryHoldings:
+    """The copies of one library (or branch) of a member catalogue."""
+
+    library: str
+    name: str
+    holdings: list = field(default_factory=list)
+    url: str = ""
+
+
 def holdings_by_source(view: ClusterView) -> list[dict]:
-    """Holdings grouped per member catalogue, each with its libraries and branches."""
+    """Holdings grouped per member catalogue, then per library or branch, with the harvest time."""
     config, _store, _searcher = services()
     names = {s.code: s.name for s in config.sources}
+    harvested = harvest_times()
     grouped: dict[str, dict] = {}
     for holding in view.holdings:
-        entry = grouped.setdefault(holding.source, {"source": holding.source,
-                                                    "name": names.get(holding.source, holding.source), "holdings": []})
+        entry = grouped.setdefault(holding.source, {
+            "source": holding.source, "name": names.get(holding.source, holding.source),
+            "harvested": harvested.get(holding.source), "libraries": {}, "holdings": []})
         entry["holdings"].append(holding)
+        library = entry["libraries"].setdefault(
+            holding.library, LibraryHoldings(holding.library, holding.library_name or holding.library))
+        library.holdings.append(holding)
+        library.url = library.url or holding.url
+    for entry in grouped.values():
+        entry["libraries"] = list(entry["libraries"].values())
     return list(grouped.values())
+
+
+def harvest_times() -> dict:
+    """When each source was last harvested successfully (cached for a minute: the query counts records)."""
+    config, store, _searcher = services()
+    extension = current_app.extensions["unioncat"]
+    cached = extension.get("harvest_times")
+    if cached is None or time.monotonic() - cached[0] > HARVEST_TIMES_TTL:
+        statuses = store.status([s.code for s in config.sources])
+        cached = (time.monotonic(), {s.source: s.last_success for s in statuses if s.last_success})
+        extension["harvest_times"] = cached
+    return cached[1]
+
+
+def other_editions(view: ClusterView) -> list:
+    """Other clusters of the same work in the index."""
+    _config, _store, searcher = services()
+    return searcher.editions(work_key(view), view.id)
 
 
 def evidence_for(cluster_id: str) -> list[dict]:

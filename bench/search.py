@@ -1,0 +1,283 @@
+"""Benchmark: searching clusters with unioncat's index against a bare Whoosh index, same run.
+
+Generates N clusters (100,000; 1,000,000 with --large) from the real records
+of ../shared/data and samples/: the first pass uses each real record as it
+is, later passes vary its title words, authors, subjects and year with words
+drawn from the same real records, give each a new valid ISBN and holdings at
+1 to 12 of 60 libraries. Builds, in the same run,
+  unioncat  index.build_index over index.documents.document_for (the real code path)
+  bare      a default Whoosh schema (TEXT/KEYWORD/NUMERIC, no columns), searched with the
+            default MultifieldParser and, with facets, groupedby FieldFacets
+and prints the build rate, then p50/p95 latency of rare-term, common-term,
+two-term, phrase, fielded and ISBN queries, each with and without facets.
+unioncat counts six facets (library, format, language, year, subject, author);
+bare counts the four it can (library, format, language, year), and because each
+of its faceted searches takes seconds, runs only the first 10 queries of a kind
+once for that column.
+
+Usage: python bench/search.py [--large] [--clusters N] [--rounds 3] [--procs 1] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from stdnum import ean
+from stdnum import isbn as isbn_mod
+from whoosh import fields as wf
+from whoosh import index as whoosh_index
+from whoosh import qparser, sorting
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from dedup import ClusterView  # noqa: E402
+from index import Searcher, SearchRequest, build_index  # noqa: E402
+from index.documents import document_for  # noqa: E402
+from normalise import Holding, Identifier, RawRecord, normalise, read_file  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+LIBRARIES = [f"lib{n:02d}" for n in range(60)]
+KINDS = ("rare", "common", "two-term", "phrase", "fielded", "isbn")
+BARE_FACETS = ("library", "format", "language", "decade")
+BARE_FACETED_QUERIES = 10
+
+
+def real_records() -> list:
+    """Every readable bibliographic record with a title in ../shared/data and samples/."""
+    out = []
+    for folder in (SHARED, ROOT / "samples"):
+        for path in sorted(folder.rglob("*")):
+            if path.suffix not in (".mrc", ".xml", ".marc") or any(w in path.name for w in ("bad", "broken", "error")):
+                continue
+            try:
+                for item in read_file(path):
+                    if isinstance(item, RawRecord):
+                        record = normalise(item.record, "real")
+                        if record.title and not record.is_holdings:
+                            out.append(record)
+            except Exception:  # noqa: BLE001 - a fixture that is not MARC at all
+                continue
+    return out
+
+
+class Generator:
+    """Clusters made from real records, deterministically."""
+
+    def __init__(self, pool: list, seed: int = 6):
+        self.rng = random.Random(seed)
+        self.pool = pool[:]
+        self.rng.shuffle(self.pool)
+        self.words = [w for r in pool for w in r.title.split() if w.isalpha()]
+        self.subjects = [s for r in pool for s in r.subjects]
+        self.contributors = [c for r in pool for c in r.contributors]
+        self.years = [r.year for r in pool if r.year]
+        self.weights = [1 / (n + 1) ** 0.8 for n in range(len(LIBRARIES))]
+        self.isbns: list[str] = []
+
+    def views(self, count: int):
+        for n in range(count):
+            base = self.pool[n % len(self.pool)]
+            record = base if n < len(self.pool) else self._vary(base, n)
+            holdings = self._holdings()
+            yield ClusterView(id=f"b{n:07d}", title=record.title, record=record, members=[record],
+                              identifiers=record.identifiers, subjects=record.subjects, holdings=holdings,
+                              languages=record.languages)
+
+    def _vary(self, base, n: int):
+        rng = self.rng
+        words = base.title.split()
+        for _ in range(rng.randint(1, 2)):
+            words[rng.randrange(len(words))] = rng.choice(self.words)
+        contributors = base.contributors if rng.random() < 0.5 else [rng.choice(self.contributors)]
+        subjects = base.subjects[:3] + ([rng.choice(self.subjects)] if self.subjects else [])
+        isbn = self._isbn(n)
+        year = rng.choice(self.years) if self.years else None
+        return replace(base, local_id=str(n), title=" ".join(words), title_sort="", contributors=contributors,
+                       subjects=subjects, year=year, identifiers=[Identifier("isbn", isbn)])
+
+    def _isbn(self, n: int) -> str:
+        body = f"97891{n:07d}"
+        isbn = body + ean.calc_check_digit(body)
+        if n % 97 == 0 and len(self.isbns) < 200:
+            self.isbns.append(isbn_mod.format(isbn))
+        return isbn
+
+    def _holdings(self) -> list:
+        k = min(12, 1 + int(self.rng.expovariate(0.9)))
+        chosen = set(self.rng.choices(LIBRARIES, weights=self.weights, k=k))
+        return [Holding(source=code, library=code) for code in sorted(chosen)]
+
+
+def bare_schema() -> wf.Schema:
+    return wf.Schema(id=wf.ID(stored=True), title=wf.TEXT, authors=wf.TEXT, subjects=wf.TEXT, series=wf.TEXT,
+                     publisher=wf.TEXT, notes=wf.TEXT, isbn=wf.KEYWORD(commas=True), year=wf.NUMERIC(int),
+                     library=wf.KEYWORD(commas=True), format=wf.KEYWORD(commas=True),
+                     language=wf.KEYWORD(commas=True), decade=wf.KEYWORD(commas=True))
+
+
+def bare_document(doc: dict) -> dict:
+    out = {k: doc[k] for k in ("id", "title", "authors", "subjects", "series", "publisher", "notes")}
+    out.update(isbn=",".join(doc["ident"]), library=",".join(doc["library"]), format=",".join(doc["format"]),
+               language=",".join(doc["language"]), decade=",".join(doc.get("decade", [])))
+    if "year" in doc:
+        out["year"] = doc["year"]
+    return out
+
+
+def generate(generator: Generator, count: int) -> tuple[list[dict], float]:
+    """The index documents of `count` generated clusters, and the rate they were made at."""
+    names = {code: code.upper() for code in LIBRARIES}
+    started = time.perf_counter()
+    documents = [document_for(view, names) for view in generator.views(count)]
+    return documents, count / (time.perf_counter() - started)
+
+
+def build(documents: list[dict], folder: Path, procs: int) -> dict:
+    """Both indexes from the same generated clusters; returns the build rates."""
+    count = len(documents)
+    started = time.perf_counter()
+    build_index(folder / "ours", documents, procs=procs, limitmb=512)
+    ours = time.perf_counter() - started
+    (folder / "bare").mkdir()
+    started = time.perf_counter()
+    ix = whoosh_index.create_in(str(folder / "bare"), bare_schema())
+    writer = ix.writer(limitmb=512, **({"procs": procs, "multisegment": True} if procs > 1 else {}))
+    for doc in documents:
+        writer.add_document(**bare_document(doc))
+    writer.commit()
+    bare = time.perf_counter() - started
+    return {"ours": count / ours, "bare": count / bare}
+
+
+def pick_queries(folder: Path, generator: Generator, documents: list, per_kind: int, rng: random.Random) -> dict:
+    """Queries of each kind, chosen from the index's own statistics."""
+    ix = whoosh_index.open_dir(str(folder / "ours"))
+    with ix.reader() as reader:
+        terms = [(t.decode(), reader.doc_frequency("title", t)) for t in reader.lexicon("title")]
+    total = len(documents)
+    words = [(t, f) for t, f in terms if t.isalpha() and len(t) > 3]
+    rare = [t for t, f in words if 2 <= f <= 20]
+    common = sorted(words, key=lambda tf: -tf[1])[:40]
+    mid = [t for t, f in words if total * 0.005 <= f <= total * 0.05]
+    phrases = []
+    for doc in rng.sample(documents, min(len(documents), 2000)):
+        title = [w for w in doc["title"].split() if w.isalpha() and len(w) > 3]
+        if len(title) >= 2 and len(phrases) < per_kind:
+            phrases.append(f'"{title[0]} {title[1]}"')
+    authors = [doc["authors"].split(",")[0].split(" ;")[0] for doc in rng.sample(documents, 500) if doc["authors"]]
+    return {
+        "rare": [SearchRequest(q=w) for w in rng.sample(rare, min(per_kind, len(rare)))],
+        "common": [SearchRequest(q=w) for w, _ in rng.sample(common, min(per_kind, len(common)))],
+        "two-term": [SearchRequest(q=f"{a} {b}") for a, b in zip(rng.sample(mid, per_kind), rng.sample(mid, per_kind))],
+        "phrase": [SearchRequest(q=p) for p in phrases],
+        "fielded": [SearchRequest(author=a, title=rng.choice(mid)) for a in authors[:per_kind]],
+        "isbn": [SearchRequest(q=i) for i in rng.sample(generator.isbns, min(per_kind, len(generator.isbns)))],
+    }
+
+
+def bare_query(parser, request: SearchRequest):
+    if request.author:
+        return qparser.QueryParser("title", bare_schema()).parse(f"title:({request.title}) authors:({request.author})")
+    text = request.q
+    if isbn_mod.is_valid(text):
+        text = "isbn:" + isbn_mod.compact(text)
+    return parser.parse(text)
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000
+
+
+def time_ours(searcher: Searcher, requests: list, facets: bool, rounds: int) -> list[float]:
+    samples = []
+    for request in requests:     # warm-up: the first run of each query is not counted
+        searcher.search(replace(request, facets=facets))
+    for _ in range(rounds):
+        for request in requests:
+            started = time.perf_counter()
+            searcher.search(replace(request, facets=facets))
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+def time_bare(searcher, parser, requests: list, facets: bool, rounds: int) -> list[float]:
+    groups = [sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count) for name in BARE_FACETS]
+    samples = []
+    for request in requests[:3]:
+        searcher.search(bare_query(parser, request), limit=20)
+    for _ in range(rounds):
+        for request in requests:
+            started = time.perf_counter()
+            results = searcher.search(bare_query(parser, request), limit=20,
+                                      groupedby=dict(zip(BARE_FACETS, groups)) if facets else None)
+            [hit["id"] for hit in results[:20]]
+            if facets:
+                [results.groups(name) for name in BARE_FACETS]
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+def report(folder: Path, queries: dict, rounds: int) -> None:
+    ours = Searcher(folder / "ours", time_limit=60)
+    started = time.perf_counter()
+    ours.snapshot()
+    print(f"  unioncat snapshot tables built in {time.perf_counter() - started:.2f}s (once per commit)")
+    bare_ix = whoosh_index.open_dir(str(folder / "bare"))
+    parser = qparser.MultifieldParser(["title", "authors", "subjects", "series", "publisher", "notes"], bare_ix.schema)
+    header = f"  {'query':<10} {'n':>3} | {'unioncat p50/p95 ms':>20} {'+facets':>16} | {'bare p50/p95 ms':>17} {'+facets':>18}"
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    with bare_ix.searcher() as bare:
+        for kind in KINDS:
+            requests = queries[kind]
+            row = [percentiles(time_ours(ours, requests, f, rounds)) for f in (False, True)]
+            row.append(percentiles(time_bare(bare, parser, requests, False, rounds)))
+            # the bare index un-inverts every facet on every search (seconds each): fewer runs
+            row.append(percentiles(time_bare(bare, parser, requests[:BARE_FACETED_QUERIES], True, 1)))
+            cells = [f"{p50:7.1f}/{p95:7.1f}" for p50, p95 in row]
+            print(f"  {kind:<10} {len(requests):>3} | {cells[0]:>20} {cells[1]:>16} | {cells[2]:>17} {cells[3]:>18}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", action="store_true", help="1,000,000 clusters instead of 100,000")
+    parser.add_argument("--clusters", type=int, help="any other number of clusters")
+    parser.add_argument("--rounds", type=int, default=3, help="times each query is run (after one warm-up)")
+    parser.add_argument("--queries", type=int, default=30, help="queries per kind")
+    parser.add_argument("--procs", type=int, default=1, help="writer processes for both builds")
+    parser.add_argument("--keep", type=Path, help="build into this folder and keep it")
+    parser.add_argument("--reuse", action="store_true", help="search the indexes already in --keep")
+    args = parser.parse_args()
+    count = args.clusters or (1_000_000 if args.large else 100_000)
+    logging.getLogger("pymarc").setLevel(logging.ERROR)
+    pool = real_records()
+    print(f"{len(pool)} real records -> {count:,} clusters")
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="unioncat-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        generator = Generator(pool)
+        documents, rate = generate(generator, count)
+        print(f"  generated {rate:,.0f} clusters/s (ClusterView -> document_for)")
+        if not args.reuse:
+            rates = build(documents, folder, args.procs)
+            print(f"  built unioncat {rates['ours']:,.0f} docs/s, bare {rates['bare']:,.0f} docs/s")
+        queries = pick_queries(folder, generator, documents, args.queries, random.Random(7))
+        del documents
+        report(folder, queries, args.rounds)
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

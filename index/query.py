@@ -1,0 +1,179 @@
+"""From what a patron typed to a Whoosh query, limited to what is safe to run.
+
+The search box understands words, "quoted phrases", AND, OR, NOT and
+parentheses, over the public text fields only. The rules, each with a test:
+
+- every character other than letters, digits, quotes and parentheses is read
+  as a space before parsing, so there are no field prefixes (`payload:x` is
+  two plain words), wildcards, ranges, fuzzy terms or boosts (`x*`,
+  `[a TO z]`, `x~2`, `x^9` are plain words);
+- phrases match exactly (a slop typed as `"a b"~9` is ignored);
+- at most MAX_QUERY_LENGTH characters, MAX_WORDS words and MAX_NESTING levels
+  of parentheses; beyond that a `QueryError` says what to change.
+
+An ISBN, ISSN or ISMN typed with or without hyphens, as 10 or 13 digits,
+searches the identifier field.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum import isbn as isbn_mod
+from stdnum import issn as issn_mod
+from whoosh import qparser, query
+
+from index.documents import compact_identifier, isbn_forms
+from index.errors import QueryError
+from index.results import SearchRequest
+from index.schema import FACET_FIELDS, STEM_FIELDS, TEXT_FIELDS, make_schema
+
+MAX_QUERY_LENGTH = 500
+MAX_WORDS = 32
+MAX_NESTING = 8
+SCHEMA = make_schema()
+RANKING_FIELDS = ("title", "authors", "subjects", "ident")
+FIELDED = {"title": ("title",), "author": ("authors",), "subject": ("subjects",)}
+# an identifier as typed: digits with hyphens or spaces, a final X allowed
+_IDENTIFIER_LIKE = re.compile(r"(?<![\w-])\d[\d\- ]{6,20}[\dXx](?![\w-])")
+_WORD = re.compile(r"\w+")
+_SYNTAX = re.compile(r'[^\w\s"()]+')
+_OPERATORS = {"AND", "OR", "NOT"}
+
+
+def parse_request(request: SearchRequest) -> query.Query:
+    """The query of a whole search: the box, the fielded boxes and the year range, all required."""
+    parts = []
+    if request.q.strip():
+        parts.append(parse_box(request.q))
+    for name, text in request.fielded.items():
+        parts.append(parse_identifier(text) if name == "isbn" else parse_box(text, FIELDED[name]))
+    if request.year_from or request.year_to:
+        parts.append(year_range(request.year_from, request.year_to))
+    if not parts:
+        return query.Every()
+    return parts[0] if len(parts) == 1 else query.And(parts)
+
+
+def parse_box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + STEM_FIELDS) -> query.Query:
+    """A search-box query over `fields`; `QueryError` when it cannot be run."""
+    text = _check_size(text.strip())
+    text = _IDENTIFIER_LIKE.sub(lambda m: _compact_if_identifier(m.group(0)), text)
+    # the parser sees only words, quotes, parentheses and operators: no syntax reaches it
+    text = _SYNTAX.sub(" ", text)
+    parsed = _parser(fields).parse(text)
+    parsed = parsed.accept(_make_safe)
+    if parsed is query.NullQuery or not list(parsed.leaves()):
+        raise QueryError("The search has no words we can look for; try a title, an author or a subject.", "no_words")
+    return parsed.normalize()
+
+
+def parse_identifier(text: str) -> query.Query:
+    """An ISBN, ISSN or other identifier box: every form of each number typed."""
+    _check_size(text)
+    terms = []
+    for candidate in re.split(r"[,;]", text):
+        value = compact_identifier(candidate)
+        if value:
+            terms.extend(query.Term("ident", form) for form in dict.fromkeys([value, *isbn_forms(value)]))
+    if not terms:
+        raise QueryError("Type an ISBN or ISSN, with or without hyphens.", "no_identifier")
+    return terms[0] if len(terms) == 1 else query.Or(terms)
+
+
+def year_range(start: int | None, end: int | None) -> query.Query:
+    """Clusters published from `start` to `end` (either may be open, within the years that exist)."""
+    start, end = start or 1, end or 9999
+    if start > end:
+        raise QueryError(f"The year range {start}–{end} is empty: the first year must not be after the last.",
+                         "empty_years", start=start, end=end)
+    return query.NumericRange("year", start, end)
+
+
+def ranking_query(q: query.Query) -> query.Query:
+    """The part of `q` that ranks: its words in RANKING_FIELDS, without negations or year ranges.
+
+    Matching is decided by the whole query; ranking scores only title, author,
+    subject and identifier matches, which is both what patrons expect first and
+    a fraction of the postings to score.
+    """
+    def keep(node: query.Query) -> query.Query:
+        if isinstance(node, (query.Term, query.Phrase)):
+            return node if node.fieldname in RANKING_FIELDS else query.NullQuery
+        if isinstance(node, (query.Not, query.NumericRange)):
+            return query.NullQuery
+        if isinstance(node, query.AndNot):
+            return node.a
+        return node
+
+    return q.accept(keep).normalize()
+
+
+def facet_filter(name: str, value: str) -> query.Query:
+    """The filter of one facet value; a year facet value is a range like 1990-1999."""
+    if name == "year":
+        start, _, end = value.partition("-")
+        if not (start.isdigit() and end.isdigit()):
+            raise QueryError(f"The year range {value[:20]!r} is not two years such as 1990-1999.", "bad_year_range",
+                             value=value[:20])
+        return year_range(int(start), int(end))
+    return query.Term(FACET_FIELDS[name], value)
+
+
+def _check_size(text: str) -> str:
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QueryError(f"The search is too long ({len(text)} characters; at most {MAX_QUERY_LENGTH}).", "too_long",
+                         length=len(text), limit=MAX_QUERY_LENGTH)
+    words = [w for w in _WORD.findall(text) if w not in _OPERATORS]
+    if len(words) > MAX_WORDS:
+        raise QueryError(f"The search has too many words ({len(words)}; at most {MAX_WORDS}).", "too_many_words",
+                         count=len(words), limit=MAX_WORDS)
+    depth = deepest = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        raise QueryError(f"The search nests parentheses too deeply (at most {MAX_NESTING} levels).", "too_deep",
+                         limit=MAX_NESTING)
+    return text
+
+
+def _compact_if_identifier(raw: str) -> str:
+    """A valid ISBN or ISSN as its compact form (so it is routed to the identifier field); else unchanged."""
+    compact = compact_identifier(raw)
+    if isbn_mod.is_valid(compact) or (len(compact) == 8 and issn_mod.is_valid(compact)):
+        return f" {compact} "
+    return raw
+
+
+def _is_identifier(text: str) -> bool:
+    return len(text) in (8, 10, 13) and (isbn_mod.is_valid(text) or (len(text) == 8 and issn_mod.is_valid(text)))
+
+
+def _parser(fields: tuple[str, ...]) -> qparser.QueryParser:
+    parser = qparser.MultifieldParser(list(fields), schema=SCHEMA, group=qparser.AndGroup)
+    for plugin in (qparser.WildcardPlugin, qparser.RangePlugin, qparser.BoostPlugin, qparser.FieldsPlugin,
+                   qparser.EveryPlugin, qparser.SingleQuotePlugin, qparser.OperatorsPlugin):
+        parser.remove_plugin_class(plugin)
+    # AND, OR and NOT only: no ANDNOT, ANDMAYBE or REQUIRE
+    parser.add_plugin(qparser.OperatorsPlugin(AndNot=None, AndMaybe=None, Require=None))
+    return parser
+
+
+def _make_safe(node: query.Query) -> query.Query:
+    """Route identifiers to the identifier field and make phrases exact (called bottom-up)."""
+    if isinstance(node, query.Phrase):
+        if node.fieldname not in TEXT_FIELDS:
+            return query.NullQuery       # stemmed fields keep no positions
+        node.slop = 1
+        return node
+    if isinstance(node, (query.Or, query.And)) and node.subqueries:
+        texts = {getattr(q, "text", None) for q in node.subqueries}
+        if len(texts) == 1 and all(isinstance(q, query.Term) for q in node.subqueries):
+            text = texts.pop()
+            if isinstance(text, str) and _is_identifier(text):
+                return query.Or([query.Term("ident", form) for form in dict.fromkeys([text, *isbn_forms(text)])])
+    if not isinstance(node, (query.Term, query.Phrase, query.Or, query.And, query.Not, query.AndNot,
+                             query.NullQuery.__class__, query.Every)):
+        raise QueryError("That kind of search is not supported; use words, \"phrases\", AND, OR and NOT.", "unsupported")
+    return node
