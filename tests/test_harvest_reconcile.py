@@ -73,6 +73,19 @@ def test_reconciliation_marks_records_the_server_no_longer_lists_deleted(store, 
                for r in store.records(source="duke", live_only=False) if r.oai_identifier in gone)
 
 
+def test_a_record_reconciled_away_that_comes_back_unchanged_is_live_again(store, forgetful):
+    repository, server = forgetful
+    harvest(store, server)
+    back = sorted(server_live(repository))[0]
+    kept = repository.get(back)
+    repository.delete(back)
+    assert harvest(store, server, reconcile=True).counts.deleted == 1
+    repository.add(back, kept.marcxml, datetime.now(timezone.utc) + timedelta(seconds=1))   # the very same bytes
+    again = harvest(store, server)
+    assert again.counts.changed == 1 and back in live_ids(store)
+    assert live_ids(store) == server_live(repository)
+
+
 def test_reconciliation_refuses_when_the_listing_shrank_by_more_than_the_allowed_share(store, forgetful):
     repository, server = forgetful
     harvest(store, server)
