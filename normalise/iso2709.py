@@ -17,7 +17,8 @@ import pymarc
 from pymarc import Field, Indicators, Subfield
 
 from normalise.errors import MarcReadError
-from normalise.marc8 import Marc8Error, decode_marc8
+from normalise.fieldmaker import control_field, data_field, new_tuple
+from normalise.marc8 import ESCAPE, Marc8Error, decode_marc8
 from normalise.text import repair_mojibake
 
 LEADER_LENGTH = 24
@@ -26,6 +27,8 @@ _VALID_UTF8 = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\x
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 _TRUNCATED_TAIL = re.compile(rb"(?:[\xc2-\xf4]|[\xe0-\xf4][\x80-\xbf]|[\xf0-\xf4][\x80-\xbf]{2})$")
 _CUT_CHARACTER = re.compile(rb"(?:[\xc2-\xf4]|[\xe0-\xf4][\x80-\xbf]|[\xf0-\xf4][\x80-\xbf]{2})(?=[\x1e\x1f]|$)")
+_INDICATOR_CHARACTERS = " 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ|"
+_INDICATOR_PAIRS = frozenset(a + b for a in _INDICATOR_CHARACTERS for b in _INDICATOR_CHARACTERS)
 # share of non-ASCII bytes that must form valid UTF-8 sequences before text is read as UTF-8 against its leader
 _UTF8_MAJORITY = 0.9
 
@@ -114,11 +117,16 @@ def _by_offsets(entries: list[tuple[str, int]], data: bytes) -> list[tuple[str, 
 # (length digits, offset digits) of directory entries: the standard 4 + 5 first; some systems write
 # wider numbers once a record passes 99,999 bytes, and from there on keep to them
 _ENTRY_WIDTHS = ((4, 5), (4, 6), (5, 5), (5, 6), (4, 7))
+_PLAIN_ENTRIES = re.compile(rb"([\x21-\x7e]{3})\d{4}(\d{5})")
 _ENTRY_FORMS = {widths: re.compile(rb"([\x21-\x7e]{3})(\d{%d})(\d{%d})" % widths) for widths in _ENTRY_WIDTHS}
 
 
 def _directory(body: bytes, directory_end: int, starts: dict[int, int], flags: list[str]) -> list[tuple[str, int]]:
     """(tag, offset) of each readable directory entry."""
+    if (directory_end - LEADER_LENGTH) % 12 == 0:
+        entries = [(tag.decode("ascii"), int(offset)) for tag, offset in _PLAIN_ENTRIES.findall(body, LEADER_LENGTH, directory_end)]
+        if len(entries) * 12 == directory_end - LEADER_LENGTH and all(offset in starts for _tag, offset in entries):
+            return entries
     entries = []
     position, widths = LEADER_LENGTH, (4, 5)
     while position + 12 <= directory_end:
@@ -223,6 +231,8 @@ def _unmangled(text: str, flags: list[str]) -> str:
 
 
 def _marc8(piece: bytes, flags: list[str]) -> str:
+    if piece.isascii() and ESCAPE not in piece:
+        return piece.decode("ascii")
     out = []
     for part in piece.split(SUBFIELD):
         try:
@@ -237,13 +247,14 @@ def _marc8(piece: bytes, flags: list[str]) -> str:
 
 def _field(tag: str, text: str, flags: list[str]) -> Field:
     if tag < "010" and tag.isdigit():
-        return Field(tag=tag, data=text.replace("\x1f", " "))
+        return control_field(tag, text.replace("\x1f", " "))
     head, _, rest = text.partition("\x1f")
-    if len(head) != 2:
-        flags.append("indicators-repaired")
-    indicators = Indicators(*(ch if ch.isalnum() else " " for ch in (head + "  ")[:2]))
-    subfields = [Subfield(part[0], part[1:]) for part in rest.split("\x1f") if part] if rest else []
-    return Field(tag=tag, indicators=indicators, subfields=subfields)
+    if head not in _INDICATOR_PAIRS:
+        if len(head) != 2:
+            flags.append("indicators-repaired")
+        head = "".join(ch if ch in _INDICATOR_CHARACTERS else " " for ch in (head + "  ")[:2])
+    subfields = [new_tuple(Subfield, (part[0], part[1:])) for part in rest.split("\x1f") if part] if rest else []
+    return data_field(tag, new_tuple(Indicators, (head[0], head[1])), subfields)
 
 
 def with_control_fields(chunk: bytes, values: dict[str, str]) -> bytes:

@@ -16,8 +16,10 @@ from typing import Iterator
 
 import pymarc
 from lxml import etree
+from pymarc import Indicators, Subfield
 
 from normalise.errors import MarcReadError
+from normalise.fieldmaker import control_field, data_field, new_tuple
 from normalise.iso2709 import parse_iso2709
 from normalise.linking import link_by_position
 from normalise.text import repair_mojibake
@@ -82,21 +84,26 @@ def parse_marcxml_with_flags(raw: bytes | etree._Element) -> tuple[pymarc.Record
     return element_to_record(element)
 
 
+_FIELD_ELEMENTS = ("{*}leader", "{*}controlfield", "{*}datafield")
+
+
 def element_to_record(element: etree._Element) -> tuple[pymarc.Record, list[str]]:
     """A pymarc record built straight from a MARCXML element, and repair flags."""
     record = pymarc.Record(leader=" " * 24, to_unicode=True)
     flags: list[str] = []
     fields = []
-    for child in element:
-        name = _local(child.tag)
-        if name == "leader":
+    for child in element.iterchildren(*_FIELD_ELEMENTS):   # lxml filters in C, in document order
+        name = child.tag
+        if name.endswith("leader"):
             record.leader = pymarc.Leader(_leader(child.text or "", flags))
-        elif name == "controlfield" or name == "datafield":
-            tag = (child.get("tag") or "").strip()
-            if not tag:
-                flags.append("field-without-tag-dropped")
-                continue
-            fields.append(_controlfield(tag, child) if name == "controlfield" else _datafield(tag, child, flags))
+            continue
+        tag = (child.get("tag") or "").strip()
+        if not tag:
+            flags.append("field-without-tag-dropped")
+            continue
+        if tag.isdigit() and len(tag) != 3:
+            tag = f"{int(tag):03d}"   # as pymarc reads a numeric tag ("42" is 042)
+        fields.append(_datafield(tag, child, flags) if name.endswith("datafield") else _controlfield(tag, child))
     if not fields:
         raise MarcReadError("record element has no fields")
     record.fields = fields
@@ -117,15 +124,13 @@ def _leader(text: str, flags: list[str]) -> str:
 
 def _controlfield(tag: str, element: etree._Element) -> pymarc.Field:
     if tag < "010" and tag.isdigit():
-        return pymarc.Field(tag=tag, data=element.text or "")
-    return pymarc.Field(tag=tag, subfields=[pymarc.Subfield("a", element.text or "")])
+        return control_field(tag, element.text or "")
+    return data_field(tag, new_tuple(Indicators, (" ", " ")), [new_tuple(Subfield, ("a", element.text or ""))])
 
 
 def _datafield(tag: str, element: etree._Element, flags: list[str]) -> pymarc.Field:
     subfields = []
-    for sub in element:
-        if _local(sub.tag) != "subfield":
-            continue
+    for sub in element.iterchildren("{*}subfield"):
         code = sub.get("code") or ""
         if len(code) != 1:
             flags.append("subfield-code-repaired")
@@ -135,11 +140,11 @@ def _datafield(tag: str, element: etree._Element, flags: list[str]) -> pymarc.Fi
             value, repaired = repair_mojibake(value)
             if repaired:
                 flags.append("mojibake-repaired")
-        subfields.append(pymarc.Subfield(code, value))
-    ind1, ind2 = (element.get("ind1") or " ")[:1], (element.get("ind2") or " ")[:1]
+        subfields.append(new_tuple(Subfield, (code, value)))
     if tag < "010" and tag.isdigit():   # a control field written as a data field
-        return pymarc.Field(tag=tag, data=" ".join(value for _code, value in subfields))
-    return pymarc.Field(tag=tag, indicators=pymarc.Indicators(ind1 or " ", ind2 or " "), subfields=subfields)
+        return control_field(tag, " ".join(value for _code, value in subfields))
+    ind1, ind2 = (element.get("ind1") or " ")[:1] or " ", (element.get("ind2") or " ")[:1] or " "
+    return data_field(tag, new_tuple(Indicators, (ind1, ind2)), subfields)
 
 
 def read_file(path: str | Path) -> Iterator[RawRecord | ReadFailure]:
@@ -261,7 +266,7 @@ def _xml_records(data: bytes, file_flags: list[str]) -> Iterator[RawRecord | Rea
 
 def _holds_marc(element: etree._Element) -> bool:
     """A `record` element with MARC fields (not an OAI record wrapper)."""
-    return any(_local(child.tag) in ("leader", "controlfield", "datafield") for child in element)
+    return next(element.iterchildren(*_FIELD_ELEMENTS), None) is not None
 
 
 def _xml_record(position: int, element: etree._Element) -> RawRecord | ReadFailure:

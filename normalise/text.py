@@ -14,6 +14,7 @@ _TRAILING_PUNCTUATION = re.compile(r"[\s/:;,=+]+$")
 # a final period stays after an initial ("J.") and an ellipsis, not after a number ("no. 6.")
 _TRAILING_PERIOD = re.compile(r"(?<!\b[^\W\d_])(?<!\.\.)\.$")
 _SPACES = re.compile(r"\s+")
+_ENDINGS = frozenset(" /:;,=+.]")
 _NON_WORD = re.compile(r"[^\w\s]+")
 # a UTF-8 lead byte read as Latin-1 (Ã, Â, ...) followed by a continuation byte read as Latin-1
 _MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf]")
@@ -23,11 +24,11 @@ _MAX_LAYERS = 64
 
 def nfc(value: str) -> str:
     """Unicode NFC with collapsed white space and no control characters."""
-    if value.isascii():
-        if _CONTROL.search(value):
-            value = _CONTROL.sub(" ", value)
-        return _SPACES.sub(" ", value).strip()
-    value = _CONTROL.sub(" ", unicodedata.normalize("NFC", value))
+    if not value.isascii():
+        value = unicodedata.normalize("NFC", value)
+    if value.isprintable() and "  " not in value:   # the common case: nothing to collapse or remove
+        return value.strip()
+    value = _CONTROL.sub(" ", value)
     return _SPACES.sub(" ", value).strip()
 
 
@@ -57,6 +58,8 @@ def trim_punctuation(value: str) -> str:
     brackets around the whole value, or left unbalanced, are dropped.
     """
     value = nfc(value)
+    if not value or (value[-1] not in _ENDINGS and value[0] != "["):
+        return value
     value = _TRAILING_PUNCTUATION.sub("", value)
     value = _TRAILING_PERIOD.sub("", value)
     value = _TRAILING_PUNCTUATION.sub("", value)
