@@ -202,6 +202,29 @@ def series_display(entries: list[Series]) -> list[str]:
     return [f"{s.title} ; {s.number}" if s.number else s.title for s in entries]
 
 
+# RDA content (336) and media (337) terms -> their codes, so records that give terms match those that give codes
+_RDA_TERMS = {
+    "336": {"text": "txt", "still image": "sti", "performed music": "prm", "spoken word": "spw",
+            "two-dimensional moving image": "tdi", "three-dimensional moving image": "tdm", "cartographic image": "cri",
+            "notated music": "ntm", "computer program": "cop", "computer dataset": "cod", "sounds": "snd",
+            "three-dimensional form": "tdf", "cartographic dataset": "crd", "tactile text": "tct",
+            "notated movement": "ntv", "other": "xxx", "unspecified": "zzz"},
+    "337": {"unmediated": "n", "computer": "c", "audio": "s", "video": "v", "microform": "h", "projected": "g",
+            "stereographic": "e", "microscopic": "p", "other": "x", "unspecified": "z"},
+    "338": {},
+}
+
+
+def rda_types(view: MarcView, tag: str) -> list[str]:
+    """RDA content (336), media (337) or carrier (338) types as codes ($b, or a known term in $a)."""
+    terms = _RDA_TERMS[tag]
+    found = []
+    for fld in view.fields(tag):
+        codes = [nfc(v).lower() for v in fld.get_subfields("b") if v.strip()]
+        found += codes or [terms.get(t, t) for t in (trim_punctuation(v).lower() for v in fld.get_subfields("a")) if t]
+    return list(dict.fromkeys(found))
+
+
 def vernacular_script(linkage: str) -> tuple[str, bool]:
     """(script, right to left) from the tail of a $6 linkage ("245-01/(N/r")."""
     parts = linkage.split("/")

@@ -121,6 +121,9 @@ class Record:
     flags: list[str] = field(default_factory=list)
     series_entries: list[Series] = field(default_factory=list)
     vernacular_fields: list[Vernacular] = field(default_factory=list)
+    content_types: list[str] = field(default_factory=list)   # RDA 336 codes: txt, sti, prm, spw, tdi, ...
+    media_types: list[str] = field(default_factory=list)     # RDA 337 codes: n, c, s, v, h, ...
+    carrier_types: list[str] = field(default_factory=list)   # RDA 338 codes: nc, cr, sd, vd, ...
     dialect: str = "marc21"       # marc21 | normarc
     record_url: str = ""          # the member's own catalogue page for this record
 

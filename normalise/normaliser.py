@@ -60,6 +60,9 @@ def _describe(view: MarcView, out: Record) -> None:
     out.series = fields.series_display(out.series_entries)
     out.links = fields.links(view)
     out.vernacular, out.vernacular_fields = vernacular(view)
+    out.content_types = fields.rda_types(view, "336")
+    out.media_types = fields.rda_types(view, "337")
+    out.carrier_types = fields.rda_types(view, "338")
 
 
 def _record_url(view: MarcView, out: Record, template: str) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pymarc
 import pytest
 
-from normalise import RawRecord, ReadFailure, normalise, read_file
+from normalise import RawRecord, ReadFailure, Record, normalise, read_file
 from normalise.text import fold, trim_punctuation
 from tests.conftest import shared
 
@@ -129,3 +131,18 @@ def test_fold_removes_case_and_diacritics(raw, folded):
 ])
 def test_trailing_isbd_punctuation_is_trimmed(raw, trimmed):
     assert trim_punctuation(raw) == trimmed
+
+
+def test_a_record_round_trips_through_its_json_form():
+    record = first("traject/hebrew880s.marc")
+    assert Record.from_dict(json.loads(json.dumps(record.to_dict()))) == record
+
+
+def test_records_stored_before_new_fields_existed_still_load():
+    # the shape the store kept before series_entries, vernacular_fields, role_codes and friends were added
+    old = {"source": "s", "local_id": "1", "title": "T", "contributors": [{"name": "A", "kind": "person",
+           "roles": ["aut"], "main": True}], "identifiers": [{"kind": "isbn", "value": "9780000000002"}],
+           "holdings": [{"source": "s", "library": "L"}], "vernacular": {"245": ["x"]}, "retired_key": 1}
+    record = Record.from_dict(old)
+    assert (record.contributors[0].role_codes, record.series_entries, record.dialect) == ([], [], "marc21")
+    assert record.ids("isbn") == ["9780000000002"]

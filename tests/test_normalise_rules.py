@@ -260,6 +260,17 @@ def test_languages_from_008_and_041(relative, at, expected):
     assert norm(relative, at).languages == expected
 
 
+@pytest.mark.parametrize("relative, expected", [
+    # 336 $btxt; 337 $bn; 338 $bnc (codes)
+    ("libris/batchimport/batch0.xml", (["txt"], ["n"], ["nc"])),
+    # 336 $atext; 336 $astill image; 337 $aunmediated; 338 $avolume (terms only)
+    ("traject/date_resort_to_264.marc", (["txt", "sti"], ["n"], ["volume"])),
+])
+def test_rda_content_media_and_carrier_types_as_codes(relative, expected):
+    record = norm(relative)
+    assert (record.content_types, record.media_types, record.carrier_types) == expected
+
+
 def test_links_keep_their_labels_and_only_http_and_https():
     # 856 4 $3Duke law journal, v. 50, no. 6 $uhttp://www.law.duke.edu/journals/dlj/index.htm, three times
     record = norm("trln-marc-to-argot/duke/url.mrc")
