@@ -1,55 +1,41 @@
 """Per-snapshot tables read once from the index columns: facet values, sort orders, years.
 
 A snapshot of the index (one Whoosh searcher) gets one `Tables`. Building it
-reads every document's facet and sort columns once; afterwards counting a
-facet over N matches is `Counter(map(...))` in C, sorting N matches by year
-needs no scoring, and a year range is a bisection. The web process builds the
+reads every document's facet and sort columns once; afterwards facets are
+counted by `index.facets`, sorting N matches by year needs no scoring, and a
+year range is a bisection. The web process builds the
 tables of a new snapshot in the background while the old one keeps serving.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from itertools import chain, islice
+from itertools import islice
 
 from index.docsets import EVERYTHING, sorted_range
-from index.schema import FACET_FIELDS, LIST_FACETS
+from index.facets import FacetCounts
+from index.schema import FACET_FIELDS
 
-NO_VALUE = -1
 NO_YEAR = 0
 
 
 class Tables:
-    """Facet ordinals and sort orders of every document of one snapshot."""
+    """Facet values and sort orders of every document of one snapshot."""
 
     def __init__(self, reader):
         self.size = reader.doc_count_all()
         self.deleted = set(range(self.size)) - set(reader.all_doc_ids()) if reader.has_deletions() else set()
         self.live_count = self.size - len(self.deleted)
-        self.values: dict[str, list[str]] = {}
-        self.per_doc: dict[str, list] = {}
-        for facet, field in FACET_FIELDS.items():
-            self._read_facet(reader, facet, field)
+        self.facets = FacetCounts(reader, self.size)
+        self.values = self.facets.values
         self._read_orders(reader)
         self._everything_counts: dict[str, Counter] | None = None
         self._live: set[int] | None = None
 
-    def _read_facet(self, reader, facet: str, field: str) -> None:
-        ordinals: dict[str, int] = {}
-        shared: dict[tuple, tuple] = {}          # identical value lists share one tuple
-        per_doc = []
-        column = reader.column_reader(field)
-        for values in column:
-            key = tuple(ordinals.setdefault(v, len(ordinals)) for v in values)
-            per_doc.append(shared.setdefault(key, key))
-        self.values[facet] = list(ordinals)
-        if facet not in LIST_FACETS:
-            per_doc = [key[0] if key else NO_VALUE for key in per_doc]
-        self.per_doc[facet] = per_doc
-
     def _read_orders(self, reader) -> None:
-        years = list(reader.column_reader("year"))
-        holders = list(reader.column_reader("holders"))
+        # a missing number reads as the column's minimum, whatever default the field names
+        years = [y if 0 < y < 10000 else NO_YEAR for y in reader.column_reader("year")]
+        holders = [max(0, h) for h in reader.column_reader("holders")]
         titles = list(reader.column_reader("title_sort"))
         authors = list(reader.column_reader("author_sort"))
         docs = range(self.size)
@@ -78,22 +64,17 @@ class Tables:
         """Live documents published from `low` to `high`."""
         return sorted_range(self.year_keys, self.docs_by_year, low, high) - self.deleted
 
-    def count(self, facet: str, docs) -> Counter:
-        """How many of `docs` have each value of `facet` (ordinal -> count)."""
+    def count_all(self, docs) -> dict[str, Counter]:
+        """How many of `docs` have each value of each facet: facet -> ordinal -> count."""
         if docs is EVERYTHING:
-            return self.everything_counts()[facet]
-        per_doc = self.per_doc[facet]
-        if facet in LIST_FACETS:
-            return Counter(chain.from_iterable(map(per_doc.__getitem__, docs)))
-        counts = Counter(map(per_doc.__getitem__, docs))
-        counts.pop(NO_VALUE, None)
-        return counts
+            return self.everything_counts()
+        return self.facets.count_all(docs)
 
     def everything_counts(self) -> dict[str, Counter]:
-        """Facet counts over the whole catalogue, computed once per snapshot."""
+        """Facet counts over the whole catalogue (every heading, not only the most frequent), once per snapshot."""
         if self._everything_counts is None:
             live = self.live_docs() if self.deleted else range(self.size)
-            self._everything_counts = {facet: self.count(facet, live) for facet in FACET_FIELDS}
+            self._everything_counts = {facet: self.facets.count(facet, live) for facet in FACET_FIELDS}
         return self._everything_counts
 
     def ordered(self, docs, order: str, start: int, stop: int) -> list[int]:
