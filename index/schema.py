@@ -43,7 +43,8 @@ class FoldingTokenizer(analysis.RegexTokenizer):
         super().__init__(r"\w+")
 
     def __call__(self, value, **kwargs):
-        return super().__call__(fold(value), **kwargs)
+        # ASCII needs only lower-casing: the word pattern already drops punctuation
+        return super().__call__(value.lower() if value.isascii() else fold(value), **kwargs)
 
 
 class FoldFilter(analysis.Filter):

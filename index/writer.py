@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.index import LockError
 
 from dedup import cluster_view
@@ -41,6 +42,27 @@ class IndexReport:
         return dict(self.__dict__)
 
 
+class _PerDocReader(W3PerDocReader):
+    """Whoosh's per-document reader, remembering that a field keeps no lengths.
+
+    Whoosh looks up a length for every posting it writes; for a field without
+    lengths (the matching and facet fields) it asked the file system each time,
+    a fifth of the build time.
+    """
+
+    def _cached_reader(self, fieldname, column):
+        if fieldname not in self._readers:
+            self._readers[fieldname] = super()._cached_reader(fieldname, column)
+        return self._readers[fieldname]
+
+
+class Codec(W3Codec):
+    """Whoosh's default codec with the length lookup above."""
+
+    def per_document_reader(self, storage, segment):
+        return _PerDocReader(storage, segment)
+
+
 def open_or_create(index_dir: Path, *, rebuild: bool = False):
     """The Whoosh index in `index_dir`, created when missing or when rebuilding."""
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -53,7 +75,7 @@ def build_index(index_dir: Path, documents: Iterable[dict], *, procs: int = 1, l
     """A new index in `index_dir` holding `documents` (from `document_for`); returns how many."""
     ix = open_or_create(Path(index_dir), rebuild=True)
     options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-    writer = ix.writer(limitmb=limitmb, **options)
+    writer = ix.writer(limitmb=limitmb, codec=Codec(), **options)
     count = 0
     try:
         for document in documents:
@@ -75,7 +97,7 @@ def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *,
     report = IndexReport(rebuilt=rebuild)
     ix = open_or_create(index_dir, rebuild=rebuild)
     try:
-        writer = ix.writer(limitmb=256)
+        writer = ix.writer(limitmb=256, codec=Codec())
     except LockError as exc:
         raise SearchIndexError(f"the index {index_dir} is being written by another process") from exc
     try:
