@@ -1,0 +1,126 @@
+"""The index: analysers, documents, incremental updates seen by a running searcher, and facet counting."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+
+import pytest
+from click.testing import CliRunner
+
+import index.searcher as searcher_module
+from cli import main
+from dedup import build_view
+from index import Searcher, SearchRequest
+from index.documents import document_for, identifier_terms
+from index.facets import to_bitmap
+from index.schema import folding_analyzer, make_schema, stemming_analyzer
+from normalise import Identifier, Record
+from settings import load_config
+from tests.conftest import shared
+from tests.test_web import catalogue  # noqa: F401  (the shared sample catalogue)
+
+
+def words(analyzer, text: str) -> list[str]:
+    return [token.text for token in analyzer(text)]
+
+
+def test_the_folding_analyser_folds_case_and_diacritics():
+    assert words(folding_analyzer(), "Łódź, GÖTEBORG; Ærøskøbing straße") == ["lodz", "goteborg", "aeroskobing", "strasse"]
+
+
+@pytest.mark.parametrize("lang, forms", [("en", ["books", "book"]), ("sv", ["böckerna", "böcker"]),
+                                         ("no", ["bøkene", "bøker"])])
+def test_stemming_analysers_bring_word_forms_together_and_fold_afterwards(lang, forms):
+    stems = {tuple(words(stemming_analyzer(lang), form)) for form in forms}
+    assert len(stems) == 1
+    assert all(stem.isascii() for (stem,) in stems)
+
+
+def test_a_cluster_is_indexed_under_every_form_of_its_isbn():
+    record = Record(source="a", local_id="1", title="Beyond the crisis in art",
+                    identifiers=[Identifier("isbn", "9780906495346"), Identifier("issn", "0317-8471")])
+    terms = identifier_terms(build_view("c1", [record]))
+    assert {"9780906495346", "0906495342", "03178471"} <= set(terms)
+
+
+def test_a_document_goes_into_the_stemmed_field_of_its_languages_only():
+    record = Record(source="a", local_id="1", title="Böckerna", languages=["swe"])
+    document = document_for(build_view("c1", [record]), {})
+    assert "stem_sv" in document and "stem_en" not in document
+    assert set(document) - {"year", "decade", "stem_sv"} <= set(make_schema().names())
+
+
+def nightly(config_path, *options):
+    result = CliRunner().invoke(main, ["--config", str(config_path), "nightly", *options])
+    assert result.exit_code in (0, 1), result.output
+
+
+@pytest.fixture
+def growing(tmp_path):
+    """A one-member catalogue whose folder can gain files between nightly runs."""
+    (tmp_path / "member").mkdir()
+    shutil.copy(shared("libris/batchimport/batch2.xml"), tmp_path / "member" / "a.xml")
+    (tmp_path / "config.yaml").write_text(
+        "store: store.sqlite\nindex: index\nsources:\n  - {code: m, name: Member, type: file, path: member/*.xml}\n")
+    nightly(tmp_path / "config.yaml")
+    return tmp_path
+
+
+def test_a_running_searcher_sees_the_next_nightly_without_a_restart(growing):
+    config = load_config(growing / "config.yaml")
+    searcher = Searcher(config.index_dir)
+    before = searcher.search(SearchRequest(q="")).total
+    assert searcher.search(SearchRequest(q="berlinerpoplene")).total == 0
+    shutil.copy(shared("deichman/ls.ext/marc.xml"), growing / "member" / "b.xml")
+    nightly(growing / "config.yaml")
+    assert searcher.search(SearchRequest(q="berlinerpoplene")).total == 1
+    assert searcher.search(SearchRequest(q="")).total == before + 1
+
+
+def test_a_large_snapshot_is_prepared_in_the_background_while_the_old_one_serves(growing, monkeypatch):
+    monkeypatch.setattr(searcher_module, "SYNC_BUILD_BELOW", 0)
+    config = load_config(growing / "config.yaml")
+    searcher = Searcher(config.index_dir)
+    old = searcher.snapshot()
+    shutil.copy(shared("deichman/ls.ext/marc.xml"), growing / "member" / "b.xml")
+    nightly(growing / "config.yaml")
+    assert searcher.snapshot() is old                    # still serving while the new one is built
+    deadline = time.monotonic() + 30
+    while searcher.snapshot() is old and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert searcher.search(SearchRequest(q="berlinerpoplene")).total == 1
+
+
+def test_deleted_clusters_disappear_from_results_and_facet_counts(growing):
+    config = load_config(growing / "config.yaml")
+    shutil.copy(shared("deichman/ls.ext/marc.xml"), growing / "member" / "b.xml")
+    nightly(growing / "config.yaml")
+    searcher = Searcher(config.index_dir)
+    assert searcher.search(SearchRequest(q="berlinerpoplene")).total == 1
+    (growing / "member" / "b.xml").unlink()
+    nightly(growing / "config.yaml", "--force")          # a third of the member's records go: force it
+    after = searcher.search(SearchRequest(q=""))
+    assert searcher.search(SearchRequest(q="berlinerpoplene")).total == 0
+    assert sum(fv.count for fv in after.facets["format"]) == after.total
+
+
+def test_a_bitmap_has_exactly_the_bits_of_its_documents():
+    docs = {0, 1, 7, 8, 9, 63, 64, 999}
+    bitmap = to_bitmap(docs, 1000)
+    assert {bit for bit in range(1000) if bitmap >> bit & 1} == docs
+    assert to_bitmap(set(), 10) == 0
+
+
+def test_bitmap_facet_counts_equal_counting_document_by_document(catalogue):  # noqa: F811
+    facets = Searcher(catalogue.index_dir).snapshot().tables.facets
+    rng = random.Random(6)
+    for size in (1, 50, facets.size // 2, facets.size):
+        docs = set(rng.sample(range(facets.size), size))
+        matches = to_bitmap(docs, facets.size)
+        for facet in facets.per_doc:
+            by_document = facets.count(facet, docs)
+            by_bitmap = facets.count_indexed(facet, docs, matches)
+            indexed = set(facets.dense[facet]) | set(facets.sparse[facet])
+            assert by_bitmap == {o: n for o, n in by_document.items() if o in indexed}, facet
