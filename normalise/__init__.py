@@ -1,22 +1,26 @@
 """MARC records into the plain `Record` model: pure functions, no I/O but reading bytes."""
 
+from normalise.errors import NormaliseError
+from normalise.flags import FLAGS
 from normalise.marc import (
     ISO2709,
     MARCXML,
     MarcReadError,
     RawRecord,
     ReadFailure,
+    parse_marcxml_with_flags,
     parse_raw,
     read_file,
     read_iso2709_bytes,
     read_marcxml_bytes,
 )
-from normalise.model import Contributor, Holding, Identifier, Link, Record, Subject
+from normalise.model import Contributor, Holding, Identifier, Link, Record, Series, Subject, Vernacular
 from normalise.normaliser import normalise, normalise_raw
 from normalise.text import fold, trim_punctuation
 
 __all__ = [
     "ISO2709", "MARCXML", "MarcReadError", "RawRecord", "ReadFailure", "parse_raw", "read_file",
-    "read_iso2709_bytes", "read_marcxml_bytes", "Contributor", "Holding", "Identifier", "Link",
-    "Record", "Subject", "normalise", "normalise_raw", "fold", "trim_punctuation",
+    "read_iso2709_bytes", "read_marcxml_bytes", "parse_marcxml_with_flags", "NormaliseError", "FLAGS",
+    "Contributor", "Holding", "Identifier", "Link", "Record", "Series", "Subject", "Vernacular",
+    "normalise", "normalise_raw", "fold", "trim_punctuation",
 ]

@@ -206,7 +206,8 @@ def read_iso2709_bytes(data: bytes) -> Iterator[RawRecord | ReadFailure]:
             yield ReadFailure(position, raw, ISO2709, str(exc))
             continue
         if position == last:
-            flags = sorted({*flags, "record-truncated"})
+            flags = list(flags)
+            flags.append("record-truncated")
         yield RawRecord(position, raw, ISO2709, record, flags)
 
 

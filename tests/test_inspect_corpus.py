@@ -44,7 +44,7 @@ from lxml import etree
 
 from cli import main
 from normalise import RawRecord, ReadFailure, normalise, read_file
-from normalise.marc import sniff
+from normalise.flags import FLAGS
 from tests.conftest import SHARED
 
 DISAGREEMENTS = {
@@ -125,6 +125,7 @@ def ours(path: Path) -> tuple[int, int, list[str]]:
         assert isinstance(item, RawRecord)
         record = normalise(item.record, "corpus", flags=item.flags)
         json.dumps(record.to_dict(), ensure_ascii=False)
+        assert set(record.flags) <= set(FLAGS), (path, record.flags)
         normalised += 1
     return normalised, len(reasons), reasons
 

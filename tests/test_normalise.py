@@ -146,3 +146,17 @@ def test_records_stored_before_new_fields_existed_still_load():
     record = Record.from_dict(old)
     assert (record.contributors[0].role_codes, record.series_entries, record.dialect) == ([], [], "marc21")
     assert record.ids("isbn") == ["9780000000002"]
+
+
+def test_every_flag_the_code_can_set_is_documented():
+    import re
+    from pathlib import Path
+
+    from normalise.flags import FLAGS
+    from tests.conftest import ROOT
+    source = "\n".join(p.read_text() for p in (ROOT / "normalise").glob("*.py"))
+    set_in_code = set(re.findall(r'flags\.append\("([a-z0-9-]+)"\)', source))
+    set_in_code |= set(re.findall(r'^FLAG = "([a-z0-9-]+)"', source, re.MULTILINE))
+    set_in_code |= set(re.findall(r'file_flags = \["([a-z0-9-]+)"\]', source))
+    assert set_in_code and set_in_code <= set(FLAGS), set_in_code - set(FLAGS)
+    assert set(FLAGS) <= set_in_code, set(FLAGS) - set_in_code
