@@ -103,14 +103,15 @@ def _locate_fields(body: bytes, directory_end: int, flags: list[str]) -> list[tu
 def _by_offsets(entries: list[tuple[str, int]], data: bytes) -> list[tuple[str, bytes]]:
     """Each field from its offset to the next terminator or the next field's offset."""
     offsets = sorted({offset for _tag, offset in entries if 0 <= offset < len(data)})
-    following = dict(zip(offsets, offsets[1:] + [len(data) + 1]))
+    # where the next field starts, less the terminator that should sit before it
+    next_start = dict(zip(offsets, [o - 1 for o in offsets[1:]] + [len(data)]))
     out = []
     for tag, offset in entries:
-        if offset not in following:
-            continue
-        end = data.find(FIELD_END, offset)
-        end = len(data) if end < 0 else end
-        out.append((tag, data[offset:min(end, following[offset] - 1) if following[offset] - 1 > offset else end]))
+        if offset not in next_start:
+            continue   # an offset past the end of the data: nothing to read
+        terminator = data.find(FIELD_END, offset)
+        end = min(len(data) if terminator < 0 else terminator, next_start[offset])
+        out.append((tag, data[offset:end]))
     return out
 
 

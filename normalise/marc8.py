@@ -17,12 +17,14 @@ import unicodedata
 from pymarc import marc8_mapping
 from pymarc.marc8 import MARC8ToUnicode
 
+from normalise.errors import NormaliseError
+
 ESCAPE = 0x1B
 _BASIC_LATIN, _ANSEL = 0x42, 0x45
 _COMBINING_RANGE = "\u0300-\u036f\ufe20-\ufe23"
 
 
-class Marc8Error(ValueError):
+class Marc8Error(NormaliseError):
     """MARC-8 bytes that cannot be decoded."""
 
 
