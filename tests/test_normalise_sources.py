@@ -119,6 +119,16 @@ def test_880_fields_are_paired_with_their_romanised_fields():
     assert len(record.vernacular_fields) == 3
 
 
+def test_cjk_880s_of_a_trln_member_pair_with_name_and_title():
+    # unc/vern_title1.mrc: 100 $6880-01$aHosokawa, Toshio. <-> 880 $6100-01/$1$a細川俊夫.
+    #                      245 $6880-02$aUrbilder ;$b... <-> 880 $6245-02/$1$a原像 ;$b開花 ; ...
+    record = norm("trln-marc-to-argot/unc/vern_title1.mrc")
+    by_tag = {v.tag: v for v in record.vernacular_fields}
+    assert (by_tag["100"].text, by_tag["100"].latin, by_tag["100"].script) == ("細川俊夫", "Hosokawa, Toshio", "cjk")
+    assert by_tag["245"].text.startswith("原像 ; 開花") and by_tag["245"].latin.startswith("Urbilder ; Blossoming")
+    assert not by_tag["245"].right_to_left
+
+
 def test_an_880_without_its_linkage_is_kept_unpaired():
     # the 110's 880 has $7110-01/(N where $6 belongs; the 245's 880 has $6245-02/(N
     record = norm("traject/880_with_no_6.utf8.marc")
