@@ -9,7 +9,8 @@ Evidence is weighed, conflicts veto. Two routes lead to a match:
 A cancelled ISBN ($z) adds weight but is never enough alone. Vetoes name
 what makes two records different manifestations: format or carrier, part or
 volume, edition, years far apart, conflicting ISSNs or ISBN qualifiers,
-page counts far apart, different host items.
+page counts far apart, different host items, different RDA content,
+media or carrier types, different numbers in one series.
 """
 
 from __future__ import annotations
@@ -110,11 +111,24 @@ def _vetoes(a: Record, b: Record) -> list[str]:
         out.append("conflicting ISSNs")
     if _qualifier_conflict(a, b):
         out.append("the shared ISBN names different electronic formats")
-    if a.pages and b.pages and abs(a.pages - b.pages) > 10:
-        out.append(f"page counts {a.pages} and {b.pages} differ by more than 10")
+    if a.pages and b.pages and abs(a.pages - b.pages) > max(10, 0.1 * max(a.pages, b.pages)):
+        # unnumbered pages are counted by some cataloguers and not others: allow 10 pages or 10%
+        out.append(f"page counts {a.pages} and {b.pages} differ by more than 10 pages and 10%")
     if a.host and b.host and fold(a.host) != fold(b.host):
         out.append("different host items")
+    for kind in ("content_types", "media_types", "carrier_types"):
+        if _disjoint(getattr(a, kind), getattr(b, kind)):
+            out.append(f"different RDA {kind.replace('_', ' ')}: {getattr(a, kind)} and {getattr(b, kind)}")
+    if _series_numbers_conflict(a, b):
+        out.append("different numbers in the same series")
     return out
+
+
+def _series_numbers_conflict(a: Record, b: Record) -> bool:
+    """The same series with different numbering: two volumes of it."""
+    numbers_a = {fold(s.title): fold(s.number) for s in a.series_entries if s.number}
+    return any(fold(s.title) in numbers_a and s.number and numbers_a[fold(s.title)] != fold(s.number)
+               for s in b.series_entries)
 
 
 def title_similarity(a: Record, b: Record) -> float:

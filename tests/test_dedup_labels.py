@@ -31,8 +31,6 @@ SET_ASIDE = {
     "match-validator/index/SID_same_b_different_c": "Melinda SID (local system id) policy",
     "match-validator/index/test-record": "Melinda test-record policy",
 }
-# known gaps, tracked: the Record model does not carry RDA content types (336) yet
-KNOWN_GAPS = {"match-validator/index/336b_legal_but_different": "336 $b content type (txt vs sti) not in the Record model"}
 
 
 def marc_from_json(path) -> pymarc.Record:
@@ -105,13 +103,8 @@ def test_evaluation_prints_precision_and_recall(outcomes):
 
 def test_pairs_of_different_manifestations_stay_apart(outcomes):
     merged = [(case, v.reasons) for case, positive, v in outcomes
-              if not positive and v.match and case not in SET_ASIDE and case not in KNOWN_GAPS]
+              if not positive and v.match and case not in SET_ASIDE]
     assert not merged, merged
-
-
-@pytest.mark.xfail(strict=True, reason="; ".join(KNOWN_GAPS.values()))
-def test_known_gaps_stay_apart(outcomes):
-    assert not any(v.match for case, _, v in outcomes if case in KNOWN_GAPS)
 
 
 @pytest.mark.parametrize("a, b, positive", LIBRIS_PAIRS)
