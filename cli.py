@@ -241,7 +241,7 @@ def inspect(ctx: Context, files: tuple[Path, ...], source_code: str | None) -> N
     """Print each record of MARC FILES (binary or XML) as normalised JSON, one per line."""
     source = ctx.config.source(source_code) if source_code else None
     options = {"source_name": source.name, "holdings": source.holdings, "record_url": source.record_url or ""} if source else {}
-    failures = 0
+    failures = printed = 0
     for path in files:
         for raw in read_file(path):
             if isinstance(raw, ReadFailure):
@@ -250,6 +250,8 @@ def inspect(ctx: Context, files: tuple[Path, ...], source_code: str | None) -> N
                 continue
             record = normalise(raw.record, source.code if source else path.stem, flags=raw.flags, **options)
             click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+            printed += 1
+    click.echo(f"{printed} record(s) normalised, {failures} reported", err=True)
     if failures:
         raise Failures(f"{failures} record(s) could not be read")
 
