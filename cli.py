@@ -424,8 +424,11 @@ class _Progress:
     def __call__(self, event: Progress) -> None:
         with self.lock:
             if not self.tty:
-                log.info("%s: %d page(s), %d records%s", event.source, event.pages, event.records,
-                         f" of {event.total}" if event.total else "")
+                # cron and CI logs: one plain, timestamped line per page
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+                total = f" of {event.total}" if event.total else ""
+                self.stream.write(f"{stamp} {event.source}: {event.pages} page(s), {event.records} records{total}\n")
+                self.stream.flush()
                 return
             self.latest[event.source] = event
             line = "  ".join(_bar(e) for e in self.latest.values())

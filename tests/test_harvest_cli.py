@@ -165,7 +165,7 @@ def test_progress_is_redrawn_on_a_terminal_and_logged_as_plain_lines_otherwise(c
     seen = _read_all(controller, process)
     assert process.returncode == 0
     assert "\r" in seen and "duke 49 records, 5 page(s)" in seen
-    plain = subprocess.run([*RUN, "--config", str(config.path), "-v", "harvest", "--source", "duke", "--full"],
+    plain = subprocess.run([*RUN, "--config", str(config.path), "harvest", "--source", "duke", "--full"],
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert plain.returncode == 0, plain.stderr
     assert "\r" not in plain.stderr and "duke: 5 page(s), 49 records" in plain.stderr
