@@ -1,0 +1,198 @@
+"""The main job: harvest, dedup, index, serve, nightly and the demo."""
+
+from __future__ import annotations
+
+import fcntl
+import glob
+import json
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from cli.base import Context, Failures, handled, main, pass_context
+from cli.progress import ProgressLine
+from dedup import run_dedup
+from harvest import HarvestOptions, SourceReport, harvest_sources
+from index import update_index
+from settings import Config
+from store import Store
+
+
+@main.command()
+@click.option("--source", "sources", multiple=True, metavar="CODE", help="Harvest only this source (repeatable).")
+@click.option("--full", is_flag=True, help="Re-harvest everything instead of only what changed.")
+@click.option("--force", is_flag=True, help="Mark missing records deleted even if the catalogue shrank a lot.")
+@click.option("--reconcile", is_flag=True,
+              help="Also list every identifier and mark records no longer listed deleted (deletedRecord no/transient).")
+@pass_context
+@handled
+def harvest(ctx: Context, sources: tuple[str, ...], full: bool, force: bool, reconcile: bool) -> None:
+    """Harvest sources into the record store."""
+    config = ctx.config
+    chosen = [config.source(code) for code in sources] or list(config.sources)
+    with run_lock(config.lock_file), ctx.store() as store, ProgressLine() as progress:
+        reports = harvest_sources(store, config, chosen, _options(config, full, force, reconcile, progress))
+    _print_harvest(reports)
+    _fail_on(reports)
+
+
+@main.command()
+@click.option("--full", is_flag=True, help="Match every record again, not only those that changed.")
+@pass_context
+@handled
+def dedup(ctx: Context, full: bool) -> None:
+    """Group records of the same edition into clusters."""
+    with ctx.store() as store:
+        report = run_dedup(store, full=full, several_per_cluster=ctx.config.several_per_cluster)
+    click.echo(f"dedup: {report.records} records in {report.clusters} clusters, "
+               f"{report.multi_member} held by several sources; {report.rematched} matched again")
+
+
+@main.command()
+@click.option("--rebuild", is_flag=True, help="Build the index from scratch instead of updating it.")
+@pass_context
+@handled
+def index(ctx: Context, rebuild: bool) -> None:
+    """Write clusters into the search index."""
+    with ctx.store() as store:
+        report = update_index(store, ctx.config.index_dir, source_names(ctx.config), rebuild=rebuild)
+    click.echo(f"index: {report.indexed} clusters indexed, {report.removed} removed, {report.total} in the index")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Worker threads.")
+@pass_context
+@handled
+def serve(ctx: Context, host: str, port: int, threads: int) -> None:
+    """Serve the web catalogue on a production WSGI server (waitress)."""
+    _serve(ctx.config, host, port, threads)
+
+
+@main.command()
+@click.option("--full", is_flag=True, help="Re-harvest everything instead of only what changed.")
+@click.option("--force", is_flag=True, help="Mark missing records deleted even if a catalogue shrank a lot.")
+@click.option("--reconcile", is_flag=True, help="Reconcile deletions of every OAI-PMH source (see harvest --reconcile).")
+@pass_context
+@handled
+def nightly(ctx: Context, full: bool, force: bool, reconcile: bool) -> None:
+    """Harvest every source, deduplicate and index, in one locked run.
+
+    Exits 0 when every source succeeded, 1 when a source failed, records were
+    newly quarantined or deletions were refused (each named), 2 on usage or
+    configuration errors. A run report per source is written to reports/
+    beside the lock file.
+    """
+    _nightly(ctx.config, full=full, force=force, reconcile=reconcile)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the catalogue listens on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port the catalogue listens on.")
+@pass_context
+@handled
+def demo(ctx: Context, host: str, port: int) -> None:
+    """Run the whole job on the bundled sample libraries and serve the result.
+
+    Starts the configured demo OAI-PMH endpoints on 127.0.0.1, harvests every
+    sample library, deduplicates, indexes, then serves the catalogue until
+    interrupted.
+    """
+    from oaiserver import Repository, load_marc_files, make_app, serve_in_thread
+
+    config = ctx.config
+    servers = []
+    for demo_server in config.demo_servers:
+        paths = sorted(p for pattern in demo_server.paths for p in glob.glob(pattern))
+        records = load_marc_files(paths, identifier_prefix=f"oai:{demo_server.source}:")
+        repository = Repository(records, name=f"unioncat demo: {config.source(demo_server.source).name}")
+        servers.append(serve_in_thread(make_app(repository), port=demo_server.port))
+        click.echo(f"OAI-PMH endpoint for {demo_server.source}: {servers[-1].url}")
+    try:
+        _nightly(config, full=False, force=False, fail=False)
+        _serve(config, host, port, 4)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def _nightly(config: Config, *, full: bool, force: bool, fail: bool = True, reconcile: bool = False) -> None:
+    with run_lock(config.lock_file), Store(config.store_url) as store:
+        run_id = store.start_run("nightly")
+        started = time.monotonic()
+        with ProgressLine() as progress:
+            reports = harvest_sources(store, config, list(config.sources),
+                                      _options(config, full, force, reconcile, progress), run_id=run_id)
+        _print_harvest(reports)
+        dedup_report = run_dedup(store, several_per_cluster=config.several_per_cluster)
+        index_report = update_index(store, config.index_dir, source_names(config))
+        report = {"sources": [r.to_dict() for r in reports], "dedup": dedup_report.to_dict(),
+                  "index": index_report.to_dict(), "duration": round(time.monotonic() - started, 3)}
+        outcome = "ok" if all(r.ok and not r.counts.quarantined and not r.warnings for r in reports) else "failures"
+        store.finish_run(run_id, outcome, report)
+        _write_report(config, run_id, report)
+    click.echo(f"dedup: {dedup_report.records} records in {dedup_report.clusters} clusters, "
+               f"{dedup_report.multi_member} held by several sources")
+    click.echo(f"index: {index_report.total} clusters searchable")
+    if fail:
+        _fail_on(reports)
+
+
+@contextmanager
+def run_lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise Failures(f"another nightly run (or harvest) holds the lock {path}") from exc
+        yield
+
+
+def _write_report(config: Config, run_id: int, report: dict) -> None:
+    folder = config.lock_file.parent / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"run-{run_id:06d}.json").write_text(json.dumps(report, indent=2, default=str))
+
+
+def _serve(config: Config, host: str, port: int, threads: int) -> None:
+    import waitress
+
+    from web import create_app
+
+    app = create_app(config)
+    click.echo(f"unioncat is serving {config.web.title} at http://{host}:{port}/ (Ctrl+C to stop)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="unioncat")
+
+
+def _options(config: Config, full: bool, force: bool, reconcile: bool, progress) -> HarvestOptions:
+    return HarvestOptions(full=full, force=force, reconcile=reconcile, max_shrink=config.harvest.max_shrink,
+                          progress=progress)
+
+
+def source_names(config: Config) -> dict[str, str]:
+    return {s.code: s.name for s in config.sources}
+
+
+def _print_harvest(reports: list[SourceReport]) -> None:
+    for r in reports:
+        c = r.counts
+        line = (f"{r.source}: {r.outcome}; {c.new} new, {c.changed} changed, {c.unchanged} unchanged, "
+                f"{c.deleted} deleted, {c.quarantined} quarantined; {r.requests} requests, {r.retries} retries, "
+                f"{r.duration:.1f}s")
+        click.echo(line + (f"; {r.error}" if r.error else ""))
+        for note in r.notes + r.warnings:
+            click.echo(f"  {note}")
+
+
+def _fail_on(reports: list[SourceReport]) -> None:
+    problems = [f"{r.source} failed: {r.error}" for r in reports if not r.ok]
+    problems += [f"{r.source}: {warning}" for r in reports for warning in r.warnings]
+    for r in reports:
+        for q in r.counts.quarantined_items:
+            problems.append(f"{r.source}: quarantined {q.oai_identifier or q.local_id or q.position}: {q.reason}")
+    if problems:
+        raise Failures("\n  ".join(["the run finished with problems:", *problems]))
