@@ -52,7 +52,7 @@ def parse_request(request: SearchRequest) -> query.Query:
         parts.append(year_range(request.year_from, request.year_to))
     if not parts:
         return query.Every()
-    return parts[0] if len(parts) == 1 else query.And(parts)
+    return parts[0] if len(parts) == 1 else query.And(parts).normalize()
 
 
 def parse_box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + STEM_FIELDS) -> query.Query:

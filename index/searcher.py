@@ -52,6 +52,7 @@ class Searcher:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._building = False
+        self._retired: list[tuple[float, Snapshot]] = []
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a patron's search; `QueryError` with a helpful message for input that cannot run."""
@@ -99,7 +100,7 @@ class Searcher:
                 snap = self._snapshot = self._open()
             elif not self._building and not snap.searcher.up_to_date():
                 if snap.tables.size < SYNC_BUILD_BELOW:
-                    snap = self._snapshot = self._open()
+                    snap = self._replace(self._open())
                 else:
                     self._building = True
                     threading.Thread(target=self._build_in_background, daemon=True).start()
@@ -109,11 +110,26 @@ class Searcher:
         try:
             fresh = self._open()
             with self._lock:
-                self._snapshot = fresh
+                self._replace(fresh)
         except Exception:  # noqa: BLE001 - the old snapshot keeps serving; the next search retries
             log.exception("could not open the new index snapshot")
         finally:
             self._building = False
+
+    def _replace(self, fresh: Snapshot) -> Snapshot:
+        """Serve `fresh`; close snapshots retired long enough ago that no search can still be using them."""
+        now = time.monotonic()
+        keep = []
+        for retired_at, old in self._retired:
+            if now - retired_at > 2 * self.time_limit + 1:
+                old.searcher.close()
+            else:
+                keep.append((retired_at, old))
+        if self._snapshot is not None:
+            keep.append((now, self._snapshot))
+        self._retired = keep
+        self._snapshot = fresh
+        return fresh
 
     def _open(self) -> Snapshot:
         # a new searcher rather than refresh(): refresh() reuses segment readers and
