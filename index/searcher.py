@@ -63,6 +63,9 @@ class Searcher:
         docs = _filtered(evaluator, evaluator.docs(q), request)
         mine = evaluator.term(FACET_FIELDS["library"], request.my_library) if request.my_library else None
         result = SearchResult(request, size(docs, snap.tables))
+        if request.page > result.pages:
+            raise QueryError(f"Page {request.page} is out of range; results can be paged from 1 to {result.pages}.",
+                             "page_range", page=request.page, limit=result.pages)
         if request.facets:
             result.facets = _facets(snap.tables, docs, request)
         if mine is not None:

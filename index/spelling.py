@@ -36,13 +36,14 @@ def suggest(searcher, text: str) -> str:
 
 
 def _closest(reader, word: str) -> str:
-    """The most frequent indexed word within MAX_EDITS edits sharing the first letter."""
+    """The most frequent indexed word at the fewest edits (up to MAX_EDITS) sharing the first letter."""
     if len(word) < 3:
         return ""
-    best, best_freq = "", 0
-    for field in SPELLING_FIELDS:
-        for candidate in reader.terms_within(field, word, MAX_EDITS if len(word) > 4 else 1, prefix=1):
-            freq = reader.doc_frequency(field, candidate)
-            if freq > best_freq:
-                best, best_freq = candidate, freq
-    return best
+    for edits in range(1, (MAX_EDITS if len(word) > 4 else 1) + 1):
+        frequency: dict[str, int] = {}
+        for field in SPELLING_FIELDS:
+            for candidate in reader.terms_within(field, word, edits, prefix=1):
+                frequency[candidate] = frequency.get(candidate, 0) + reader.doc_frequency(field, candidate)
+        if frequency:
+            return max(frequency, key=lambda c: (frequency[c], c))
+    return ""
