@@ -241,6 +241,20 @@ def test_every_interface_string_is_translated(language):
     assert not [m.id for m in catalog if m.id and m.fuzzy]
 
 
+def test_every_string_in_the_code_and_templates_is_in_every_catalogue():
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.pofile import read_po
+
+    keywords = dict(DEFAULT_KEYWORDS, _l=None, lazy_gettext=None)
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2"), ("**/templates/**.xml", "jinja2")]
+    wanted = {m[2] if isinstance(m[2], str) else m[2][0]
+              for m in extract_from_dir(str(ROOT / "web"), method_map, keywords=keywords)}
+    for language in ("pl", "sv", "nb"):
+        with (ROOT / "web" / "translations" / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+            catalog = read_po(handle)
+        assert not wanted - {m.id if isinstance(m.id, str) else m.id[0] for m in catalog}, language
+
+
 def test_unknown_record_is_a_404_page(client):
     assert client.get("/record/nope").status_code == 404
     assert client.get("/api/records/nope").status_code == 404
