@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -37,10 +37,17 @@ SYNC_BUILD_BELOW = 50_000    # smaller snapshots are swapped in at once; larger 
 
 @dataclass
 class Snapshot:
-    """One committed state of the index with its tables."""
+    """One committed state of the index with its tables.
+
+    Whoosh's readers share one file position between all their matchers, so two
+    threads reading postings at once would read each other's bytes: every use
+    of `searcher` holds `lock`. Whoosh is pure Python, so under the GIL this
+    costs the web server's threads almost no throughput.
+    """
 
     searcher: object
     tables: Tables
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Searcher:
@@ -59,36 +66,22 @@ class Searcher:
         request = _checked(request)
         q = parse_request(request)
         snap = self.snapshot()
-        evaluator = Evaluator(snap.searcher, snap.tables, Deadline(self.time_limit))
-        docs = _filtered(evaluator, evaluator.docs(q), request)
-        mine = evaluator.term(FACET_FIELDS["library"], request.my_library) if request.my_library else None
-        result = SearchResult(request, size(docs, snap.tables))
-        if request.page > result.pages:
-            raise QueryError(f"Page {request.page} is out of range; results can be paged from 1 to {result.pages}.",
-                             "page_range", page=request.page, limit=result.pages)
-        if request.facets:
-            result.facets = _facets(snap.tables, docs, request)
-        if mine is not None:
-            result.mine_total = size(intersect(docs, mine), snap.tables)
-        start = (request.page - 1) * request.page_size
-        ranked, result.partial = _page(evaluator, q, docs, mine, request, start)
-        held = mine if mine is not None else set()
-        result.hits = [_hit(snap.searcher.stored_fields(d), d in held) for d in ranked]
-        if result.total == 0 and request.q.strip():
-            result.suggestion = suggest(snap.searcher, request.q)
-        return result
+        deadline = Deadline(self.time_limit)
+        with snap.lock:
+            return _search(snap, q, request, deadline)
 
     def editions(self, work: str, exclude: str, limit: int = 20) -> list[Edition]:
         """Other clusters of the same work (title and author), newest first."""
         if not work:
             return []
         snap = self.snapshot()
-        docs = term_docs(snap.searcher, "work", work, snap.tables.deleted)
-        out = []
-        for docnum in snap.tables.ordered(docs, "year", 0, limit + 1):
-            data = json.loads(snap.searcher.stored_fields(docnum)["payload"])
-            if data["id"] != exclude:
-                out.append(Edition(data["id"], data["title"], data["year"], data["format"], data.get("edition", "")))
+        with snap.lock:
+            docs = term_docs(snap.searcher, "work", work, snap.tables.deleted)
+            out = []
+            for docnum in snap.tables.ordered(docs, "year", 0, limit + 1):
+                data = json.loads(snap.searcher.stored_fields(docnum)["payload"])
+                if data["id"] != exclude:
+                    out.append(Edition(data["id"], data["title"], data["year"], data["format"], data.get("edition", "")))
         return out[:limit]
 
     def count(self) -> int:
@@ -124,8 +117,9 @@ class Searcher:
         now = time.monotonic()
         keep = []
         for retired_at, old in self._retired:
-            if now - retired_at > 2 * self.time_limit + 1:
+            if now - retired_at > 2 * self.time_limit + 1 and old.lock.acquire(blocking=False):
                 old.searcher.close()
+                old.lock.release()
             else:
                 keep.append((retired_at, old))
         if self._snapshot is not None:
@@ -144,6 +138,28 @@ class Searcher:
         tables = Tables(searcher.reader())
         log.info("index snapshot of %d clusters ready in %.2fs", tables.live_count, time.monotonic() - started)
         return Snapshot(searcher, tables)
+
+
+def _search(snap: Snapshot, q, request: SearchRequest, deadline: Deadline) -> SearchResult:
+    """Matches, facets, the ranked page and a suggestion, with the snapshot's lock held."""
+    evaluator = Evaluator(snap.searcher, snap.tables, deadline)
+    docs = _filtered(evaluator, evaluator.docs(q), request)
+    mine = evaluator.term(FACET_FIELDS["library"], request.my_library) if request.my_library else None
+    result = SearchResult(request, size(docs, snap.tables))
+    if request.page > result.pages:
+        raise QueryError(f"Page {request.page} is out of range; results can be paged from 1 to {result.pages}.",
+                         "page_range", page=request.page, limit=result.pages)
+    if request.facets:
+        result.facets = _facets(snap.tables, docs, request)
+    if mine is not None:
+        result.mine_total = size(intersect(docs, mine), snap.tables)
+    start = (request.page - 1) * request.page_size
+    ranked, result.partial = _page(evaluator, q, docs, mine, request, start)
+    held = mine if mine is not None else set()
+    result.hits = [_hit(snap.searcher.stored_fields(d), d in held) for d in ranked]
+    if result.total == 0 and request.q.strip():
+        result.suggestion = suggest(snap.searcher, request.q)
+    return result
 
 
 def _checked(request: SearchRequest) -> SearchRequest:
