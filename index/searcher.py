@@ -88,6 +88,18 @@ class Searcher:
         """Clusters in the index."""
         return self.snapshot().tables.live_count
 
+    def warm(self) -> threading.Thread:
+        """Open the index in the background, so that the first patron does not wait for the tables."""
+        def open_quietly():
+            try:
+                self.snapshot()
+            except SearchIndexError as exc:
+                log.info("index not opened yet: %s", exc)
+
+        thread = threading.Thread(target=open_quietly, daemon=True)
+        thread.start()
+        return thread
+
     def snapshot(self) -> Snapshot:
         """The newest snapshot ready to serve; a newer commit is prepared without blocking searches."""
         with self._lock:

@@ -23,7 +23,9 @@ def create_app(config: Config, test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.config.update(test_config or {})
-    app.extensions["unioncat"] = {"config": config, "store": Store(config.store_url), "searcher": Searcher(config.index_dir)}
+    searcher = Searcher(config.index_dir)
+    app.extensions["unioncat"] = {"config": config, "store": Store(config.store_url), "searcher": searcher}
+    searcher.warm()
     Babel(app, locale_selector=lambda: select_locale(config.web.languages))
     _register(app, config)
     return app
