@@ -32,7 +32,13 @@ def match_keys(record: Record) -> set[tuple[str, str]]:
 
 
 def title_author_key(record: Record) -> str:
-    """The filing title cut short, the main author's surname and the year.
+    """The work key and the year: copies of one edition share it."""
+    work = work_key(record)
+    return f"{work}|{record.year or ''}" if work else ""
+
+
+def work_key(record: Record) -> str:
+    """The filing title cut short and the main author's surname: editions of one work share it.
 
     As RecordManager does: the title is cut after its fourth long word or 35
     characters, so subtitles and punctuation do not keep copies apart.
@@ -48,7 +54,7 @@ def title_author_key(record: Record) -> str:
             break
     authors = record.authors
     surname = fold(authors[0].split(",")[0]).split(" ")[0] if authors else ""
-    return f"{' '.join(cut)}|{surname}|{record.year or ''}"
+    return f"{' '.join(cut)}|{surname}"
 
 
 def title_year_key(record: Record) -> str:

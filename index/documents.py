@@ -8,12 +8,12 @@ import re
 from stdnum import isbn as isbn_mod
 
 from dedup import ClusterView
+from dedup.keys import work_key as record_work_key
 from index.schema import STEM_FIELDS, STEM_LANGUAGES, TEXT_FIELDS
 from normalise.text import fold
 
 _MARC_TO_STEM = {marc: f"stem_{code}" for code, marcs in STEM_LANGUAGES.items() for marc in marcs}
 _IDENTIFIER_KINDS = ("isbn", "issn", "ismn", "ean", "upc", "lccn", "oclc", "nbn", "urn", "doi")
-_LONG_WORD = re.compile(r"\w{4,}")
 MAX_NOTES = 3000
 
 
@@ -88,20 +88,8 @@ def isbn_forms(value: str) -> list[str]:
 
 
 def work_key(view: ClusterView) -> str:
-    """The filing title cut short plus the main author's surname: editions of one work share it."""
-    record = view.record
-    title = fold(record.title_sort or record.title)
-    if not title:
-        return ""
-    cut, long_words = [], 0
-    for word in title.split():
-        cut.append(word)
-        long_words += bool(_LONG_WORD.fullmatch(word))
-        if long_words >= 4 or len(" ".join(cut)) >= 35:
-            break
-    authors = record.authors
-    surname = fold(authors[0].split(",")[0]).split(" ")[0] if authors else ""
-    return f"{' '.join(cut)}|{surname}"
+    """The key that editions of one work share (see `dedup.keys.work_key`)."""
+    return record_work_key(view.record)
 
 
 def _payload(view: ClusterView, source_names: dict[str, str]) -> dict:
