@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 
 from whoosh import query
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -175,10 +176,13 @@ def _leaf_ids(matcher):
     if not isinstance(matcher, W3LeafMatcher):
         return list(matcher.all_ids())
     ids = []
-    # the codec's private block reader: one unpickle per block of up to 128 postings
+    # the codec's private block reader: one unpickle per block of up to 128 postings, whose
+    # delta-coded ids are summed in C (the codec's own decoder is a Python generator)
     while matcher.is_active():
-        matcher._read_ids()
-        ids.extend(matcher._ids)
+        if matcher._data is None:
+            matcher._read_data()
+        block = matcher._data[0]
+        ids.extend(block if matcher._byteids else accumulate(block))
         matcher._next_block()
     return ids
 
