@@ -150,7 +150,6 @@ def test_records_stored_before_new_fields_existed_still_load():
 
 def test_every_flag_the_code_can_set_is_documented():
     import re
-    from pathlib import Path
 
     from normalise.flags import FLAGS
     from tests.conftest import ROOT
