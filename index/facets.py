@@ -18,6 +18,7 @@ takes one of two paths:
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter, deque
 from itertools import chain, repeat
 
@@ -26,8 +27,8 @@ from index.schema import FACET_FIELDS, LIST_FACETS
 NO_VALUE = -1
 # bitmaps pay off from a few thousand matches, more in a larger catalogue (each AND spans it all)
 BITMAP_FROM, BITMAP_FROM_SHARE = 5_000, 40
-DENSE_FROM = 1_000           # a value held by 1 in 1,000 documents or more gets a bitmap
-TOP_HEADINGS = 150
+DENSE_FROM = 500             # a value held by 1 in 500 documents or more gets a bitmap
+TOP_HEADINGS = 100
 HEADING_FACETS = ("subject", "author")
 
 
@@ -54,7 +55,7 @@ class FacetCounts:
             per_doc.append(shared.setdefault(key, key))
         self.values[facet] = list(ordinals)
         if facet not in LIST_FACETS:
-            per_doc = [key[0] if key else NO_VALUE for key in per_doc]
+            per_doc = array("i", (key[0] if key else NO_VALUE for key in per_doc))
         self.per_doc[facet] = per_doc
 
     def _index(self, facet: str) -> None:
