@@ -183,7 +183,7 @@ def pick_queries(folder: Path, sample: list, isbns: list, per_kind: int, rng: ra
         terms = [(t.decode(), reader.doc_frequency("title", t)) for t in reader.lexicon("title")]
         total = reader.doc_count()
     words = [(t, f) for t, f in terms if t.isalpha() and len(t) > 3]
-    rare = [t for t, f in words if 2 <= f <= 20]
+    rare = [t for t, f in words if 2 <= f <= max(20, total // 5000)]     # 1 in 5,000 clusters or fewer
     common = sorted(words, key=lambda tf: -tf[1])[:40]
     mid = [t for t, f in words if total * 0.005 <= f <= total * 0.05]
     phrases = []
