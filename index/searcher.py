@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from whoosh import index as whoosh_index
 from whoosh import scoring
 
 from index.docsets import EVERYTHING, Deadline, Evaluator, difference, intersect, size, term_docs
@@ -26,6 +25,7 @@ from index.ranking import ranked_page
 from index.results import MAX_DEPTH, MAX_PAGE_SIZE, SORTS, Edition, FacetValue, Hit, SearchRequest, SearchResult
 from index.schema import FACET_FIELDS
 from index.spelling import suggest
+from index.storage import exists, open_index
 from index.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -143,10 +143,10 @@ class Searcher:
     def _open(self) -> Snapshot:
         # a new searcher rather than refresh(): refresh() reuses segment readers and
         # misses deletions committed into segments it already had open
-        if not whoosh_index.exists_in(str(self.index_dir)):
+        if not exists(self.index_dir):
             raise SearchIndexError(f"no index in {self.index_dir}; run `unioncat index` first")
         started = time.monotonic()
-        searcher = whoosh_index.open_dir(str(self.index_dir)).searcher(weighting=scoring.BM25F())
+        searcher = open_index(self.index_dir).searcher(weighting=scoring.BM25F())
         tables = Tables(searcher.reader())
         log.info("index snapshot of %d clusters ready in %.2fs", tables.live_count, time.monotonic() - started)
         return Snapshot(searcher, tables)

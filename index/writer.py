@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
-from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.index import LockError
 
@@ -22,6 +21,7 @@ from dedup import cluster_view
 from index.documents import document_for
 from index.errors import SearchIndexError
 from index.schema import make_schema
+from index.storage import create_index, exists, open_index
 from store import Store, now
 
 log = logging.getLogger(__name__)
@@ -65,10 +65,9 @@ class Codec(W3Codec):
 
 def open_or_create(index_dir: Path, *, rebuild: bool = False):
     """The Whoosh index in `index_dir`, created when missing or when rebuilding."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    if rebuild or not whoosh_index.exists_in(str(index_dir)):
-        return whoosh_index.create_in(str(index_dir), make_schema())
-    return whoosh_index.open_dir(str(index_dir))
+    if rebuild or not exists(index_dir):
+        return create_index(index_dir, make_schema())
+    return open_index(index_dir)
 
 
 def build_index(index_dir: Path, documents: Iterable[dict], *, procs: int = 1, limitmb: int = 256) -> int:
@@ -125,7 +124,7 @@ def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *,
 
 def _last_run(index_dir: Path) -> datetime | None:
     path = index_dir / STATE_FILE
-    if not path.exists() or not whoosh_index.exists_in(str(index_dir)):
+    if not path.exists() or not exists(index_dir):
         return None
     try:
         return datetime.fromisoformat(json.loads(path.read_text())["indexed_at"])
