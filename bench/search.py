@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import random
 import shutil
 import statistics
@@ -251,11 +252,20 @@ def time_bare(searcher, parser, requests: list, facets: bool, rounds: int) -> li
     return samples
 
 
+def private_memory_mb() -> int:
+    """This process's anonymous (not file-backed) resident memory, from Linux's /proc."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
 def report(folder: Path, queries: dict, rounds: int) -> None:
     ours = Searcher(folder / "ours", time_limit=60)
-    started = time.perf_counter()
+    started, memory = time.perf_counter(), private_memory_mb()
     ours.snapshot()
-    print(f"  unioncat snapshot tables built in {time.perf_counter() - started:.2f}s (once per commit)")
+    print(f"  unioncat snapshot tables built in {time.perf_counter() - started:.2f}s (once per commit),"
+          f" {private_memory_mb() - memory:,} MB of private memory")
     bare_ix = whoosh_index.open_dir(str(folder / "bare"))
     parser = qparser.MultifieldParser(["title", "authors", "subjects", "series", "publisher", "notes"], bare_ix.schema)
     header = f"  {'query':<10} {'n':>3} | {'unioncat p50/p95 ms':>20} {'+facets':>16} | {'bare p50/p95 ms':>17} {'+facets':>18}"
@@ -300,7 +310,10 @@ def main() -> None:
             print(f"  built, generating on the fly: unioncat {rates['ours']:,.0f} docs/s, bare {rates['bare']:,.0f} docs/s"
                   f" (indexing alone: {net(rates['ours'], made):,.0f} and {net(rates['bare'], made):,.0f} docs/s)")
         queries = pick_queries(folder, sample, isbns, args.queries, random.Random(7))
-        report(folder, queries, args.rounds)
+        # searched from a fresh process, so that its memory figure is the snapshot's alone
+        searching = multiprocessing.get_context("spawn").Process(target=report, args=(folder, queries, args.rounds))
+        searching.start()
+        searching.join()
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
