@@ -174,6 +174,20 @@ def test_record_page_groups_every_holding_by_member_and_library(client):
     assert '<th scope="rowgroup"' in html
 
 
+
+def test_a_holding_links_to_the_members_own_catalogue_when_its_address_is_configured(client, catalogue):
+    libris = next(source for source in catalogue.sources if source.code == "libris")
+    assert libris.record_url == "http://libris.kb.se/bib/{id}"       # as config.yaml sets it
+    cluster = first_id(client, "q=beyond+the+crisis+in+art")
+    members = client.get(f"/api/records/{cluster}").get_json()["members"]
+    libris_ids = {m["local_id"] for m in members if m["source"] == "libris"}
+    html = client.get(f"/record/{cluster}").get_data(as_text=True)
+    links = re.findall(r'<a href="http://libris\.kb\.se/bib/([^"]+)"', html)
+    assert libris_ids and set(links) == libris_ids
+    assert "(in its own catalogue)" in html
+    duke = html.split("Duke University Libraries</h3>")[1]
+    assert "<a href" not in duke.split("</table>")[0]                # no address configured: plain names
+
 def test_record_page_lists_other_editions_of_the_same_work(client):
     html = client.get(f"/record/{first_id(client, 'q=beyond+the+crisis+in+art')}").get_data(as_text=True)
     editions = html.split('class="editions"')[1]
