@@ -18,6 +18,8 @@ FLAGS: dict[str, str] = {
     "character-truncated": "a UTF-8 character cut in half at the end of a field (a byte-count limit) was dropped",
     "encoding-errors": "some bytes could not be decoded and show as U+FFFD",
     "mojibake-repaired": "UTF-8 that had been decoded as Latin-1, once or many times over, was decoded again",
+    "character-references-decoded": "text held character references such as &#38; as literal text; they were decoded"
+                                    " (one to U+FFFD, a character lost before export, was dropped)",
     # reading MARCXML
     "field-without-tag-dropped": "a controlfield or datafield without a tag attribute was left out",
     "subfield-code-repaired": "a subfield had no code, or a code of more than one character",

@@ -20,6 +20,9 @@ _NON_WORD = re.compile(r"[^\w\s]+")
 _MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf]")
 _CONTROL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]")
 _MAX_LAYERS = 64
+# an XML character reference escaped once too often, so that it reached the record as text
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}));")
+_REPLACEMENT = 0xFFFD
 
 
 def nfc(value: str) -> str:
@@ -49,6 +52,28 @@ def repair_mojibake(value: str) -> tuple[str, bool]:
         if not _MOJIBAKE.search(current):
             return current, True
     return value, False
+
+
+def decode_character_references(value: str) -> tuple[str, bool]:
+    """Numeric character references left in text ("Stormont, &#38; Cars") decoded, and whether any were.
+
+    A reference to U+FFFD stands for a character lost before the record was
+    exported ("R&#xFFFD;evolution", where an accent was): it is dropped. A
+    reference to a control character or to no character stays as it is.
+    """
+    if "&#" not in value:
+        return value, False
+    decoded = _CHARACTER_REFERENCE.sub(_referenced, value)
+    return decoded, decoded != value
+
+
+def _referenced(match: re.Match) -> str:
+    code = int(match[1], 16) if match[1] else int(match[2])
+    if code == _REPLACEMENT:
+        return ""
+    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF or _CONTROL.match(chr(code)):
+        return match[0]
+    return chr(code)
 
 
 def trim_punctuation(value: str) -> str:

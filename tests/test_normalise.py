@@ -8,7 +8,7 @@ import pymarc
 import pytest
 
 from normalise import RawRecord, ReadFailure, Record, normalise, read_file
-from normalise.text import fold, trim_punctuation
+from normalise.text import decode_character_references, fold, trim_punctuation
 from tests.conftest import shared
 
 
@@ -132,6 +132,14 @@ def test_fold_removes_case_and_diacritics(raw, folded):
 def test_trailing_isbd_punctuation_is_trimmed(raw, trimmed):
     assert trim_punctuation(raw) == trimmed
 
+
+
+@pytest.mark.parametrize("raw, decoded", [
+    ("Stormont, &#38; Cars", "Stormont, & Cars"), ("R&#xE9;volution", "Révolution"), ("R&#xFFFD;evolution", "Revolution"),
+    ("bell &#7; ringer", "bell &#7; ringer"), ("&#x110000;", "&#x110000;"), ("&#xD800;", "&#xD800;"), ("AT&T", "AT&T"),
+])
+def test_character_references_left_in_text_are_decoded_unless_they_name_no_printable_character(raw, decoded):
+    assert decode_character_references(raw) == (decoded, raw != decoded)
 
 def test_a_record_round_trips_through_its_json_form():
     record = first("traject/hebrew880s.marc")

@@ -64,6 +64,23 @@ def test_utf8_decoded_as_latin1_over_and_over_is_repaired():
     assert "mojibake-repaired" in record.flags
 
 
+
+def test_a_character_reference_escaped_once_too_often_is_decoded():
+    # NLS John Adair maps, record 2: 245 $a "The Mappe of Straithern, Stormont, &amp;#38; Cars of Gourie ..."
+    # (the XML text is "&#38;", a reference to "&", not an ampersand)
+    record = norm("nls/John-Adair-County-Maps/John-Adair-County-Maps-dataset-MARC.xml", "1006")
+    assert record.title.startswith("The Mappe of Straithern, Stormont, & Cars of Gourie")
+    assert "&#" not in record.title and "character-references-decoded" in record.flags
+
+
+def test_a_reference_to_a_character_lost_before_export_is_dropped():
+    # NCSU base.xml, T112032: 245 $a "... pendant la R&amp;#xFFFD;evolution de France: po&amp;#xFFFD;eme ..."
+    # (U+FFFD where the exporter lost a combining accent)
+    record = norm("trln-marc-to-argot/ncsu/base.xml", "T112032")
+    assert "pendant la Revolution de France: poeme en cinq chants" in record.title
+    assert "Societe Typographique Francoise" in record.publisher
+    assert "character-references-decoded" in record.flags
+
 def test_decomposed_utf8_is_composed():
     # nepali.marc: 100 1 $aS<U+0301>a<U+0304>ha, Vi<U+0304>rendravikram. (combining acute and macrons)
     names = [c.name for c in norm("evergreen/nepali.marc").contributors]
