@@ -261,6 +261,7 @@ def private_memory_mb() -> int:
 
 
 def report(folder: Path, queries: dict, rounds: int) -> None:
+    sys.stdout.reconfigure(line_buffering=True)      # each row as it is measured, also into a file
     ours = Searcher(folder / "ours", time_limit=60)
     started, memory = time.perf_counter(), private_memory_mb()
     ours.snapshot()
@@ -292,6 +293,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build into this folder and keep it")
     parser.add_argument("--reuse", action="store_true", help="search the indexes already in --keep")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
     count = args.clusters or (1_000_000 if args.large else 100_000)
     logging.getLogger("pymarc").setLevel(logging.ERROR)
     pool = real_records()
