@@ -275,6 +275,9 @@ def report(folder: Path, queries: dict, rounds: int) -> None:
     with bare_ix.searcher() as bare:
         for kind in KINDS:
             requests = queries[kind]
+            if not requests:
+                print(f"  {kind:<10}   0 | no such queries in a catalogue this small")
+                continue
             row = [percentiles(time_ours(ours, requests, f, rounds)) for f in (False, True)]
             row.append(percentiles(time_bare(bare, parser, requests, False, rounds)))
             # the bare index un-inverts every facet on every search (seconds each): fewer runs
@@ -316,6 +319,8 @@ def main() -> None:
         searching = multiprocessing.get_context("spawn").Process(target=report, args=(folder, queries, args.rounds))
         searching.start()
         searching.join()
+        if searching.exitcode:
+            sys.exit(f"searching failed (exit code {searching.exitcode})")
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
