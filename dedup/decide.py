@@ -154,7 +154,12 @@ def main_title(record: Record) -> str:
 
 def carrier(record: Record) -> str:
     """A physical carrier named in the extent (300), where sound and video formats differ."""
-    extent = f" {fold(record.physical)} "
+    return _carrier_named(record.physical)
+
+
+@lru_cache(maxsize=65_536)
+def _carrier_named(physical: str) -> str:
+    extent = f" {fold(physical)} "
     for name, words in _CARRIER_WORDS.items():
         if any(f" {word} " in extent or extent.startswith(f" {word}") for word in words):
             return name
@@ -162,11 +167,12 @@ def carrier(record: Record) -> str:
 
 
 def _shared_identifiers(a: Record, b: Record) -> list[str]:
-    shared = []
-    for kind in STRONG:
-        common = set(a.ids(kind)) & set(b.ids(kind))
-        shared += [f"{kind}:{value}" for value in sorted(common)]
-    return shared
+    common = _strong(a) & _strong(b)
+    return [f"{kind}:{value}" for kind, value in sorted(common, key=lambda kv: (STRONG.index(kv[0]), kv[1]))]
+
+
+def _strong(record: Record) -> set[tuple[str, str]]:
+    return {(i.kind, i.value) for i in record.identifiers if i.kind in STRONG and i.valid and not i.cancelled}
 
 
 def _identifier_conflict(a: Record, b: Record) -> bool:
@@ -188,7 +194,8 @@ def _qualifier_conflict(a: Record, b: Record) -> bool:
 
 
 def _qualifiers(record: Record, value: str) -> set[str]:
-    words = {w for i in record.identifiers if i.kind == "isbn" and i.value == value for w in fold(i.qualifier).split()}
+    words = {w for i in record.identifiers if i.qualifier and i.kind == "isbn" and i.value == value
+             for w in fold(i.qualifier).split()}
     return words & _ELECTRONIC_QUALIFIERS
 
 

@@ -7,6 +7,7 @@ the JSON form the store keeps and `unioncat inspect` prints.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from functools import cache
 
 
 @dataclass
@@ -151,14 +152,24 @@ class Record:
     @classmethod
     def from_dict(cls, data: dict) -> "Record":
         """The inverse of `to_dict`; unknown keys are ignored."""
-        nested = {
-            "contributors": Contributor, "identifiers": Identifier, "links": Link,
-            "holdings": Holding, "subjects": Subject, "series_entries": Series,
-            "vernacular_fields": Vernacular,
-        }
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        for key, kind in nested.items():
-            names = {f.name for f in fields(kind)}
-            values[key] = [kind(**{k: v for k, v in item.items() if k in names}) for item in values.get(key, [])]
+        known = _field_names(cls)
+        values = data if data.keys() <= known else {k: v for k, v in data.items() if k in known}
+        values = dict(values)
+        for key, kind in _NESTED.items():
+            names = _field_names(kind)
+            # a record read back by the same version has no unknown keys: skip filtering them
+            values[key] = [kind(**item) if item.keys() <= names else kind(**{k: v for k, v in item.items() if k in names})
+                           for item in values.get(key, ())]
         return cls(**values)
+
+
+@cache
+def _field_names(kind: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(kind))
+
+
+_NESTED = {
+    "contributors": Contributor, "identifiers": Identifier, "links": Link,
+    "holdings": Holding, "subjects": Subject, "series_entries": Series,
+    "vernacular_fields": Vernacular,
+}

@@ -99,8 +99,9 @@ def trim_punctuation(value: str) -> str:
 
 def fold(value: str) -> str:
     """Lower-case, diacritic-free, punctuation-free form for matching ("Łódź" -> "lodz")."""
-    value = unicodedata.normalize("NFKD", value.translate(_FOLD_SPECIAL))
-    value = "".join(ch for ch in value if not unicodedata.combining(ch))
+    if not value.isascii():      # ASCII has nothing to decompose
+        value = unicodedata.normalize("NFKD", value.translate(_FOLD_SPECIAL))
+        value = "".join(ch for ch in value if not unicodedata.combining(ch))
     value = _NON_WORD.sub(" ", value.casefold().translate(_FOLD_SPECIAL))
     return _SPACES.sub(" ", value).strip()
 

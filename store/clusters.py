@@ -76,15 +76,16 @@ class ClustersMixin:
 
     def records_with_keys(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
         """Candidate search: for each key, the records that carry it."""
-        by_value: dict[str, set[str]] = {}
+        by_kind: dict[str, list[str]] = {}
         for kind, value in keys:
-            by_value.setdefault(value, set()).add(kind)
+            by_kind.setdefault(kind, []).append(value)
         out: dict[tuple[str, str], list[int]] = {}
         with self.reading() as conn:
-            for chunk in _chunks(sorted(by_value), 500):
-                query = select(K.c.record_id, K.c.kind, K.c.value).where(K.c.value.in_(chunk))
-                for rid, kind, value in conn.execute(query):
-                    if kind in by_value[value]:
+            for kind, values in sorted(by_kind.items()):
+                # kind and value together, so that the (kind, value) index is used, not a scan per chunk
+                for chunk in _chunks(sorted(values), 500):
+                    query = select(K.c.record_id, K.c.value).where(K.c.kind == kind, K.c.value.in_(chunk))
+                    for rid, value in conn.execute(query):
                         out.setdefault((kind, value), []).append(rid)
         return out
 

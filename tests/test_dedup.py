@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 
 import pytest
@@ -126,3 +127,16 @@ def test_a_source_configured_for_several_records_per_cluster_gets_them_merged(wr
         run(config, "dedup", "--full")
         expected = [["union", "union"]] if several else [["union"], ["union"]]
         assert sorted(clusters(config).values()) == expected
+
+
+def test_a_dedup_run_leaves_the_garbage_collector_as_it_found_it(write_config, libris_copies):
+    config = config_for(write_config, libris_copies, ["alpha", "beta"])
+    assert gc.isenabled()
+    run(config, "nightly")
+    assert gc.isenabled() and ["alpha", "beta"] in clusters(config).values()
+    gc.disable()
+    try:
+        run(config, "dedup", "--full")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
