@@ -11,7 +11,8 @@ from sqlalchemy import delete, insert, select, update
 
 from store import schema
 from store.core import now
-from store.records import StoredRecord, _chunks, _stored
+from store.records import StoredRecord, _stored
+from store.rows import chunks
 
 K = schema.match_keys
 C = schema.clusters
@@ -59,10 +60,10 @@ class ClustersMixin:
     def replace_match_keys(self, keys: dict[int, set[tuple[str, str]]]) -> None:
         """Set the match keys of the given records (an empty set removes them)."""
         with self.transaction() as conn:
-            for chunk in _chunks(list(keys), 500):
+            for chunk in chunks(list(keys), 500):
                 conn.execute(delete(K).where(K.c.record_id.in_(chunk)))
             rows = [{"record_id": rid, "kind": kind, "value": value} for rid, ks in keys.items() for kind, value in ks]
-            for chunk in _chunks(rows, 5000):
+            for chunk in chunks(rows, 5000):
                 conn.execute(insert(K), chunk)
 
     def all_match_keys(self) -> dict[int, set[tuple[str, str]]]:
@@ -83,7 +84,7 @@ class ClustersMixin:
         with self.reading() as conn:
             for kind, values in sorted(by_kind.items()):
                 # kind and value together, so that the (kind, value) index is used, not a scan per chunk
-                for chunk in _chunks(sorted(values), 500):
+                for chunk in chunks(sorted(values), 500):
                     query = select(K.c.record_id, K.c.value).where(K.c.kind == kind, K.c.value.in_(chunk))
                     for rid, value in conn.execute(query):
                         out.setdefault((kind, value), []).append(rid)
@@ -126,24 +127,24 @@ class ClustersMixin:
                                           "updated_at": stamp} for p in new])
             for p in changed:
                 conn.execute(update(C).where(C.c.id == p.id).values(alive=True, size=len(p.members), updated_at=stamp))
-            for chunk in _chunks([p.id for p in plans], 500):
+            for chunk in chunks([p.id for p in plans], 500):
                 conn.execute(delete(R).where(R.c.old_id.in_(chunk)))
             rows = [{"record_id": rid, "cluster_id": p.id, "evidence": json.dumps(ev)} for p in plans for rid, ev in p.members.items()]
-            for chunk in _chunks(rows, 5000):
+            for chunk in chunks(rows, 5000):
                 conn.execute(insert(M), chunk)
             gone = (set(redirects) | retired) & set(existing)
-            for chunk in _chunks(sorted(gone), 500):
+            for chunk in chunks(sorted(gone), 500):
                 conn.execute(update(C).where(C.c.id.in_(chunk)).values(alive=False, size=0, updated_at=stamp))
             for old, new_id in redirects.items():
                 conn.execute(delete(R).where(R.c.old_id == old))
                 conn.execute(insert(R).values(old_id=old, new_id=new_id, created_at=stamp))
-            for chunk in _chunks(list(matched), 500):
+            for chunk in chunks(list(matched), 500):
                 conn.execute(update(schema.records).where(schema.records.c.id.in_(chunk)).values(needs_match=False))
 
     def touch_clusters(self, ids: Iterable[str]) -> None:
         """Mark clusters changed (a member's data changed) so the index refreshes them."""
         with self.transaction() as conn:
-            for chunk in _chunks(sorted(set(ids)), 500):
+            for chunk in chunks(sorted(set(ids)), 500):
                 conn.execute(update(C).where(C.c.id.in_(chunk)).values(updated_at=now()))
 
     def cluster_ids(self, *, changed_since: datetime | None = None, alive: bool = True) -> list[str]:

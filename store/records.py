@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass, field, is_dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from sqlalchemy import and_, delete, func, insert, select, update
@@ -13,6 +12,7 @@ from sqlalchemy.engine import Connection
 from normalise import Record
 from store import schema
 from store.core import now
+from store.rows import chunks, content_hash, record_columns, record_row
 
 t = schema.records
 
@@ -83,11 +83,6 @@ class StoredRecord:
         return f"{self.source}:{self.local_id}"
 
 
-def content_hash(item: IncomingRecord) -> str:
-    """A fingerprint of what was received, to tell changed from unchanged."""
-    return hashlib.sha256(item.raw + (b"\x00deleted" if item.deleted else b"")).hexdigest()
-
-
 class RecordsMixin:
     """Record writes and reads; see `store.Store`."""
 
@@ -125,7 +120,7 @@ class RecordsMixin:
         column = t.c.oai_identifier if by_oai else t.c.local_id
         marked = 0
         with self.transaction() as conn:
-            for chunk in _chunks(sorted(keys), 500):
+            for chunk in chunks(sorted(keys), 500):
                 ids = conn.execute(select(t.c.id).where(t.c.source == source, t.c.deleted.is_(False),
                                                         column.in_(chunk))).scalars().all()
                 _mark_ids_deleted(conn, ids)
@@ -136,7 +131,7 @@ class RecordsMixin:
         """(datestamp, deleted) of the stored records of `source` among these OAI identifiers."""
         out = {}
         with self.reading() as conn:
-            for chunk in _chunks(sorted(set(oai_identifiers)), 500):
+            for chunk in chunks(sorted(set(oai_identifiers)), 500):
                 query = select(t.c.oai_identifier, t.c.datestamp, t.c.deleted).where(
                     t.c.source == source, t.c.oai_identifier.in_(chunk))
                 out.update({row.oai_identifier: (row.datestamp, bool(row.deleted)) for row in conn.execute(query)})
@@ -161,7 +156,7 @@ class RecordsMixin:
             if id_list is None:
                 yield from (_stored(row) for row in conn.execute(query))
                 return
-            for chunk in _chunks(id_list, 500):
+            for chunk in chunks(id_list, 500):
                 yield from (_stored(row) for row in conn.execute(query.where(t.c.id.in_(chunk))))
 
     def record_by_public_id(self, public_id: str) -> StoredRecord | None:
@@ -189,7 +184,7 @@ class RecordsMixin:
     def replace_record_data(self, record_id: int, record: Record) -> None:
         """Store a re-normalised record (after a rule change) and flag it for matching."""
         with self.transaction() as conn:
-            conn.execute(update(t).where(t.c.id == record_id).values(**_columns(record), needs_match=True))
+            conn.execute(update(t).where(t.c.id == record_id).values(**record_columns(record), needs_match=True))
 
     def purge_tombstones(self, source: str) -> int:
         """Delete records of `source` that were never alive (deleted with no 001)."""
@@ -199,7 +194,7 @@ class RecordsMixin:
 
 
 def _mark_ids_deleted(conn: Connection, ids: list[int]) -> None:
-    for chunk in _chunks(list(ids), 500):
+    for chunk in chunks(list(ids), 500):
         conn.execute(update(t).where(t.c.id.in_(chunk)).values(deleted=True, needs_match=True, updated_at=now()))
 
 
@@ -262,7 +257,7 @@ class _PageWriter:
         return f"control number {item.local_id!r} is already used by {other['oai']}"
 
     def _insert(self, item: IncomingRecord, digest: str) -> None:
-        row = _row(item, digest)
+        row = record_row(item, digest)
         key = (item.source, item.oai_identifier or item.local_id)
         self.pending[key] = row
         self._remember(item, {"id": None, "key": key, "hash": digest, "deleted": item.deleted,
@@ -273,7 +268,7 @@ class _PageWriter:
             self.counts.new += 1
 
     def _update(self, item: IncomingRecord, digest: str, existing: dict) -> None:
-        values = _row(item, digest)
+        values = record_row(item, digest)
         if item.deleted:
             values = {k: values[k] for k in ("deleted", "datestamp", "content_hash", "updated_at", "needs_match")}
         if existing["id"] is None:          # arrived earlier on this very page
@@ -319,7 +314,7 @@ def _existing(conn: Connection, items: list[IncomingRecord]) -> tuple[dict, dict
     columns = (t.c.id, t.c.source, t.c.oai_identifier, t.c.local_id, t.c.content_hash, t.c.deleted, t.c.datestamp)
     for source, (oai_ids, local_ids) in wanted.items():
         for column, keys in ((t.c.oai_identifier, oai_ids), (t.c.local_id, local_ids)):
-            for chunk in _chunks(sorted(keys), 500):
+            for chunk in chunks(sorted(keys), 500):
                 for row in conn.execute(select(*columns).where(t.c.source == source, column.in_(chunk))):
                     entry = {"id": row.id, "key": None, "hash": row.content_hash, "deleted": bool(row.deleted),
                              "oai": row.oai_identifier, "local": row.local_id, "datestamp": row.datestamp}
@@ -334,43 +329,9 @@ def _resolve_stored(conn: Connection, stored: dict[str, set[str]]) -> None:
     """Records stored now leave the quarantine their earlier versions were kept in."""
     q = schema.quarantine
     for source, oai_ids in stored.items():
-        for chunk in _chunks(sorted(oai_ids), 500):
+        for chunk in chunks(sorted(oai_ids), 500):
             conn.execute(update(q).where(q.c.source == source, q.c.resolved.is_(False),
                                          q.c.oai_identifier.in_(chunk)).values(resolved=True))
-
-
-def _row(item: IncomingRecord, digest: str) -> dict:
-    stamp = now()
-    values = {
-        "source": item.source, "local_id": item.local_id, "oai_identifier": item.oai_identifier,
-        "datestamp": item.datestamp, "deleted": item.deleted, "raw": item.raw or None,
-        "raw_format": item.raw_format or None, "content_hash": digest, "needs_match": True,
-        "harvested_at": stamp, "updated_at": stamp,
-        "data": None, "title": None, "year": None, "format": None, "parent_id": None, "flags": "",
-    }
-    if item.record is not None:
-        values.update(_columns(item.record))
-    return values
-
-
-def _columns(record: Record) -> dict:
-    return {
-        "data": record_json(record),
-        "title": record.title, "year": record.year, "format": record.format, "parent_id": record.holdings_of or None,
-        "flags": " ".join(sorted(set(record.flags))), "updated_at": now(),
-    }
-
-
-def record_json(record: Record) -> str:
-    """The record as JSON, as `Record.to_dict` would give it, without `asdict`'s deep copies
-    (a third of the harvest's store time was spent there)."""
-    return json.dumps(record, default=_plain, ensure_ascii=False)
-
-
-def _plain(value):
-    if is_dataclass(value):
-        return vars(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _quarantine(conn: Connection, item: QuarantineItem, run_id: int | None) -> bool:
@@ -403,6 +364,4 @@ def _stored(row) -> StoredRecord:
     )
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+#END

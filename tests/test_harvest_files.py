@@ -102,7 +102,7 @@ def test_records_missing_from_the_files_are_deleted_but_not_when_too_many_vanish
 def test_the_store_writes_records_as_json_exactly_as_record_to_dict_would(store):
     import json
 
-    from store.records import record_json
+    from store.rows import record_json
 
     harvest_files(store, source(shared("evergreen/lul_fre_100.mrc"), shared("deichman/marc2rdf/example.normarc.xml")))
     records = [r.record for r in store.records(source="lib")]
