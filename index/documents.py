@@ -9,7 +9,7 @@ from stdnum import isbn as isbn_mod
 
 from dedup import ClusterView
 from dedup.keys import work_key as record_work_key
-from index.schema import STEM_FIELDS, STEM_LANGUAGES, TEXT_FIELDS
+from index.schema import BRANCH_SEPARATOR, STEM_FIELDS, STEM_LANGUAGES, TEXT_FIELDS
 from normalise.text import fold
 
 _MARC_TO_STEM = {marc: f"stem_{code}" for code, marcs in STEM_LANGUAGES.items() for marc in marcs}
@@ -36,6 +36,7 @@ def document_for(view: ClusterView, source_names: dict[str, str]) -> dict:
         "holders": min(len(view.sources), 65000),
         "work": work_key(view),
         "library": view.sources,
+        "branch": branch_values(view),
         "format": [record.format],
         "language": view.languages[:5],
         "subject_facet": list(dict.fromkeys(s.heading for s in view.subjects if s.kind != "genre"))[:12],
@@ -56,6 +57,11 @@ def _stemmed_text(view: ClusterView, doc: dict) -> dict:
     # notes stay unstemmed: stemming them would double the largest part of the index for little gain
     text = " ".join((doc["title"], doc["subjects"], doc["series"]))
     return {name: text for name in STEM_FIELDS if name in names}
+
+
+def branch_values(view: ClusterView) -> list[str]:
+    """"member|library" for each library named in the holdings (a member that is one library names none)."""
+    return sorted({f"{h.source}{BRANCH_SEPARATOR}{h.library}" for h in view.holdings if h.library and h.library != h.source})
 
 
 def identifier_terms(view: ClusterView) -> list[str]:

@@ -30,10 +30,13 @@ TEXT_FIELDS = ("title", "authors", "subjects", "series", "publisher", "notes")
 MATCH_FIELD = "text"
 PUBLIC_FIELDS = TEXT_FIELDS + STEM_FIELDS + ("ident",)
 # facet name -> the index field holding its values
-FACET_FIELDS = {"library": "library", "format": "format", "language": "language", "year": "decade",
-                "subject": "subject_facet", "author": "author_facet"}
-LIST_FACETS = ("library", "language", "subject", "author")   # several values per cluster
+# library: the member catalogues holding a cluster; branch: the libraries within them ("member|code"),
+# for members whose holdings name their libraries (a shared catalogue of many, such as Libris)
+FACET_FIELDS = {"library": "library", "branch": "branch", "format": "format", "language": "language",
+                "year": "decade", "subject": "subject_facet", "author": "author_facet"}
+LIST_FACETS = ("library", "branch", "language", "subject", "author")   # several values per cluster
 VALUE_SEPARATOR = "\x1f"
+BRANCH_SEPARATOR = "|"
 
 
 class FoldingTokenizer(analysis.RegexTokenizer):

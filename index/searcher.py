@@ -23,7 +23,7 @@ from index.errors import QueryError, SearchIndexError
 from index.query import facet_filter, parse_request
 from index.ranking import ranked_page
 from index.results import MAX_DEPTH, MAX_PAGE_SIZE, SORTS, Edition, FacetValue, Hit, SearchRequest, SearchResult
-from index.schema import FACET_FIELDS
+from index.schema import BRANCH_SEPARATOR, FACET_FIELDS
 from index.spelling import suggest
 from index.storage import exists, open_index
 from index.tables import Tables
@@ -31,7 +31,7 @@ from index.tables import Tables
 log = logging.getLogger(__name__)
 TIME_LIMIT = 5.0
 MAX_FILTER_VALUES = 10
-FACET_LIMITS = {"library": 30, "format": 20, "language": 15, "year": 15, "subject": 15, "author": 15}
+FACET_LIMITS = {"library": 30, "branch": 20, "format": 20, "language": 15, "year": 15, "subject": 15, "author": 15}
 SYNC_BUILD_BELOW = 50_000    # smaller snapshots are swapped in at once; larger ones in the background
 
 
@@ -87,6 +87,12 @@ class Searcher:
     def count(self) -> int:
         """Clusters in the index."""
         return self.snapshot().tables.live_count
+
+    def values(self, facet: str) -> list[str]:
+        """Every value of `facet` held by a live cluster (for choosing one, such as my library)."""
+        tables = self.snapshot().tables
+        counts = tables.everything_counts()[facet]
+        return [value for ordinal, value in enumerate(tables.values[facet]) if counts.get(ordinal)]
 
     def warm(self) -> threading.Thread:
         """Open the index in the background, so that the first patron does not wait for the tables."""
@@ -156,7 +162,7 @@ def _search(snap: Snapshot, q, request: SearchRequest, deadline: Deadline) -> Se
     """Matches, facets, the ranked page and a suggestion, with the snapshot's lock held."""
     evaluator = Evaluator(snap.searcher, snap.tables, deadline)
     docs = _filtered(evaluator, evaluator.docs(q), request)
-    mine = evaluator.term(FACET_FIELDS["library"], request.my_library) if request.my_library else None
+    mine = evaluator.term(_library_field(request.my_library), request.my_library) if request.my_library else None
     result = SearchResult(request, size(docs, snap.tables))
     if request.page > result.pages:
         raise QueryError(f"Page {request.page} is out of range; results can be paged from 1 to {result.pages}.",
@@ -172,6 +178,11 @@ def _search(snap: Snapshot, q, request: SearchRequest, deadline: Deadline) -> Se
     if result.total == 0 and request.q.strip():
         result.suggestion = suggest(snap.searcher, request.q)
     return result
+
+
+def _library_field(library: str) -> str:
+    """The field of a member code ("libris") or of one of its libraries ("libris|U")."""
+    return FACET_FIELDS["branch" if BRANCH_SEPARATOR in library else "library"]
 
 
 def _checked(request: SearchRequest) -> SearchRequest:

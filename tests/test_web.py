@@ -66,7 +66,7 @@ def test_api_search_finds_an_edition_held_by_five_members_with_every_facet(clien
     hit = body["hits"][0]
     assert hit["title"] == "Beyond the crisis in art"
     assert len(hit["holdings"]) == 5
-    assert set(body["facets"]) == {"library", "format", "language", "year", "subject", "author"}
+    assert set(body["facets"]) == {"library", "branch", "format", "language", "year", "subject", "author"}
 
 
 def test_a_word_without_its_diacritics_finds_the_word_with_them(client):
@@ -140,6 +140,38 @@ def test_my_library_first_lists_its_holdings_before_the_others(client):
     assert held == sorted(held, reverse=True)
 
 
+
+def test_my_library_can_be_one_library_of_a_shared_member_catalogue(client):
+    # Libris is one member catalogue of many libraries; 852 $b "U" is Uppsala (config.yaml names it)
+    client.set_cookie("mylib", "libris|U")
+    client.set_cookie("minefirst", "1")
+    body = search(client, "q=&size=100")
+    held = [any(h["source"] == "libris" and "Uppsala universitetsbibliotek" in h["libraries"] for h in hit["holdings"])
+            for hit in body["hits"]]
+    at_libris = [any(h["source"] == "libris" for h in hit["holdings"]) for hit in body["hits"]]
+    assert body["mine_total"] == held.count(True) > 0 and held.count(True) < at_libris.count(True)
+    assert held == sorted(held, reverse=True)
+    html = client.get("/?q=").get_data(as_text=True)
+    assert f"{held.count(True)} of these are at Uppsala universitetsbibliotek." in html
+    assert '<optgroup label="Libris (Sweden)">' in html and '<option value="libris|U" selected>' in html
+    assert "branch=libris%7CU" in html                                  # "show only those"
+    record = client.get(f"/record/{body['hits'][0]['id']}").get_data(as_text=True)
+    uppsala_row = record.split("Uppsala universitetsbibliotek", 1)[1].split("</th>")[0]
+    assert '<span class="mine">(your library)</span>' in uppsala_row
+    assert record.count('<span class="mine">(your library)</span>') == 1
+
+
+def test_the_holding_library_facet_names_libraries_within_members_and_filters_by_them(client):
+    body = search(client, "q=beyond+the+crisis+in+art")
+    branches = {fv["value"] for fv in body["facets"]["branch"]}
+    assert {"libris|U", "libris|L", "deichman|hutl", "duke|LSC"} <= branches
+    assert not any(member == code for member, _, code in (v.partition("|") for v in branches))   # UNC names none
+    narrowed = search(client, "q=&branch=libris%7CU")
+    libris = search(client, "q=&library=libris")
+    assert 0 < narrowed["total"] < libris["total"]
+    html = client.get("/?q=beyond+the+crisis+in+art").get_data(as_text=True)
+    assert "Holding library" in html and ">Uppsala universitetsbibliotek</a>" in html
+
 def test_preferences_set_the_cookies_and_go_back_only_within_the_site(client):
     response = client.get("/preferences?mylib=duke&minefirst=1&next=/%3Fq%3Dart")
     assert response.status_code == 303 and response.headers["Location"].endswith("/?q=art")
@@ -149,6 +181,10 @@ def test_preferences_set_the_cookies_and_go_back_only_within_the_site(client):
     assert away.headers["Location"] == "/"
     unknown = client.get("/preferences?mylib=nope&next=/")
     assert any(c.startswith("mylib=;") for c in unknown.headers.getlist("Set-Cookie"))
+    library = client.get("/preferences?mylib=libris%7CU&next=/")
+    assert any(c.startswith('mylib="libris|U"') or c.startswith("mylib=libris|U") for c in library.headers.getlist("Set-Cookie"))
+    not_a_member = client.get("/preferences?mylib=nope%7CU&next=/")
+    assert any(c.startswith("mylib=;") for c in not_a_member.headers.getlist("Set-Cookie"))
 
 
 def test_page_size_is_capped_and_deep_paging_is_bounded(client):

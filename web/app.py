@@ -37,7 +37,9 @@ def _register(app: Flask, config: Config) -> None:
 
     from web.helpers import register as register_helpers
 
-    register_helpers(app, {s.code: s.name for s in config.sources})
+    register_helpers(app, {s.code: s.name for s in config.sources},
+                     {f"{s.code}|{code}": name for s in config.sources if s.holdings
+                      for code, name in s.holdings.library_names.items()})
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api")
     _register_staff(app)

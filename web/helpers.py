@@ -10,6 +10,8 @@ from babel.core import UnknownLocaleError
 from flask import Flask, request, url_for
 from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 
+from index.schema import BRANCH_SEPARATOR
+
 FORMAT_LABELS = {
     "book": _l("Book"), "ebook": _l("E-book"), "serial": _l("Journal"), "ejournal": _l("E-journal"),
     "article": _l("Article"), "map": _l("Map"), "score": _l("Score"), "sound_recording": _l("Sound recording"),
@@ -18,8 +20,8 @@ FORMAT_LABELS = {
     "kit": _l("Kit"), "object": _l("Object"), "manuscript": _l("Manuscript"), "mixed": _l("Mixed materials"),
     "unknown": _l("Other"),
 }
-FACET_LABELS = {"library": _l("Library"), "format": _l("Format"), "language": _l("Language"),
-                "year": _l("Year"), "subject": _l("Subject"), "author": _l("Author")}
+FACET_LABELS = {"library": _l("Library"), "branch": _l("Holding library"), "format": _l("Format"),
+                "language": _l("Language"), "year": _l("Year"), "subject": _l("Subject"), "author": _l("Author")}
 SORT_LABELS = {"relevance": _l("Relevance"), "year": _l("Newest first"), "year_asc": _l("Oldest first"),
                "title": _l("Title A–Z"), "author": _l("Author A–Z")}
 AVAILABILITY_LABELS = {"available": _l("Available"), "unavailable": _l("Not available"),
@@ -29,12 +31,23 @@ _TABS_NEWLINES = re.compile(r"[\t\n\r]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def register(app: Flask, source_names: dict[str, str]) -> None:
-    """Make the helpers available in every template."""
+def register(app: Flask, source_names: dict[str, str], library_names: dict[str, str]) -> None:
+    """Make the helpers available in every template.
+
+    `source_names` names each member catalogue by its code; `library_names`
+    names the libraries within them by "member|code" (from config.yaml).
+    """
+
+    def library_label(value: str) -> str:
+        """A member's name, or the name of one of its libraries ("libris|U"): a bare code says whose it is."""
+        member, separator, code = value.partition(BRANCH_SEPARATOR)
+        if not separator:
+            return source_names.get(member, member)
+        return library_names.get(value) or f"{code} ({source_names.get(member, member)})"
 
     def facet_value(name: str, value: str) -> str:
-        if name == "library":
-            return source_names.get(value, value)
+        if name in ("library", "branch"):
+            return library_label(value)
         if name == "format":
             return str(FORMAT_LABELS.get(value, value))
         if name == "year":
@@ -50,6 +63,8 @@ def register(app: Flask, source_names: dict[str, str]) -> None:
         sort_options=lambda: [(code, str(label)) for code, label in SORT_LABELS.items()],
         format_datetime=format_datetime, member_libraries=sorted(source_names.items(), key=lambda kv: kv[1]),
     )
+    app.jinja_env.globals["library_label"] = library_label
+    app.jinja_env.filters["by_library_label"] = lambda values: sorted(values, key=lambda v: library_label(v).casefold())
     app.jinja_env.filters["replace_lang"] = replace_lang
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["safe_url"] = safe_url

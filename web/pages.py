@@ -9,8 +9,8 @@ from web import exports
 from web.app import services
 from web.messages import query_error_message
 from web.views import (
-    MINE_FIRST_COOKIE, MY_LIBRARY_COOKIE, find_cluster, holdings_by_source, my_library_choice, other_editions,
-    parse_search_request, run_search,
+    MINE_FIRST_COOKIE, MY_LIBRARY_COOKIE, find_cluster, holdings_by_source, library_choices, my_library_choice,
+    other_editions, parse_search_request, run_search, valid_library,
 )
 
 pages = Blueprint("pages", __name__)
@@ -52,13 +52,12 @@ def advanced():
 @pages.route("/preferences")
 def preferences():
     """Remember the patron's library and whether its holdings come first, then go back."""
-    config, _store, _searcher = services()
     target = request.args.get("next", "")
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         target = url_for("pages.search")
     response = redirect(target, code=303)
     chosen = request.args.get("mylib", "")
-    if chosen in {s.code for s in config.sources}:
+    if valid_library(chosen):
         response.set_cookie(MY_LIBRARY_COOKIE, chosen, max_age=YEAR, samesite="Lax", httponly=True)
     else:
         response.delete_cookie(MY_LIBRARY_COOKIE)
@@ -118,6 +117,6 @@ def opensearch():
 def patron_choices():
     """The patron's library, for every page."""
     try:
-        return {"my_library": my_library_choice()}
+        return {"my_library": my_library_choice(), "library_choices": library_choices}
     except (KeyError, RuntimeError):
-        return {"my_library": ""}
+        return {"my_library": "", "library_choices": list}

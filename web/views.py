@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from flask import current_app, request
 
 from dedup import ClusterView, cluster_view
-from index import MAX_PAGE_SIZE, SORTS, QueryError, SearchRequest, SearchResult
+from index import MAX_PAGE_SIZE, SORTS, QueryError, SearchIndexError, SearchRequest, SearchResult
 from index.documents import work_key
-from index.schema import FACET_FIELDS
+from index.schema import BRANCH_SEPARATOR, FACET_FIELDS
 from web.app import services
 
 MY_LIBRARY_COOKIE = "mylib"
@@ -18,6 +18,7 @@ MINE_FIRST_COOKIE = "minefirst"
 # URL parameter -> fielded box (the facet filters own the plain names "subject" and "author")
 FIELDED = {"in_title": "title", "in_author": "author", "in_subject": "subject", "isbn": "isbn"}
 HARVEST_TIMES_TTL = 60.0
+MAX_LIBRARY_CODE = 64
 
 
 def parse_search_request(*, api: bool = False) -> SearchRequest:
@@ -59,10 +60,31 @@ def _year(raw: str) -> int | None:
 
 
 def my_library_choice() -> str:
-    """The patron's library (a member code) from its cookie, if it is still a member."""
-    config, _store, _searcher = services()
+    """The patron's library from its cookie: a member code, or "member|library" for one of its libraries."""
     chosen = request.cookies.get(MY_LIBRARY_COOKIE, "")
-    return chosen if chosen in {s.code for s in config.sources} else ""
+    return chosen if valid_library(chosen) else ""
+
+
+def valid_library(value: str) -> bool:
+    """Whether `value` names a member ("libris") or a library within one ("libris|U")."""
+    config, _store, _searcher = services()
+    member, separator, code = value.partition(BRANCH_SEPARATOR)
+    if member not in {s.code for s in config.sources}:
+        return False
+    return not separator or 0 < len(code) <= MAX_LIBRARY_CODE and code.isprintable()
+
+
+def library_choices() -> list[tuple[str, str, list[str]]]:
+    """(code, name, its libraries holding anything) for each member, by name: the choices of my library."""
+    config, _store, searcher = services()
+    try:
+        branches = searcher.values("branch")
+    except SearchIndexError:
+        branches = []
+    by_member: dict[str, list[str]] = {}
+    for value in branches:
+        by_member.setdefault(value.partition(BRANCH_SEPARATOR)[0], []).append(value)
+    return [(s.code, s.name, by_member.get(s.code, [])) for s in sorted(config.sources, key=lambda s: s.name.casefold())]
 
 
 def run_search(search: SearchRequest) -> SearchResult:
