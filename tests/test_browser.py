@@ -130,6 +130,23 @@ def test_opening_a_record_shows_holdings_from_several_libraries(page, served):
     page.screenshot(path=str(ARTIFACTS / "record.png"), full_page=True)
 
 
+
+def test_choosing_one_library_of_a_shared_catalogue_as_my_library(page, served):
+    search_for(page, served, "")
+    page.get_by_label("My library", exact=True).select_option(label="Uppsala universitetsbibliotek")
+    page.get_by_label("List my library's holdings first").check()
+    page.get_by_role("button", name="Save").click()
+    summary = page.locator(".mine-summary").inner_text()
+    assert "of these are at Uppsala universitetsbibliotek" in summary
+    mine = int(summary.split()[0])
+    first = page.locator("li.hit").first
+    assert mine > 0 and "Libris (Sweden)" in first.inner_text()
+    page.get_by_role("link", name="Show only those").click()
+    assert result_count(page) == mine
+    page.get_by_label("My library", exact=True).select_option("")            # leave no cookie for the other tests
+    page.get_by_label("List my library's holdings first").uncheck()
+    page.get_by_role("button", name="Save").click()
+
 def test_switching_the_interface_to_swedish(page, served):
     search_for(page, served, "art")
     page.get_by_role("link", name="Svenska").click()
