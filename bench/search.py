@@ -49,7 +49,7 @@ from normalise import Holding, Identifier, RawRecord, normalise, read_file  # no
 SHARED = ROOT.parent / "shared" / "data"
 LIBRARIES = [f"lib{n:02d}" for n in range(60)]
 KINDS = ("rare", "common", "two-term", "phrase", "fielded", "isbn")
-BARE_FACETS = ("library", "format", "language", "decade")
+BARE_FACETS = ("library", "branch", "format", "language", "decade")
 BARE_FACETED_QUERIES = 10
 SAMPLE = 2_000
 
@@ -117,19 +117,22 @@ class Generator:
     def _holdings(self) -> list:
         k = min(12, 1 + int(self.rng.expovariate(0.9)))
         chosen = set(self.rng.choices(LIBRARIES, weights=self.weights, k=k))
-        return [Holding(source=code, library=code) for code in sorted(chosen)]
+        # a member is one library or a network of up to 9 branches (184 libraries with 534 branches, say)
+        return [Holding(source=code, library=code if n % 3 == 0 else f"{code}-b{self.rng.randrange(1 + n % 9)}")
+                for n, code in ((int(code[3:]), code) for code in sorted(chosen))]
 
 
 def bare_schema() -> wf.Schema:
     return wf.Schema(id=wf.ID(stored=True), title=wf.TEXT, authors=wf.TEXT, subjects=wf.TEXT, series=wf.TEXT,
                      publisher=wf.TEXT, notes=wf.TEXT, isbn=wf.KEYWORD(commas=True), year=wf.NUMERIC(int),
-                     library=wf.KEYWORD(commas=True), format=wf.KEYWORD(commas=True),
+                     library=wf.KEYWORD(commas=True), branch=wf.KEYWORD(commas=True), format=wf.KEYWORD(commas=True),
                      language=wf.KEYWORD(commas=True), decade=wf.KEYWORD(commas=True))
 
 
 def bare_document(doc: dict) -> dict:
     out = {k: doc[k] for k in ("id", "title", "authors", "subjects", "series", "publisher", "notes")}
-    out.update(isbn=",".join(doc["ident"]), library=",".join(doc["library"]), format=",".join(doc["format"]),
+    out.update(isbn=",".join(doc["ident"]), library=",".join(doc["library"]), branch=",".join(doc["branch"]),
+               format=",".join(doc["format"]),
                language=",".join(doc["language"]), decade=",".join(doc.get("decade", [])))
     if "year" in doc:
         out["year"] = doc["year"]

@@ -60,7 +60,7 @@ def _stemmed_text(view: ClusterView, doc: dict) -> dict:
 
 
 def branch_values(view: ClusterView) -> list[str]:
-    """"member|library" for each library named in the holdings (a member that is one library names none)."""
+    """Each library the holdings name, as "member|library" (a member that is one library names none)."""
     return sorted({f"{h.source}{BRANCH_SEPARATOR}{h.library}" for h in view.holdings if h.library and h.library != h.source})
 
 

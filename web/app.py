@@ -6,6 +6,7 @@ from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
 
 from index import Searcher
+from index.schema import BRANCH_SEPARATOR
 from settings import Config
 from store import Store
 from web.i18n import LANGUAGE_NAMES, compile_translations, select_locale
@@ -38,7 +39,7 @@ def _register(app: Flask, config: Config) -> None:
     from web.helpers import register as register_helpers
 
     register_helpers(app, {s.code: s.name for s in config.sources},
-                     {f"{s.code}|{code}": name for s in config.sources if s.holdings
+                     {f"{s.code}{BRANCH_SEPARATOR}{code}": name for s in config.sources if s.holdings
                       for code, name in s.holdings.library_names.items()})
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api")
