@@ -26,7 +26,7 @@ from whoosh import qparser, query
 from index.documents import compact_identifier, isbn_forms
 from index.errors import QueryError
 from index.results import SearchRequest
-from index.schema import FACET_FIELDS, STEM_FIELDS, TEXT_FIELDS, make_schema
+from index.schema import BRANCH_SEPARATOR, FACET_FIELDS, STEM_FIELDS, TEXT_FIELDS, make_schema
 
 MAX_QUERY_LENGTH = 500
 MAX_WORDS = 32
@@ -110,13 +110,16 @@ def ranking_query(q: query.Query) -> query.Query:
 
 
 def facet_filter(name: str, value: str) -> query.Query:
-    """The filter of one facet value; a year facet value is a range like 1990-1999."""
+    """The filter of one facet value; a year facet value is a range like 1990-1999, and a library
+    value may name one library of a member ("libris|U", as the advanced search offers)."""
     if name == "year":
         start, _, end = value.partition("-")
         if not (start.isdigit() and end.isdigit()):
             raise QueryError(f"The year range {value[:20]!r} is not two years such as 1990-1999.", "bad_year_range",
                              value=value[:20])
         return year_range(int(start), int(end))
+    if name == "library" and BRANCH_SEPARATOR in value:     # one library of a member ("libris|U")
+        return query.Term(FACET_FIELDS["branch"], value)
     return query.Term(FACET_FIELDS[name], value)
 
 

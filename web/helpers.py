@@ -61,7 +61,7 @@ def register(app: Flask, source_names: dict[str, str], library_names: dict[str, 
         format_label=lambda value: str(FORMAT_LABELS.get(value, value)),
         availability_label=lambda value: str(AVAILABILITY_LABELS.get(value, value)),
         sort_options=lambda: [(code, str(label)) for code, label in SORT_LABELS.items()],
-        format_datetime=format_datetime, member_libraries=sorted(source_names.items(), key=lambda kv: kv[1]),
+        format_datetime=format_datetime,
     )
     app.jinja_env.globals["library_label"] = library_label
     app.jinja_env.filters["by_library_label"] = lambda values: sorted(values, key=lambda v: library_label(v).casefold())
