@@ -23,9 +23,9 @@ from index.errors import QueryError, SearchIndexError
 from index.query import facet_filter, parse_request
 from index.ranking import ranked_page
 from index.results import MAX_DEPTH, MAX_PAGE_SIZE, SORTS, Edition, FacetValue, Hit, SearchRequest, SearchResult
-from index.schema import BRANCH_SEPARATOR, FACET_FIELDS
+from index.schema import BRANCH_SEPARATOR, FACET_FIELDS, make_schema
 from index.spelling import suggest
-from index.storage import exists, open_index
+from index.storage import exists, missing_fields, open_index
 from index.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,13 @@ class Searcher:
         if not exists(self.index_dir):
             raise SearchIndexError(f"no index in {self.index_dir}; run `unioncat index` first")
         started = time.monotonic()
-        searcher = open_index(self.index_dir).searcher(weighting=scoring.BM25F())
+        ix = open_index(self.index_dir)
+        missing = missing_fields(ix, make_schema())
+        if missing:
+            raise SearchIndexError(f"the index in {self.index_dir} was built by an older version of unioncat"
+                                   f" (it has no {', '.join(missing)}); the next nightly run rebuilds it, or run"
+                                   " `unioncat index --rebuild`")
+        searcher = ix.searcher(weighting=scoring.BM25F())
         tables = Tables(searcher.reader())
         log.info("index snapshot of %d clusters ready in %.2fs", tables.live_count, time.monotonic() - started)
         return Snapshot(searcher, tables)

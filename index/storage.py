@@ -31,6 +31,11 @@ def open_index(index_dir: Path):
     return storage(index_dir).open_index()
 
 
+def missing_fields(ix, schema) -> list[str]:
+    """The fields of `schema` that the index `ix` lacks: it was built by an older unioncat."""
+    return sorted(set(schema.names()) - set(ix.schema.names()))
+
+
 def create_index(index_dir: Path, schema):
     """A new, empty Whoosh index in `index_dir`, replacing any there."""
     Path(index_dir).mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from dedup import cluster_view
 from index.documents import document_for
 from index.errors import SearchIndexError
 from index.schema import make_schema
-from index.storage import create_index, exists, open_index
+from index.storage import create_index, exists, missing_fields, open_index
 from store import Store, now
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,9 @@ def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *,
     """Bring the index up to date with the store's clusters."""
     started = now()
     last = None if rebuild else _last_run(index_dir)
+    if last is not None and (missing := missing_fields(open_index(index_dir), make_schema())):
+        log.info("index: built by an older unioncat (no %s); rebuilding it", ", ".join(missing))
+        last = None
     rebuild = rebuild or last is None
     report = IndexReport(rebuilt=rebuild)
     ix = open_or_create(index_dir, rebuild=rebuild)

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 import index.searcher as searcher_module
 from cli import main
 from dedup import build_view
-from index import Searcher, SearchRequest
+from index import Searcher, SearchIndexError, SearchRequest
 from index.documents import document_for, identifier_terms
 from index.facets import to_bitmap
 from index.schema import folding_analyzer, make_schema, stemming_analyzer
-from index.storage import open_index
+from index.storage import create_index, open_index
 from normalise import Identifier, Record
 from settings import load_config
 from tests.conftest import shared
@@ -142,3 +142,20 @@ def test_opening_a_snapshot_reads_the_segments_in_place_instead_of_copying_them(
     searcher.close()
     assert on_disk > 1_000_000
     assert peak < on_disk / 10, f"{peak:,} bytes allocated to open {on_disk:,} bytes of segments"
+
+
+def test_an_index_built_by_an_older_version_is_refused_clearly_then_rebuilt_by_the_next_run(growing):
+    config = load_config(growing / "config.yaml")
+    before = Searcher(config.index_dir).search(SearchRequest(q="")).total
+    # an older unioncat's index: the same schema without the holding-library field
+    older = make_schema()
+    older.remove("branch")
+    shutil.rmtree(config.index_dir)
+    create_index(config.index_dir, older)
+    (config.index_dir / "state.json").write_text('{"indexed_at": "2999-01-01T00:00:00+00:00"}')
+    with pytest.raises(SearchIndexError, match="older version of unioncat.*branch.*index --rebuild"):
+        Searcher(config.index_dir).search(SearchRequest(q=""))
+    result = CliRunner().invoke(main, ["--config", str(growing / "config.yaml"), "index"])
+    assert result.exit_code == 0, result.output
+    after = Searcher(config.index_dir).search(SearchRequest(q=""))
+    assert after.total == before and "branch" in after.facets
