@@ -139,9 +139,30 @@ def extract_holdings(
             holdings = _group([_holding(f, convention, source, source_name, record_url, call_number, notes.get(id(f), ""))
                                for f in fields])
             if holdings:
-                return holdings
+                return _with_item_counts(view, holdings, convention.mapping.items_from)
     return [Holding(source=source, library=source, library_name=source_name or source, call_number=call_number,
                     url=record_url)]
+
+
+def _with_item_counts(view: MarcView, holdings: list[Holding], items_from: tuple[str, str, str] | None) -> list[Holding]:
+    """Copies counted from a field of their own, one per copy, matched to holdings by library and location."""
+    if items_from is None:
+        return holdings
+    tag, library_code, location_code = items_from
+    copies: dict[tuple[str, str], int] = {}
+    for fld in view.fields(tag):
+        if not fld.control_field:
+            key = (_first(fld, library_code), _first(fld, location_code))
+            copies[key] = copies.get(key, 0) + 1
+    shared: dict[tuple[str, str], int] = {}      # holdings at one library and location share its copies
+    for holding in holdings:
+        key = (holding.library, holding.location)
+        shared[key] = shared.get(key, 0) + 1
+    for holding in holdings:
+        key = (holding.library, holding.location)
+        if copies.get(key) and shared[key] == 1:
+            holding.items = copies[key]
+    return holdings
 
 
 def _conventions(mapping: HoldingsMapping | None) -> tuple[Convention, ...]:

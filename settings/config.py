@@ -35,6 +35,9 @@ class HoldingsMapping:
     subfields: dict[str, str] = field(default_factory=dict)
     library_names: dict[str, str] = field(default_factory=dict)
     indicators: str | None = None    # only fields whose indicators start so ("91": III Sierra's item 999)
+    # copies listed in another field, one per copy (Aleph's 940 beside its 852): tag, then the
+    # subfields giving the library and the location that match them to a holding
+    items_from: tuple[str, str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -198,13 +201,22 @@ def _holdings(item, where: str) -> HoldingsMapping | None:
     if not isinstance(item, dict) or "tag" not in item:
         raise ConfigError(f"{where}.holdings: expected a mapping with a tag and subfields per role")
     subfields = {k: str(v) for k, v in item.items() if k in HOLDINGS_ROLES}
-    unknown = set(item) - set(HOLDINGS_ROLES) - {"tag", "library_names", "indicators"}
+    unknown = set(item) - set(HOLDINGS_ROLES) - {"tag", "library_names", "indicators", "items_from"}
     if unknown:
         raise ConfigError(f"{where}.holdings: unknown keys {sorted(unknown)}; roles are {HOLDINGS_ROLES}")
     names = {str(k): str(v) for k, v in (item.get("library_names") or {}).items()}
     indicators = item.get("indicators")
     return HoldingsMapping(tag=str(item["tag"]), subfields=subfields, library_names=names,
-                           indicators=None if indicators is None else str(indicators))
+                           indicators=None if indicators is None else str(indicators),
+                           items_from=_items_from(item.get("items_from"), where))
+
+
+def _items_from(item, where: str) -> tuple[str, str, str] | None:
+    if item is None:
+        return None
+    if not isinstance(item, dict) or set(item) != {"tag", "library", "location"}:
+        raise ConfigError(f"{where}.holdings.items_from: expected tag, library and location (subfield codes)")
+    return str(item["tag"]), str(item["library"]), str(item["location"])
 
 
 def _harvest(item: dict) -> HarvestSettings:

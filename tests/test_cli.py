@@ -75,6 +75,15 @@ def test_invalid_source_type_is_a_usage_error_naming_the_key(runner, tmp_path):
     assert "sources[0].type" in result.output
 
 
+
+def test_an_items_from_setting_without_its_subfields_is_a_usage_error_naming_the_key(runner, tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("store: s.sqlite\nindex: ix\nsources:\n  - {code: a, type: file, path: x,"
+                    " holdings: {tag: '852', library: b, items_from: {tag: '940'}}}\n")
+    result = runner.invoke(main, ["--config", str(path), "status"])
+    assert result.exit_code == 2
+    assert "holdings.items_from" in result.output
+
 def test_nightly_over_file_sources_then_status_and_export(runner, write_config):
     config = write_config([
         {"code": "duke", "name": "Duke", "type": "file", "path": str(shared("trln-marc-to-argot/duke")) + "/record_*.xml"},

@@ -167,6 +167,18 @@ def test_852_holdings_in_the_bibliographic_record():
         ("PERKN", "PK", "DF229.T6 C8 1969", 1, None), ("PERKN", "PKU", "888.2 C816T", 1, None)]
 
 
+
+DUKE_ALEPH = HoldingsMapping("852", {"library": "b", "location": "c", "call_number": "hi"}, items_from=("940", "b", "c"))
+
+
+def test_copies_listed_in_a_field_of_their_own_are_counted_per_holding():
+    # DUKE001378390: 852 $bSCL$cPRBD and 852 $bSCL$cPRL; 940 (Aleph items) $bSCL$cPRBD c.2, $bSCL$cPRBD c.3, $bSCL$cPRL
+    record = norm("trln-marc-to-argot/duke/DUKE001378390.xml", holdings=DUKE_ALEPH)
+    assert [(h.library, h.location, h.items) for h in record.holdings] == [("SCL", "PRBD", 2), ("SCL", "PRL", 1)]
+    # items.mrc: one 940 for PERKN/PK (its $c is " PK "), none for PERKN/PKU, which stays one copy
+    record = norm("trln-marc-to-argot/duke/items.mrc", holdings=DUKE_ALEPH)
+    assert [(h.location, h.items) for h in record.holdings] == [("PK", 1), ("PKU", 1)]
+
 def test_koha_952_items_say_which_copies_are_on_loan():
     # ls.ext/marc.xml: 952 per item with $a home branch; 'from' has $q 2015-... (due date), the others none
     record = norm("deichman/ls.ext/marc.xml")
