@@ -153,8 +153,7 @@ class Record:
     def from_dict(cls, data: dict) -> "Record":
         """The inverse of `to_dict`; unknown keys are ignored."""
         known = _field_names(cls)
-        values = data if data.keys() <= known else {k: v for k, v in data.items() if k in known}
-        values = dict(values)
+        values = dict(data) if data.keys() <= known else {k: v for k, v in data.items() if k in known}
         for key, kind in _NESTED.items():
             names = _field_names(kind)
             # a record read back by the same version has no unknown keys: skip filtering them
