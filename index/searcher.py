@@ -23,7 +23,7 @@ from index.errors import QueryError, SearchIndexError
 from index.query import facet_filter, parse_request
 from index.ranking import ranked_page
 from index.results import MAX_DEPTH, MAX_PAGE_SIZE, SORTS, Edition, FacetValue, Hit, SearchRequest, SearchResult
-from index.schema import BRANCH_SEPARATOR, FACET_FIELDS, make_schema
+from index.schema import FACET_FIELDS
 from index.spelling import suggest
 from index.storage import exists, missing_fields, open_index
 from index.tables import Tables
@@ -153,7 +153,7 @@ class Searcher:
             raise SearchIndexError(f"no index in {self.index_dir}; run `unioncat index` first")
         started = time.monotonic()
         ix = open_index(self.index_dir)
-        missing = missing_fields(ix, make_schema())
+        missing = missing_fields(ix)
         if missing:
             raise SearchIndexError(f"the index in {self.index_dir} was built by an older version of unioncat"
                                    f" (it has no {', '.join(missing)}); the next nightly run rebuilds it, or run"
@@ -168,7 +168,7 @@ def _search(snap: Snapshot, q, request: SearchRequest, deadline: Deadline) -> Se
     """Matches, facets, the ranked page and a suggestion, with the snapshot's lock held."""
     evaluator = Evaluator(snap.searcher, snap.tables, deadline)
     docs = _filtered(evaluator, evaluator.docs(q), request)
-    mine = evaluator.term(_library_field(request.my_library), request.my_library) if request.my_library else None
+    mine = evaluator.docs(facet_filter("library", request.my_library)) if request.my_library else None
     result = SearchResult(request, size(docs, snap.tables))
     if request.page > result.pages:
         raise QueryError(f"Page {request.page} is out of range; results can be paged from 1 to {result.pages}.",
@@ -184,11 +184,6 @@ def _search(snap: Snapshot, q, request: SearchRequest, deadline: Deadline) -> Se
     if result.total == 0 and request.q.strip():
         result.suggestion = suggest(snap.searcher, request.q)
     return result
-
-
-def _library_field(library: str) -> str:
-    """The field of a member code ("libris") or of one of its libraries ("libris|U")."""
-    return FACET_FIELDS["branch" if BRANCH_SEPARATOR in library else "library"]
 
 
 def _checked(request: SearchRequest) -> SearchRequest:

@@ -11,9 +11,12 @@ operating system's page cache keeps the hot parts in memory, shared.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from whoosh.filedb.filestore import FileStorage
+
+from index.schema import make_schema
 
 
 def storage(index_dir: Path) -> FileStorage:
@@ -31,9 +34,14 @@ def open_index(index_dir: Path):
     return storage(index_dir).open_index()
 
 
-def missing_fields(ix, schema) -> list[str]:
-    """The fields of `schema` that the index `ix` lacks: it was built by an older unioncat."""
-    return sorted(set(schema.names()) - set(ix.schema.names()))
+def missing_fields(ix) -> list[str]:
+    """The fields of this version's schema that the index `ix` lacks: it was built by an older unioncat."""
+    return sorted(_schema_fields() - set(ix.schema.names()))
+
+
+@cache
+def _schema_fields() -> frozenset[str]:
+    return frozenset(make_schema().names())
 
 
 def create_index(index_dir: Path, schema):

@@ -92,12 +92,13 @@ def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *,
     """Bring the index up to date with the store's clusters."""
     started = now()
     last = None if rebuild else _last_run(index_dir)
-    if last is not None and (missing := missing_fields(open_index(index_dir), make_schema())):
+    ix = open_or_create(index_dir, rebuild=last is None)
+    if last is not None and (missing := missing_fields(ix)):
         log.info("index: built by an older unioncat (no %s); rebuilding it", ", ".join(missing))
         last = None
-    rebuild = rebuild or last is None
+        ix = open_or_create(index_dir, rebuild=True)
+    rebuild = last is None
     report = IndexReport(rebuilt=rebuild)
-    ix = open_or_create(index_dir, rebuild=rebuild)
     try:
         writer = ix.writer(limitmb=256, codec=Codec())
     except LockError as exc:
