@@ -19,7 +19,7 @@ from pymarc import Field, Indicators, Subfield
 from normalise.errors import MarcReadError
 from normalise.fieldmaker import control_field, data_field, new_tuple
 from normalise.marc8 import ESCAPE, Marc8Error, decode_marc8
-from normalise.text import decode_character_references, repair_mojibake
+from normalise.text import repair_text
 
 LEADER_LENGTH = 24
 FIELD_END, SUBFIELD, RECORD_END = b"\x1e", b"\x1f", b"\x1d"
@@ -220,18 +220,9 @@ def _utf8(piece: bytes, flags: list[str]) -> str:
 
 def _unmangled(text: str, flags: list[str]) -> str:
     """Text with subfields that were UTF-8 decoded as Latin-1, or escaped once too often, repaired."""
-    text, decoded = decode_character_references(text)
-    if decoded:
-        flags.append("character-references-decoded")
-    if text.isascii():
+    if text.isascii() and "&#" not in text:
         return text
-    parts = []
-    for part in text.split("\x1f"):
-        part, repaired = repair_mojibake(part)
-        if repaired:
-            flags.append("mojibake-repaired")
-        parts.append(part)
-    return "\x1f".join(parts)
+    return "\x1f".join(repair_text(part, flags) for part in text.split("\x1f"))
 
 
 def _marc8(piece: bytes, flags: list[str]) -> str:

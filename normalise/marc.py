@@ -22,7 +22,7 @@ from normalise.errors import MarcReadError
 from normalise.fieldmaker import control_field, data_field, new_tuple
 from normalise.iso2709 import parse_iso2709
 from normalise.linking import link_by_position
-from normalise.text import decode_character_references, repair_mojibake
+from normalise.text import repair_text
 
 RECORD_TERMINATOR = b"\x1d"
 FIELD_TERMINATOR = b"\x1e"
@@ -135,15 +135,7 @@ def _datafield(tag: str, element: etree._Element, flags: list[str]) -> pymarc.Fi
         if len(code) != 1:
             flags.append("subfield-code-repaired")
             code = (code + " ")[:1]
-        value = sub.text or ""
-        if not value.isascii():
-            value, repaired = repair_mojibake(value)
-            if repaired:
-                flags.append("mojibake-repaired")
-        value, decoded = decode_character_references(value)
-        if decoded:
-            flags.append("character-references-decoded")
-        subfields.append(new_tuple(Subfield, (code, value)))
+        subfields.append(new_tuple(Subfield, (code, repair_text(sub.text or "", flags))))
     if tag < "010" and tag.isdigit():   # a control field written as a data field
         return control_field(tag, " ".join(value for _code, value in subfields))
     ind1, ind2 = (element.get("ind1") or " ")[:1] or " ", (element.get("ind2") or " ")[:1] or " "

@@ -54,6 +54,19 @@ def repair_mojibake(value: str) -> tuple[str, bool]:
     return value, False
 
 
+def repair_text(value: str, flags: list[str]) -> str:
+    """One subfield's text with UTF-8 read as Latin-1 and character references escaped once too often
+    repaired; each repair is named in `flags`."""
+    if not value.isascii():
+        value, repaired = repair_mojibake(value)
+        if repaired:
+            flags.append("mojibake-repaired")
+    value, decoded = decode_character_references(value)
+    if decoded:
+        flags.append("character-references-decoded")
+    return value
+
+
 def decode_character_references(value: str) -> tuple[str, bool]:
     """Numeric character references left in text ("Stormont, &#38; Cars") decoded, and whether any were.
 
