@@ -117,9 +117,13 @@ class Generator:
     def _holdings(self) -> list:
         k = min(12, 1 + int(self.rng.expovariate(0.9)))
         chosen = set(self.rng.choices(LIBRARIES, weights=self.weights, k=k))
-        # a member is one library or a network of up to 9 branches (184 libraries with 534 branches, say)
-        return [Holding(source=code, library=code if n % 3 == 0 else f"{code}-b{self.rng.randrange(1 + n % 9)}")
-                for n, code in ((int(code[3:]), code) for code in sorted(chosen))]
+        holdings = []
+        for code in sorted(chosen):
+            # a member is one library or a network of up to 9 branches (184 libraries with 534 branches, say)
+            n = int(code[3:])
+            library = code if n % 3 == 0 else f"{code}-b{self.rng.randrange(1 + n % 9)}"
+            holdings.append(Holding(source=code, library=library))
+        return holdings
 
 
 def bare_schema() -> wf.Schema:

@@ -11,6 +11,7 @@ any holdings field is held by the source as a whole.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
@@ -149,19 +150,13 @@ def _with_item_counts(view: MarcView, holdings: list[Holding], items_from: tuple
     if items_from is None:
         return holdings
     tag, library_code, location_code = items_from
-    copies: dict[tuple[str, str], int] = {}
-    for fld in view.fields(tag):
-        if not fld.control_field:
-            key = (_first(fld, library_code), _first(fld, location_code))
-            copies[key] = copies.get(key, 0) + 1
-    shared: dict[tuple[str, str], int] = {}      # holdings at one library and location share its copies
+    copies = Counter((_first(f, library_code), _first(f, location_code)) for f in view.fields(tag) if not f.control_field)
+    # holdings at one library and location (other call numbers) cannot tell its copies apart: left as they are
+    places = Counter((h.library, h.location) for h in holdings)
     for holding in holdings:
-        key = (holding.library, holding.location)
-        shared[key] = shared.get(key, 0) + 1
-    for holding in holdings:
-        key = (holding.library, holding.location)
-        if copies.get(key) and shared[key] == 1:
-            holding.items = copies[key]
+        place = (holding.library, holding.location)
+        if copies[place] and places[place] == 1:
+            holding.items = copies[place]
     return holdings
 
 

@@ -10,9 +10,8 @@ from typing import Iterable, Iterator
 from sqlalchemy import delete, insert, select, update
 
 from store import schema
-from store.core import now
+from store.core import chunks, now
 from store.records import StoredRecord, _stored
-from store.rows import chunks
 
 K = schema.match_keys
 C = schema.clusters

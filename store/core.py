@@ -23,6 +23,12 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def chunks(items: list, size: int) -> Iterator[list]:
+    """`items` in lists of at most `size`: IN (...) lists and inserts stay within database limits."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get WAL and foreign keys."""
     if url.startswith("sqlite:///"):

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Connection
 
 from normalise import Record
 from store import schema
-from store.core import now
-from store.rows import chunks, content_hash, record_columns, record_row
+from store.core import chunks, now
+from store.rows import content_hash, record_columns, record_row
 
 t = schema.records
 

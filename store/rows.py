@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import is_dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from store.core import now
 
@@ -53,9 +53,3 @@ def _plain(value):
     if is_dataclass(value):
         return vars(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def chunks(items: list, size: int) -> Iterator[list]:
-    """`items` in lists of at most `size`: IN (...) lists and inserts stay within database limits."""
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
