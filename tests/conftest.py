@@ -39,6 +39,23 @@ def write_config(tmp_path):
     return write
 
 
+@pytest.fixture
+def write_store_config(write_config, store_url):
+    """`write_config` with the store on each database in turn (SQLite, then PostgreSQL)."""
+
+    def write(sources: list[dict], **extra):
+        return write_config(sources, store=store_url, **extra)
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def built_once() -> dict:
+    """A cache for test data built once per session and shared by modules (a module imported by another,
+    such as tests.test_web, is a second copy of itself, so a cache in its globals is not shared)."""
+    return {}
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """A PostgreSQL server for the whole session, with a migrated template database.
