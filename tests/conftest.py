@@ -34,7 +34,9 @@ def write_config(tmp_path):
         data = {"store": store, "index": "var/index", "sources": sources, **extra}
         path = tmp_path / "config.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True))
-        return load_config(path)
+        config = load_config(path)
+        Store(config.store_url, migrate=True).close()     # as an operator would: `unioncat migrate` once
+        return config
 
     return write
 
