@@ -34,6 +34,9 @@ def chunks(items: list, size: int) -> Iterator[list]:
 # they are ours, not the driver's, so they are taken off the URL before it reaches the driver.
 POOL_SETTINGS = {"pool_size": 5, "max_overflow": 10, "pool_timeout": 30}
 CONNECT_TIMEOUT = 10    # seconds to reach a database server
+# The longest value the store puts in an indexed column: PostgreSQL refuses btree entries over
+# 2,704 bytes (SQLite has no limit), so that one odd record cannot fail a page or a run there.
+MAX_INDEXED_BYTES = 1000
 
 
 def make_engine(url: str) -> Engine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -78,3 +79,29 @@ def test_a_bad_pool_size_or_an_unreachable_server_is_a_store_error_without_the_p
     with pytest.raises(StoreError) as raised:
         Store("postgresql://anna:secret@127.0.0.1:1/nowhere")
     assert "secret" not in str(raised.value) and "127.0.0.1" in str(raised.value)
+
+
+def test_a_record_with_an_identifier_or_author_too_long_to_index_is_kept_aside_and_the_rest_stored(store, tmp_path):
+    """PostgreSQL refuses index entries over about 2,700 bytes; one such record must not fail its page or dedup."""
+    from dedup import run_dedup
+    from harvest import harvest_files
+    from pymarc import Field, Record as MarcRecord, Subfield
+
+    from settings import SourceConfig
+
+    def marc(control: str, author: str) -> bytes:
+        record = MarcRecord(force_utf8=True)
+        record.add_field(Field(tag="001", data=control))
+        record.add_field(Field(tag="100", indicators=["1", " "], subfields=[Subfield("a", author)]))
+        record.add_field(Field(tag="245", indicators=["0", "0"], subfields=[Subfield("a", "A title of some length")]))
+        return record.as_marc()
+
+    noise = "".join(hashlib.sha256(str(n).encode()).hexdigest() for n in range(100))  # 6,400 bytes, incompressible
+    (tmp_path / "long.mrc").write_bytes(marc("ok1", "Short, Ann") + marc(noise, "Short, Ann")
+                                        + marc("ok2", noise + ", Ann"))
+    report = harvest_files(store, SourceConfig(code="lib", name="lib", type="file", paths=(str(tmp_path / "long.mrc"),)))
+    assert (report.counts.new, report.counts.quarantined) == (2, 1), report
+    [kept] = store.quarantined("lib")
+    assert "control number is longer than" in kept.reason and kept.raw.startswith(b"0")
+    run_dedup(store)
+    assert sorted(len(store.member_public_ids(cid)) for cid in store.cluster_ids()) == [1, 1]
