@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
+    Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
     Table, Text, UniqueConstraint, select,
 )
 from sqlalchemy.engine import Connection
@@ -148,6 +148,18 @@ staff_users = Table(
     Column("username", String(100), primary_key=True),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # bumped on every password change and on removal: sessions signed with another version are void
+    Column("session_version", Integer, nullable=False, default=1, server_default="1"),
+    Column("removed_at", DateTime(timezone=True)),     # kept, so a re-created name never revives old sessions
+)
+
+login_throttle = Table(
+    "login_throttle", metadata,
+    Column("scope", String(16), primary_key=True),     # staff | address | (later) patron
+    Column("key", String(255), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("window_started", Float, nullable=False),   # Unix seconds
+    Column("locked_until", Float),                     # Unix seconds; null when never locked
 )
 
 V1_TABLES = [schema_version, records, match_keys, clusters, cluster_members, cluster_redirects, dedup_decisions,
@@ -162,10 +174,22 @@ def _v2_staff_users(conn: Connection) -> None:
     staff_users.create(conn, checkfirst=True)
 
 
+def _v3_sessions_and_throttle(conn: Connection) -> None:
+    from sqlalchemy import inspect, text
+
+    columns = {c["name"] for c in inspect(conn).get_columns("staff_users")}
+    if "session_version" not in columns:
+        conn.execute(text("ALTER TABLE staff_users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 1"))
+    if "removed_at" not in columns:
+        conn.execute(text("ALTER TABLE staff_users ADD COLUMN removed_at TIMESTAMP"))
+    login_throttle.create(conn, checkfirst=True)
+
+
 # (version, description, function). Append only: never edit an applied step.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema", _v1_create),
     (2, "staff accounts", _v2_staff_users),
+    (3, "staff session versions and login throttling", _v3_sessions_and_throttle),
 ]
 
 
