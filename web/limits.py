@@ -27,7 +27,7 @@ def install_rate_limit(app: Flask, web: WebSettings) -> Limiter | None:
     limiter = Limiter(get_remote_address, app=app, storage_uri=web.rate_limit_storage, headers_enabled=True,
                       default_limits=[], strategy="fixed-window")
     for endpoint in LIMITED_ENDPOINTS:
-        limiter.limit(web.rate_limit)(app.view_functions[endpoint])
+        app.view_functions[endpoint] = limiter.limit(web.rate_limit)(app.view_functions[endpoint])
     return limiter
 
 
