@@ -48,7 +48,7 @@ def configured(config, store_url: str | None = None, **web):
 @pytest.fixture
 def accounts(tmp_path):
     """A fresh store with the staff account anna."""
-    with Store(f"sqlite:///{tmp_path / 'staff.sqlite'}") as opened:
+    with Store(f"sqlite:///{tmp_path / 'staff.sqlite'}", migrate=True) as opened:
         opened.set_staff_password("anna", cheap_hash(PASSWORD))
         yield opened
 
@@ -488,3 +488,16 @@ def test_rate_limit_is_configurable_and_can_be_switched_off(write_config, catalo
         write_config([], web={"rate_limit": "lots"})
     client = create_app(configured(catalogue, rate_limit=None)).test_client()
     assert all(client.get("/api/search?q=art").status_code == 200 for _ in range(5))
+
+
+def test_finding_03_migrating_a_0_1_0_store_gives_its_accounts_a_session_version_and_a_throttle_table(tmp_path):
+    from tests.test_migrations import config_for, legacy_store
+
+    path = legacy_store(tmp_path / "old.sqlite")
+    result = CliRunner().invoke(main, ["--config", str(config_for(tmp_path, path)), "migrate"])
+    assert result.exit_code == 0, result.output
+    with Store(f"sqlite:///{path}") as store:
+        assert store.staff_usernames() == ["anna"] and store.staff_session_version("anna") == 1
+        assert store.login_locked_until("staff", "anna") is None
+        store.set_staff_password("anna", cheap_hash(PASSWORD))
+        assert store.staff_session_version("anna") == 2
