@@ -24,14 +24,13 @@ from click.testing import CliRunner
 from flask.sessions import SecureCookieSessionInterface
 
 from cli import main
-from settings import ConfigError, LoginThrottleSettings, load_config, require_secret_key
+from settings import ConfigError, load_config
 from store import Store, now
 from tests.conftest import ROOT, shared
 from tests.test_web import catalogue, first_id  # noqa: F401  (the shared sample catalogue)
 from web import create_app
 from web.auth import hash_password
 from werkzeug.security import generate_password_hash
-from web.throttle import LoginThrottle
 
 PASSWORD = "correct horse battery"
 # test accounts keep a cheap scrypt cost in their hash (verification follows the stored cost), for speed;
@@ -142,6 +141,7 @@ def test_finding_03_serve_starts_with_a_strong_key_from_the_environment(catalogu
 
 def test_finding_03_the_demo_makes_its_own_key_only_on_a_loopback_address(catalogue):  # noqa: F811
     from cli.pipeline import demo_secret
+    from settings import require_secret_key
 
     shipped = configured(catalogue, secret_key="change-me")
     for host in ("127.0.0.1", "localhost", "::1"):
@@ -233,6 +233,8 @@ def test_finding_07_a_path_on_this_site_is_kept_with_its_query(staff_app):
 
 
 def throttled_app(catalogue, accounts, **settings):  # noqa: F811
+    from settings import LoginThrottleSettings
+
     policy = LoginThrottleSettings(**{"max_failures": 5, "window": 900, "lockout": 900, **settings})
     return create_app(configured(catalogue, accounts.url, login_throttle=policy))
 
@@ -287,6 +289,9 @@ def test_finding_08_a_successful_login_forgets_the_accounts_failures(catalogue, 
 
 
 def test_finding_08_the_throttle_service_counts_within_the_window_and_unlocks_after_the_lockout(accounts):
+    from settings import LoginThrottleSettings
+    from web.throttle import LoginThrottle
+
     clock = [now()]
     throttle = LoginThrottle(accounts, LoginThrottleSettings(max_failures=3, window=60, lockout=300),
                              clock=lambda: clock[0])
@@ -429,6 +434,8 @@ def test_finding_11_hsts_only_when_the_public_base_url_is_https(catalogue):  # n
 
 
 def test_finding_11_forwarded_headers_are_believed_only_from_configured_proxies(catalogue, accounts):  # noqa: F811
+    from settings import LoginThrottleSettings
+
     policy = LoginThrottleSettings(max_failures=2)
     behind = create_app(configured(catalogue, accounts.url, trusted_proxies=1, login_throttle=policy)).test_client()
     forwarded = {"X-Forwarded-For": "203.0.113.50", "X-Forwarded-Proto": "https"}
