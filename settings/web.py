@@ -8,6 +8,7 @@ permalinks) ask where the catalogue is published; `secret_key_problem` and
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -22,6 +23,8 @@ WELL_KNOWN_SECRETS = frozenset({
     "password", "default", "test", "testing", "unioncat", "flask", "please-change-me", "your-secret-key", "s3cr3t",
     "supersecret", "super-secret", "super-secret-key", "notsecret", "insecure", "xxx", "12345678",
 })
+# the grammar of the `limits` library ("120 per minute", "10/second", "1000 per 2 hours"), checked without importing it
+RATE_LIMIT = re.compile(r"^\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day|month|year)s?$", re.IGNORECASE)
 HOW_TO_SET_SECRET = (f"set web.secret_key in the configuration or the environment variable {SECRET_ENV} to a long "
                      "random value, e.g. the output of: python -c 'import secrets; print(secrets.token_hex(32))'")
 
@@ -123,12 +126,8 @@ def _count(value, where: str) -> int:
 def _rate_limit(value) -> str | None:
     if value in (None, "", False, "off"):
         return None
-    from limits import parse_many
-
-    try:
-        parse_many(str(value))
-    except ValueError as exc:
-        raise ConfigError(f"web.rate_limit: {value!r} is not a limit such as '120 per minute' ({exc})") from exc
+    if not all(RATE_LIMIT.match(part.strip()) for part in re.split(r"[;,]", str(value))):
+        raise ConfigError(f"web.rate_limit: {value!r} is not a limit such as '120 per minute' or '10/second'")
     return str(value)
 
 

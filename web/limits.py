@@ -24,8 +24,10 @@ def install_rate_limit(app: Flask, web: WebSettings) -> Limiter | None:
     app.register_error_handler(429, too_many_requests)
     if not web.rate_limit:
         return None
+    # a shared storage that is down must not turn searches into 500s: count in memory until it is back
     limiter = Limiter(get_remote_address, app=app, storage_uri=web.rate_limit_storage, headers_enabled=True,
-                      default_limits=[], strategy="fixed-window")
+                      default_limits=[], strategy="fixed-window", swallow_errors=True,
+                      in_memory_fallback_enabled=True)
     for endpoint in LIMITED_ENDPOINTS:
         app.view_functions[endpoint] = limiter.limit(web.rate_limit)(app.view_functions[endpoint])
     return limiter
