@@ -13,6 +13,7 @@ import glob
 import itertools
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -61,6 +62,7 @@ class PostgresServer:
         self.log = self.folder / "server.log"
         self.port = 0
         self._numbers = itertools.count(1)
+        self._watchdog: subprocess.Popen | None = None
 
     def start(self) -> "PostgresServer":
         """initdb, then pg_ctl start on a free port; `PostgresUnavailable` with the reason on failure."""
@@ -73,14 +75,27 @@ class PostgresServer:
             options = f"-p {self.port} -k {self.folder} " + " ".join(f"-c {k}={v}" for k, v in SERVER_SETTINGS.items())
             try:
                 self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
-                return self
+                break
             except PostgresUnavailable:
                 if attempt == 2:
                     raise
+        self._watchdog = self._watch_this_process()
         return self
+
+    def _watch_this_process(self) -> subprocess.Popen:
+        """A watchdog that stops the server and deletes its folder should this process die without
+        cleaning up (SIGKILL, SIGTERM): the server is a daemon and would otherwise outlive it."""
+        stop = shlex.join(self._command("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop"))
+        script = (f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+                  f"{stop} >/dev/null 2>&1; rm -rf {shlex.quote(str(self.folder))}")
+        return subprocess.Popen(["sh", "-c", script], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
 
     def stop(self) -> None:
         """Stop the server at once and delete its folder."""
+        if self._watchdog is not None:
+            self._watchdog.kill()
+            self._watchdog.wait()
         if self.data.exists():
             try:
                 self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
@@ -110,10 +125,14 @@ class PostgresServer:
         """Drop a database, closing whatever connections a test left open on it."""
         self.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
-    def _run(self, program: str, *args: str) -> None:
+    def _command(self, program: str, *args: str) -> list[str]:
         command = [str(self.bin / program), *args]
         if self._owner is not None:
             command = ["runuser", "-u", self._owner.pw_name, "--", *command]
+        return command
+
+    def _run(self, program: str, *args: str) -> None:
+        command = self._command(program, *args)
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=self.folder)
         except (OSError, subprocess.TimeoutExpired) as exc:
