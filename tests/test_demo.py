@@ -75,5 +75,5 @@ def test_demo_harvests_every_sample_library_and_serves_them(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()          # never leave the demo serving after the test
             output = process.communicate()[0]
-            raise AssertionError(f"the demo did not stop within 30 s of Ctrl+C:\n{output}") from None
+            raise AssertionError(f"the demo did not stop within 30 s of Ctrl+C:\n{output}")
     assert "libris: ok" in output, output      # harvested over OAI-PMH from the demo endpoint
