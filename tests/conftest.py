@@ -99,7 +99,15 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(params=DATABASES)
+def pytest_generate_tests(metafunc):
+    """A test that uses a store runs on every database, or only on those it names with
+    `@pytest.mark.databases("sqlite")` (tests of the transport, where the store does nothing new)."""
+    if "store_url" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("databases")
+        metafunc.parametrize("store_url", list(marker.args) if marker else DATABASES, indirect=True)
+
+
+@pytest.fixture
 def store_url(request, tmp_path, sqlite_template):
     """A fresh migrated, empty store: an SQLite file, then a PostgreSQL database."""
     if request.param == "postgresql":
