@@ -65,7 +65,15 @@ class PostgresServer:
         self._watchdog: subprocess.Popen | None = None
 
     def start(self) -> "PostgresServer":
-        """initdb, then pg_ctl start on a free port; `PostgresUnavailable` with the reason on failure."""
+        """initdb, then pg_ctl start on a free port; `PostgresUnavailable` with the reason on failure
+        (and the folder deleted)."""
+        try:
+            return self._start()
+        except PostgresUnavailable:
+            self.stop()
+            raise
+
+    def _start(self) -> "PostgresServer":
         if self._owner is not None:
             os.chown(self.folder, self._owner.pw_uid, self._owner.pw_gid)
         self._run("initdb", "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
