@@ -86,9 +86,9 @@ def pg_url(pg_server) -> str:
 @pytest.fixture
 def pg_store_url(pg_server):
     """A fresh migrated, empty PostgreSQL database for one test, dropped afterwards."""
-    name = pg_server.create_database()
+    name = pg_server.fresh_database()
     yield pg_server.url(name)
-    pg_server.drop_database(name)
+    pg_server.discard_database(name)
 
 
 @pytest.fixture(scope="session")

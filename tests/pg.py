@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 USER = "unioncat"                 # the database superuser initdb creates
@@ -63,6 +64,8 @@ class PostgresServer:
         self.port = 0
         self._numbers = itertools.count(1)
         self._watchdog: subprocess.Popen | None = None
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-postgresql")
+        self._upcoming: Future | None = None
 
     def start(self) -> "PostgresServer":
         """initdb, then pg_ctl start on a free port; `PostgresUnavailable` with the reason on failure
@@ -101,6 +104,7 @@ class PostgresServer:
 
     def stop(self) -> None:
         """Stop the server at once and delete its folder."""
+        self._background.shutdown(wait=True, cancel_futures=True)
         if self._watchdog is not None:
             self._watchdog.kill()
             self._watchdog.wait()
@@ -132,6 +136,16 @@ class PostgresServer:
     def drop_database(self, name: str) -> None:
         """Drop a database, closing whatever connections a test left open on it."""
         self.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def fresh_database(self) -> str:
+        """A new copy of the migrated template, cloned while the previous test ran, so no test waits for one."""
+        upcoming = self._upcoming or self._background.submit(self.create_database)
+        self._upcoming = self._background.submit(self.create_database)
+        return upcoming.result()
+
+    def discard_database(self, name: str) -> None:
+        """Drop a test's database in the background (whatever is left goes with the server)."""
+        self._background.submit(self.drop_database, name)
 
     def _command(self, program: str, *args: str) -> list[str]:
         command = [str(self.bin / program), *args]
