@@ -1,0 +1,159 @@
+"""Issue 12, findings 1 and 2: an index that is never half there.
+
+A real store of real records, indexed by `unioncat index` run as a real
+subprocess and killed with SIGKILL at chosen points of a rebuild (the writer's
+`UNIONCAT_INDEX_FAULT` hook, and a CPU-time limit that lands wherever the
+rebuild happens to be); the real Flask app searching while a rebuild runs in
+another process.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from index import Searcher, SearchRequest
+from index.storage import open_index
+from settings import load_config
+from tests.conftest import shared
+from web import create_app
+
+RUN = [sys.executable, "-c", "from cli import main; main()"]
+FILES = {"jazz": "evergreen/jazz_1k.mrc"}
+_BUILT: dict = {}
+
+
+def unioncat(folder: Path, *args: str, fault: str = "", cpu_seconds: int = 0) -> subprocess.CompletedProcess:
+    """`unioncat ARGS` in a subprocess, optionally killed at a fault point or after some CPU time."""
+    env = {"PATH": "/usr/bin:/bin", "UNIONCAT_INDEX_FAULT": fault}
+
+    def limit_cpu():
+        if cpu_seconds:   # soft = hard: the kernel sends SIGKILL when the limit is reached
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+
+    return subprocess.run([*RUN, "--config", str(folder / "config.yaml"), *args], cwd=Path(__file__).parents[1],
+                          env=env, preexec_fn=limit_cpu, capture_output=True, text=True, timeout=600)
+
+
+def live_folder(index_dir: Path) -> Path:
+    """The live index as the README describes the layout: the generation `CURRENT` names, else the folder itself."""
+    pointer = index_dir / "CURRENT"
+    return index_dir / pointer.read_text().strip() if pointer.exists() else index_dir
+
+
+def generations(index_dir: Path) -> list[Path]:
+    return sorted(index_dir.glob("gen-*"))
+
+
+def searchable(folder: Path) -> tuple[set[str], int]:
+    """The ids of the clusters in the live index, and the total a patron's empty search reports."""
+    index_dir = load_config(folder / "config.yaml").index_dir
+    with open_index(live_folder(index_dir)).searcher() as searcher:
+        ids = {fields["id"] for fields in searcher.all_stored_fields()}
+    return ids, Searcher(index_dir).search(SearchRequest(q="")).total
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """About 1,000 clusters from a real catalogue, harvested, deduplicated and indexed by a clean run."""
+    if "folder" not in _BUILT:
+        folder = tmp_path_factory.mktemp("catalogue")
+        sources = [{"code": code, "name": code, "type": "file", "path": str(shared(path))} for code, path in FILES.items()]
+        (folder / "config.yaml").write_text(yaml.safe_dump(
+            {"store": "var/store.sqlite", "index": "var/index", "lock_file": "var/nightly.lock", "sources": sources}))
+        for step in ("harvest", "dedup"):
+            done = unioncat(folder, step)
+            assert done.returncode in (0, 1), done.stdout + done.stderr   # harvest names two records without 001
+        started = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = unioncat(folder, "index")
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert done.returncode == 0, done.stderr
+        ids, total = searchable(folder)
+        assert len(ids) == total > 900
+        _BUILT.update(folder=folder, clean=(ids, total),
+                      build_cpu=used.ru_utime + used.ru_stime - started.ru_utime - started.ru_stime)
+    return _BUILT
+
+
+@pytest.fixture
+def catalogue(built, tmp_path):
+    """A fresh copy of the built catalogue: its store and its live index."""
+    shutil.copytree(built["folder"], tmp_path / "catalogue")
+    return tmp_path / "catalogue"
+
+
+def index_dir(folder: Path) -> Path:
+    return load_config(folder / "config.yaml").index_dir
+
+
+@pytest.mark.parametrize("point", ["documents:300", "committed", "saved", "switched"])
+def test_finding_01_a_rebuild_killed_at_any_point_leaves_the_index_serving_and_the_next_run_finishes_it(
+        catalogue, built, point):
+    before = live_folder(index_dir(catalogue))
+    killed = unioncat(catalogue, "index", "--rebuild", fault=point)
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert searchable(catalogue) == built["clean"]          # the previous (or the switched) index serves
+    finished = unioncat(catalogue, "index")
+    assert finished.returncode == 0, finished.stderr
+    total = built["clean"][1]
+    redone = total if point in ("documents:300", "committed") else 0    # an unfinished rebuild is done again
+    assert f"index: {redone} clusters indexed, 0 removed, {total} in the index" in finished.stdout
+    assert live_folder(index_dir(catalogue)) != before
+    assert searchable(catalogue) == built["clean"]
+    assert len(generations(index_dir(catalogue))) <= 2      # the live one and at most the one before
+
+
+def test_finding_01_an_index_from_before_generations_survives_a_rebuild_killed_midway(catalogue, built):
+    # the layout of earlier versions: Whoosh's files and state.json directly in the index folder
+    folder = index_dir(catalogue)
+    if (folder / "CURRENT").exists():
+        for path in live_folder(folder).iterdir():
+            path.rename(folder / path.name)
+        for generation in generations(folder):
+            shutil.rmtree(generation)
+        (folder / "CURRENT").unlink()
+    assert searchable(catalogue) == built["clean"]
+    # killed wherever half its CPU time falls: a kill at any point must come to the same
+    killed = unioncat(catalogue, "index", "--rebuild", cpu_seconds=max(2, round(built["build_cpu"] / 2)))
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert searchable(catalogue) == built["clean"]
+    finished = unioncat(catalogue, "index")
+    assert finished.returncode == 0, finished.stderr
+    assert searchable(catalogue) == built["clean"]
+    assert live_folder(folder) != folder                    # replaced by a generation
+
+
+def test_finding_02_searches_throughout_a_rebuild_see_no_error_and_no_changed_total(catalogue, built):
+    client = create_app(load_config(catalogue / "config.yaml")).test_client()
+    before = live_folder(index_dir(catalogue))
+    rebuild = subprocess.Popen([*RUN, "--config", str(catalogue / "config.yaml"), "index", "--rebuild"],
+                               cwd=Path(__file__).parents[1], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    answers = []
+    try:
+        while rebuild.poll() is None:
+            answers.append(poll(client))
+        answers += [poll(client) for _ in range(3)]
+    finally:
+        rebuild.kill()
+        output = rebuild.communicate()[0]
+    assert rebuild.returncode == 0, output
+    assert len(answers) > 10
+    assert {answer for answer in answers} == {(200, built["clean"][1])}
+    assert live_folder(index_dir(catalogue)) != before
+    serving = client.application.extensions["unioncat"]["searcher"].snapshot()
+    assert getattr(serving, "folder", None) == live_folder(index_dir(catalogue))   # picked up without a restart
+
+
+def poll(client) -> tuple[int, int | None]:
+    response = client.get("/api/search?q=")
+    time.sleep(0.02)
+    return response.status_code, (response.get_json() or {}).get("total")
