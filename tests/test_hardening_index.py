@@ -9,7 +9,7 @@ another process.
 
 from __future__ import annotations
 
-import json
+import fcntl
 import resource
 import shutil
 import signal
@@ -130,6 +130,14 @@ def test_finding_01_an_index_from_before_generations_survives_a_rebuild_killed_m
     assert finished.returncode == 0, finished.stderr
     assert searchable(catalogue) == built["clean"]
     assert live_folder(folder) != folder                    # replaced by a generation
+
+
+def test_finding_01_a_second_writer_is_refused_by_name_while_one_holds_the_index(catalogue, built):
+    with open(index_dir(catalogue) / "WRITELOCK", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)     # as a running rebuild holds it
+        refused = unioncat(catalogue, "index", "--rebuild")
+    assert refused.returncode == 1 and "being written by another process" in refused.stderr, refused.stderr
+    assert searchable(catalogue) == built["clean"]
 
 
 def test_finding_02_searches_throughout_a_rebuild_see_no_error_and_no_changed_total(catalogue, built):
