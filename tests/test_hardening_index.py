@@ -70,7 +70,7 @@ def built(tmp_path_factory):
         sources = [{"code": code, "name": code, "type": "file", "path": str(shared(path))} for code, path in FILES.items()]
         (folder / "config.yaml").write_text(yaml.safe_dump(
             {"store": "var/store.sqlite", "index": "var/index", "lock_file": "var/nightly.lock", "sources": sources}))
-        for step in ("harvest", "dedup"):
+        for step in ("migrate", "harvest", "dedup"):
             done = unioncat(folder, step)
             assert done.returncode in (0, 1), done.stdout + done.stderr   # harvest names two records without 001
         started = resource.getrusage(resource.RUSAGE_CHILDREN)
