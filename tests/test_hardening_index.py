@@ -24,9 +24,12 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
-from index import Searcher, SearchRequest
+import index.writer as writer
+from dedup import merge_clusters
+from index import Searcher, SearchRequest, update_index
 from index.storage import open_index
 from settings import load_config
+from store import Store
 from tests.conftest import shared
 from web import create_app
 
@@ -155,6 +158,34 @@ def test_finding_01_a_second_writer_is_refused_by_name_while_one_holds_the_index
         refused = unioncat(catalogue, "index", "--rebuild")
     assert refused.returncode == 1 and "being written by another process" in refused.stderr, refused.stderr
     assert searchable(catalogue) == built["clean"]
+
+
+def test_finding_01_a_rebuild_saves_the_position_it_started_from_so_changes_made_meanwhile_come_next(
+        tmp_path, monkeypatch):
+    for code, relative in (("alpha", "libris/batchimport/batch2.xml"),
+                           ("gamma", "trln-marc-to-argot/duke/record_with_holding.xml")):
+        (tmp_path / code).mkdir()
+        shutil.copy(shared(relative), tmp_path / code / "records.xml")
+    sources = [{"code": code, "name": code, "type": "file", "path": f"{code}/*.xml"} for code in ("alpha", "gamma")]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"store": "store.sqlite", "index": "index", "sources": sources}))
+    assert CliRunner().invoke(main, ["--config", str(tmp_path / "config.yaml"), "nightly"]).exit_code == 0
+    config = load_config(tmp_path / "config.yaml")
+    read_view, seen = writer.cluster_view, []
+
+    def merge_once_all_are_read(store, cluster_id):
+        view = read_view(store, cluster_id)
+        seen.append(cluster_id)
+        if len(seen) == len(store.cluster_ids()):    # a librarian merges two clusters the rebuild has read
+            gamma = next(r.public_id for r in store.records(source="gamma"))
+            merge_clusters(store, "alpha:20203738", gamma, "anna", "", several_per_cluster=False)
+        return view
+
+    with Store(config.store_url) as store:
+        monkeypatch.setattr(writer, "cluster_view", merge_once_all_are_read)
+        update_index(store, config.index_dir, {}, rebuild=True)
+        monkeypatch.undo()
+        assert update_index(store, config.index_dir, {}).removed == 1
+        assert searchable(tmp_path)[0] == set(store.cluster_ids())
 
 
 def test_finding_02_searches_throughout_a_rebuild_see_no_error_and_no_changed_total(catalogue, built):
