@@ -37,15 +37,20 @@ _NAME = re.compile(r"gen-(\d{6,})")
 
 def live_folder(index_dir: Path) -> Path | None:
     """The folder of the live index, or None when there is no complete index yet."""
+    folder = pointed_folder(index_dir)
+    return folder if folder is not None and exists(folder) else None
+
+
+def pointed_folder(index_dir: Path) -> Path | None:
+    """The folder the pointer names (the index folder itself before generations), without opening it: cheap."""
     index_dir = Path(index_dir)
     try:
         name = (index_dir / POINTER).read_text().strip()
     except FileNotFoundError:
-        return index_dir if exists(index_dir) else None
+        return index_dir
     except OSError:
         return None
-    folder = index_dir / name
-    return folder if _NAME.fullmatch(name) and exists(folder) else None
+    return index_dir / name if _NAME.fullmatch(name) else None
 
 
 def generations(index_dir: Path) -> list[tuple[int, Path]]:

@@ -21,7 +21,7 @@ from whoosh.index import EmptyIndexError
 
 from index.docsets import EVERYTHING, Deadline, Evaluator, difference, intersect, size, term_docs
 from index.errors import QueryError, SearchIndexError
-from index.generations import live_folder
+from index.generations import live_folder, pointed_folder
 from index.query import facet_filter, parse_request
 from index.ranking import ranked_page
 from index.results import MAX_DEPTH, MAX_PAGE_SIZE, SORTS, Edition, FacetValue, Hit, SearchRequest, SearchResult
@@ -129,7 +129,7 @@ class Searcher:
 
     def _stale(self, snap: Snapshot) -> bool:
         """Whether a newer generation is live or the live one has a newer commit."""
-        if live_folder(self.index_dir) != snap.folder:
+        if pointed_folder(self.index_dir) != snap.folder:
             return True
         try:
             return not snap.searcher.up_to_date()
