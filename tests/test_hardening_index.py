@@ -89,8 +89,9 @@ def built(tmp_path_factory):
     if "folder" not in _BUILT:
         folder = tmp_path_factory.mktemp("catalogue")
         sources = [{"code": code, "name": code, "type": "file", "path": str(shared(path))} for code, path in FILES.items()]
-        (folder / "config.yaml").write_text(yaml.safe_dump(
-            {"store": "var/store.sqlite", "index": "var/index", "lock_file": "var/nightly.lock", "sources": sources}))
+        (folder / "config.yaml").write_text(yaml.safe_dump(    # no rate limit: the poller searches hundreds of times
+            {"store": "var/store.sqlite", "index": "var/index", "lock_file": "var/nightly.lock", "sources": sources,
+             "web": {"rate_limit": "off"}}))
         for step in ("migrate", "harvest", "dedup"):
             done = CliRunner().invoke(main, ["--config", str(folder / "config.yaml"), step])
             assert done.exit_code in (0, 1), done.output    # harvest names a record without 001
