@@ -240,11 +240,14 @@ class _Watch:
         if self.fired:
             raise _PastDeadline(self.reason, self.ends_page)
         try:
-            return step()
+            result = step()
         except (requests.RequestException, *_BROKEN_BODY, OSError) as exc:
             if self.fired:
                 raise _PastDeadline(self.reason, self.ends_page) from exc
             raise
+        if self.fired:           # a body without a length ends where the socket was shut: cut, not complete
+            raise _PastDeadline(self.reason, self.ends_page)
+        return result
 
     @classmethod
     def attach(cls, sock: socket.socket | None) -> None:
