@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -149,7 +150,7 @@ class Transport:
                             response.raw.stream(_CHUNK, decode_content=False),
                             response.headers.get("Content-Encoding"), self.policy.max_response_bytes))
                         response.raw.release_conn()      # read to its end: the connection can serve the next page
-                        return Fetched(content, response.status_code, dict(response.headers))
+                        return Fetched(content, response.status_code, CaseInsensitiveDict(response.headers))
                 finally:
                     response.close()
             self.redirects[(_shown_url(response.url), _shown_url(target))] += 1
@@ -300,7 +301,15 @@ class _WatchedAdapter(HTTPAdapter):
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
 def _session() -> requests.Session:

@@ -8,12 +8,15 @@ without MARC. Limits and deadlines are set small so each case ends in seconds.
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
+import socketserver
 import subprocess
 import sys
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -61,14 +64,14 @@ def policy(**limits) -> RetryPolicy:
     return RetryPolicy(**{"timeout": 5.0, "max_retries": 3, "budget": 8, "sleep": lambda seconds: None, **limits})
 
 
-def harvest(store, peer, **limits):
-    return harvest_one(store, source_for(peer.url), policy(**limits), HarvestOptions())
+def harvest(store, peer, url: str | None = None, **limits):
+    return harvest_one(store, source_for(url or peer.url), policy(**limits), HarvestOptions())
 
 
-def harvest_within(store, peer, seconds: float, **limits):
+def harvest_within(store, peer, seconds: float, url: str | None = None, **limits):
     """Harvest in a thread; fail (without waiting for it) when it outlasts `seconds`."""
     done = {}
-    worker = threading.Thread(target=lambda: done.update(report=harvest(store, peer, **limits)), daemon=True)
+    worker = threading.Thread(target=lambda: done.update(report=harvest(store, peer, url, **limits)), daemon=True)
     started = time.monotonic()
     worker.start()
     worker.join(seconds)
@@ -92,6 +95,31 @@ def test_finding_04_an_oversized_page_ends_by_name_keeps_a_bounded_prefix_and_th
     resumed = harvest(store, peer, max_response_bytes=LIMIT)
     assert resumed.ok and "resumed after page 2" in resumed.notes, resumed.error
     assert_invariants(store, peer.repository)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw-deflate", "two-gzip-members", "undeclared-gzip",
+                                      "gzip-twice"])
+def test_finding_04_bodies_decode_whatever_their_encoding_and_stop_at_the_limit_decompressed(encoding):
+    from harvest.body import read_bounded
+    from harvest.errors import ResponseTooLarge
+
+    def encoded(data: bytes) -> tuple[bytes, str | None]:
+        raw = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+        return {"gzip": (gzip.compress(data), "gzip"), "deflate": (zlib.compress(data), "deflate"),
+                "raw-deflate": (raw.compress(data) + raw.flush(), "deflate"),
+                "two-gzip-members": (gzip.compress(data[:1000]) + gzip.compress(data[1000:]), "gzip"),
+                "undeclared-gzip": (gzip.compress(data), None),
+                "gzip-twice": (gzip.compress(gzip.compress(data)), "gzip")}[encoding]
+
+    def chunks(data: bytes, size: int):
+        return (data[start:start + size] for start in range(0, len(data), size))
+
+    page = b"<OAI-PMH>" + b"".join(b"<record>%d</record>" % n for n in range(5000)) + b"</OAI-PMH>"
+    body, header = encoded(page)
+    assert read_bounded(chunks(body, 1000), header, len(page)) == page
+    bomb, header = encoded(bytes(8 * LIMIT))
+    with pytest.raises(ResponseTooLarge, match=f"larger than {LIMIT} bytes"):
+        read_bounded(chunks(bomb, 64 * 1024), header, LIMIT)
 
 
 def test_finding_04_the_limit_is_configured_with_a_default_and_a_per_source_override(write_config):
@@ -118,6 +146,32 @@ def test_finding_05_a_server_sending_one_byte_a_second_is_cut_at_the_deadline_an
     resumed = harvest(store, peer)
     assert resumed.ok and "resumed after page 1" in resumed.notes, resumed.error
     assert_invariants(store, peer.repository)
+
+
+def test_finding_05_headers_sent_one_byte_a_second_are_cut_at_the_deadline_too(store):
+    stop = threading.Event()
+
+    class Dripping(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.recv(65536)
+            for byte in b"HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n" * 1000:
+                if stop.is_set():
+                    return
+                self.request.sendall(bytes([byte]))
+                time.sleep(0.5)
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Dripping)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/oai"
+        failed, took = harvest_within(store, None, 15, url=url, request_deadline=1.0, page_deadline=2.0)
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+    assert not failed.ok and "page deadline of 2s" in failed.error, failed.error
+    assert took < 10
 
 
 def test_finding_05_the_page_deadline_covers_every_retry_of_a_slow_page(store, peer):
@@ -152,7 +206,7 @@ def test_finding_09_a_redirect_within_the_origin_is_followed_and_noted(store, pe
 
 
 def test_finding_09_follow_redirects_any_follows_another_origin_and_notes_it(tmp_path, peer, duke_records):
-    mirror = Peer(Repository(duke_records))
+    mirror = Peer(Repository(list(duke_records)[:30]))
     try:
         peer.injector.add(Fault("redirect", location=mirror.url, times=None, when=Match(verb="ListRecords")))
         with Store(f"sqlite:///{tmp_path / 'any.sqlite'}") as store:
