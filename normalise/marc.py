@@ -280,8 +280,8 @@ _MARC_ELEMENT = re.compile(rb"<(?:\w+:)?(?:leader|controlfield|datafield)[\s>]")
 
 def _xml_records(data: bytes, file_flags: list[str]) -> Iterator[RawRecord | ReadFailure]:
     position = 0
-    for _event, element in etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}record",
-                                           huge_tree=True, recover=False):
+    for _event, element in etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}record", huge_tree=True,
+                                           recover=False, resolve_entities=False, no_network=True):
         if not _holds_marc(element):
             continue
         position += 1

@@ -26,7 +26,7 @@ from click.testing import CliRunner
 from cli import main
 from harvest import HarvestOptions, RetryPolicy, harvest_one, policy_for
 from harvest.quarantine import from_kept_bytes
-from normalise import MARCXML, parse_raw
+from normalise import MARCXML, parse_raw, read_file
 from oaiserver import Fault, Match, Repository
 from settings import SourceConfig
 from store import Store
@@ -355,6 +355,15 @@ def test_finding_12_raw_bytes_kept_with_a_bare_reference_by_an_older_harvest_rea
     raw = marcxml("OLD1", XXE_TITLE)
     record, flags = parse_raw(raw, MARCXML)
     assert record["245"]["a"] == XXE_TITLE and "entity-reference-kept" in flags
+
+
+def test_finding_12_a_marcxml_file_with_a_declared_entity_is_read_with_the_reference_kept(tmp_path):
+    path = tmp_path / "entity.xml"
+    path.write_bytes(b'<?xml version="1.0"?>' + DOCTYPES["declared-file-entity"].replace(b"OAI-PMH", b"record")
+                     + marcxml("FILE1", XXE_TITLE))
+    [raw] = list(read_file(path))
+    assert raw.record["245"]["a"] == XXE_TITLE and "entity-reference-kept" in raw.flags
+    assert parse_raw(raw.raw, raw.format)[0]["245"]["a"] == XXE_TITLE
 
 
 # --- finding 13: inspect on a file without MARC --------------------------------------------------------
