@@ -209,7 +209,7 @@ def test_finding_09_follow_redirects_any_follows_another_origin_and_notes_it(tmp
     mirror = Peer(Repository(list(duke_records)[:30]))
     try:
         peer.injector.add(Fault("redirect", location=mirror.url, times=None, when=Match(verb="ListRecords")))
-        with Store(f"sqlite:///{tmp_path / 'any.sqlite'}") as store:
+        with Store(f"sqlite:///{tmp_path / 'any.sqlite'}", migrate=True) as store:
             report = harvest(store, peer, follow_redirects="any")
             assert report.ok, report.error
             assert any(f"-> {mirror.url}" in note for note in report.notes)
@@ -271,6 +271,7 @@ def test_finding_04_05_09_hostile_servers_beside_a_good_one_end_within_deadlines
             "harvest": {"timeout": 5, "max_retries": 2, "backoff": 0.05, "concurrency": 2,
                         "max_response_bytes": limit, "request_deadline": request_deadline,
                         "page_deadline": page_deadline}}))
+        Store(f"sqlite:///{tmp_path / 'store.sqlite'}", migrate=True).close()     # `unioncat migrate`, once
         code, peak_kb, took = run_measured(["--config", str(path), "harvest"], tmp_path / "output.txt", 60,
                                            rss_ceiling_kb=(limit + 400 * MiB) // 1024)
         output = (tmp_path / "output.txt").read_text()
