@@ -94,6 +94,7 @@ def test_finding_04_an_oversized_page_ends_by_name_keeps_a_bounded_prefix_and_th
     peer.injector.clear()
     resumed = harvest(store, peer, max_response_bytes=LIMIT)
     assert resumed.ok and "resumed after page 2" in resumed.notes, resumed.error
+    assert not [q for q in store.quarantined("duke") if q.raw_format == "oai-page"]   # the list got past it
     assert_invariants(store, peer.repository)
 
 
