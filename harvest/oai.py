@@ -40,6 +40,7 @@ def harvest_oai(store: Store, source: SourceConfig, policy: RetryPolicy, options
     finally:
         report.requests, report.retries = transport.requests, transport.retries
         report.notes.extend(transport.notes)
+        transport.close()
     return report
 
 

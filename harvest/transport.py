@@ -97,6 +97,10 @@ class Transport:
         return [f"redirect followed{f' {n} times' if n > 1 else ''}: {old} -> {new}"
                 for (old, new), n in self.redirects.items()]
 
+    def close(self) -> None:
+        """Close the connections kept open between pages."""
+        self.session.close()
+
     def begin_page(self) -> None:
         """Start the deadline of a page: its requests, retries and waits from now on."""
         self._page_ends = time.monotonic() + self.policy.page_deadline

@@ -31,7 +31,7 @@ from oaiserver import Fault, Match, Repository
 from settings import SourceConfig
 from store import Store
 from tests.conftest import ROOT
-from tests.test_harvest_faults import PAGE, Peer, assert_invariants, duke_records, hourly, marcxml  # noqa: F401
+from tests.test_harvest_faults import Peer, assert_invariants, duke_records, hourly, marcxml  # noqa: F401 (a fixture)
 
 MiB = 1024 * 1024
 LIMIT = 1 * MiB
