@@ -78,6 +78,8 @@ def _repaired(content: bytes, error: etree.XMLSyntaxError) -> tuple[etree._Eleme
 
 def _entities_kept_as_text(root: etree._Element) -> bool:
     """Replace each reference to an entity a DTD declared (never resolved) by its literal text, marked."""
+    if not root.getroottree().docinfo.doctype:
+        return False              # without a DOCTYPE no reference parses: they were repaired as text already
     entities = list(root.iter(etree.Entity))
     for entity in entities:
         text = entity.text + ENTITY_MARK + (entity.tail or "")
