@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import signal
 import socketserver
 import subprocess
@@ -28,7 +29,7 @@ from harvest import HarvestOptions, RetryPolicy, harvest_one, policy_for
 from harvest.quarantine import from_kept_bytes
 from normalise import MARCXML, parse_raw, read_file
 from oaiserver import Fault, Match, Repository
-from settings import SourceConfig
+from settings import ConfigError, SourceConfig
 from store import Store
 from tests.conftest import ROOT
 from tests.test_harvest_faults import Peer, assert_invariants, duke_records, hourly, marcxml  # noqa: F401 (a fixture)
@@ -133,6 +134,19 @@ def test_finding_04_the_limit_is_configured_with_a_default_and_a_per_source_over
             policy_for(config, config.source("b")).follow_redirects) == ("origin", "any")
     documented = yaml.safe_load((ROOT / "config.yaml").read_text())["harvest"]
     assert {"max_response_bytes", "request_deadline", "page_deadline", "follow_redirects"} <= set(documented)
+
+
+@pytest.mark.parametrize("harvest_settings, source_settings, named", [
+    ({"max_response_bytes": "100 MB"}, {}, "max_response_bytes"),
+    ({"request_deadline": 0}, {}, "request_deadline"),
+    ({"follow_redirects": "anywhere"}, {}, "follow_redirects"),
+    ({}, {"max_response_bytes": -1}, "sources[0].max_response_bytes"),
+])
+def test_finding_04_a_bad_limit_is_a_configuration_error_naming_the_key(write_config, harvest_settings,
+                                                                         source_settings, named):
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        write_config([{"code": "a", "name": "A", "type": "oai", "url": "http://127.0.0.1:1/oai", **source_settings}],
+                     harvest=harvest_settings)
 
 
 # --- finding 5: deadlines per request and per page ----------------------------------------------------
