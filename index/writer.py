@@ -1,14 +1,23 @@
 """Write clusters into the Whoosh index: the only writer.
 
-An incremental run re-indexes the clusters changed since the last run and
-removes the ones that died; `rebuild` starts from an empty index. The time of
-the last run is kept beside the index in `state.json`.
+An incremental run re-indexes the clusters changed since the position saved
+in the live index and removes the ones that died, committing into the live
+index (a Whoosh commit is atomic: its table of contents is written last). A
+rebuild writes a new generation aside and switches to it only when complete
+(`index.generations`), so that a crash leaves the previous index serving and
+the next run finishes the job. The position is saved only after the commit.
+
+Test hook: with `UNIONCAT_INDEX_FAULT` set, a rebuild kills its own process
+(SIGKILL) at a named point: `documents:N` after adding N documents,
+`committed` after the Whoosh commit, `saved` after saving the position (before
+the switch), `switched` after the switch (before removing old generations).
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import os
+import signal
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,12 +29,14 @@ from whoosh.index import LockError
 from dedup import cluster_view
 from index.documents import document_for
 from index.errors import SearchIndexError
+from index.generations import finish_interrupted, live_folder, new_generation, remove_old, switch, writing
+from index.position import changed_clusters, current_position, load_position, save_position
 from index.schema import make_schema
-from index.storage import create_index, exists, missing_fields, open_index
+from index.storage import create_index, missing_fields, open_index
 from store import Store, now
 
 log = logging.getLogger(__name__)
-STATE_FILE = "state.json"
+FAULT_ENV = "UNIONCAT_INDEX_FAULT"
 
 
 @dataclass
@@ -63,78 +74,122 @@ class Codec(W3Codec):
         return _PerDocReader(storage, segment)
 
 
-def open_or_create(index_dir: Path, *, rebuild: bool = False):
-    """The Whoosh index in `index_dir`, created when missing or when rebuilding."""
-    if rebuild or not exists(index_dir):
-        return create_index(index_dir, make_schema())
-    return open_index(index_dir)
-
-
 def build_index(index_dir: Path, documents: Iterable[dict], *, procs: int = 1, limitmb: int = 256) -> int:
-    """A new index in `index_dir` holding `documents` (from `document_for`); returns how many."""
-    ix = open_or_create(Path(index_dir), rebuild=True)
+    """A new live generation in `index_dir` holding `documents` (from `document_for`); returns how many."""
+    with writing(Path(index_dir)):
+        finish_interrupted(Path(index_dir))
+        return _write_generation(Path(index_dir), documents, now(), procs=procs, limitmb=limitmb)
+
+
+def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *, rebuild: bool = False) -> IndexReport:
+    """Bring the index up to date with the store's clusters; rebuild it aside when asked or needed."""
+    index_dir = Path(index_dir)
+    with writing(index_dir):
+        live, unfinished = finish_interrupted(index_dir)
+        reason = "asked for" if rebuild else _rebuild_reason(live, unfinished)
+        if reason:
+            log.info("index: rebuilding (%s)", reason)
+            report = _rebuild(store, index_dir, source_names)
+        else:
+            report = _update(store, live, source_names)
+        live = _live_after_run(index_dir)
+        with open_index(live).searcher() as searcher:
+            report.total = searcher.doc_count()
+    log.info("index: %d clusters indexed, %d removed, %d in all", report.indexed, report.removed, report.total)
+    return report
+
+
+def _rebuild_reason(live: Path | None, unfinished: bool) -> str:
+    """Why the live index cannot simply be updated, or "" when it can."""
+    if live is None:
+        return "no index yet"
+    if unfinished:
+        return "an interrupted rebuild is finished"
+    if load_position(live) is None:
+        return "the index has no saved position"
+    if missing := missing_fields(open_index(live)):
+        return f"built by an older unioncat, without {', '.join(missing)}"
+    return ""
+
+
+def _rebuild(store: Store, index_dir: Path, source_names: dict[str, str]) -> IndexReport:
+    position = current_position(store)   # before reading any cluster: what changes meanwhile is read next time
+    report = IndexReport(rebuilt=True)
+
+    def documents():
+        for cluster_id in changed_clusters(store, None):
+            view = cluster_view(store, cluster_id)
+            if view is not None:
+                report.indexed += 1
+                yield document_for(view, source_names)
+
+    _write_generation(index_dir, documents(), position)
+    return report
+
+
+def _write_generation(index_dir: Path, documents: Iterable[dict], position: datetime, *, procs: int = 1,
+                      limitmb: int = 256) -> int:
+    """Write `documents` into a new generation, save `position` in it, then make it live."""
+    folder = new_generation(index_dir)
+    ix = create_index(folder, make_schema())
     options = {"procs": procs, "multisegment": True} if procs > 1 else {}
     writer = ix.writer(limitmb=limitmb, codec=Codec(), **options)
     count = 0
+    fault = os.environ.get(FAULT_ENV, "")
     try:
         for document in documents:
             writer.add_document(**document)
             count += 1
+            if fault.startswith("documents:"):
+                _fault(f"documents:{count}")
         writer.commit()
-    except Exception:
-        writer.cancel()
+    except BaseException:
+        writer.cancel()   # the half-built folder stays: the next run sees the rebuild unfinished and redoes it
         raise
-    _save_run(Path(index_dir), now())
+    _fault("committed")
+    save_position(folder, position)
+    _fault("saved")
+    switch(index_dir, folder)
+    _fault("switched")
+    remove_old(index_dir)
     return count
 
 
-def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *, rebuild: bool = False) -> IndexReport:
-    """Bring the index up to date with the store's clusters."""
-    started = now()
-    last = None if rebuild else _last_run(index_dir)
-    ix = open_or_create(index_dir, rebuild=last is None)
-    if last is not None and (missing := missing_fields(ix)):
-        log.info("index: built by an older unioncat (no %s); rebuilding it", ", ".join(missing))
-        last = None
-        ix = open_or_create(index_dir, rebuild=True)
-    rebuild = last is None
-    report = IndexReport(rebuilt=rebuild)
+def _update(store: Store, live: Path, source_names: dict[str, str]) -> IndexReport:
+    since = load_position(live)
+    position = current_position(store)
+    report = IndexReport()
     try:
-        writer = ix.writer(limitmb=256, codec=Codec())
+        writer = open_index(live).writer(limitmb=256, codec=Codec())
     except LockError as exc:
-        raise SearchIndexError(f"the index {index_dir} is being written by another process") from exc
+        raise SearchIndexError(f"the index {live} is being written by another process") from exc
     try:
-        for cluster_id in store.cluster_ids(changed_since=last):
+        for cluster_id in changed_clusters(store, since):
             view = cluster_view(store, cluster_id)
             if view is None:
                 writer.delete_by_term("id", cluster_id)
                 continue
             writer.update_document(**document_for(view, source_names))
             report.indexed += 1
-        if not rebuild:
-            for cluster_id in store.cluster_ids(changed_since=last, alive=False):
-                writer.delete_by_term("id", cluster_id)
-                report.removed += 1
-        writer.commit(optimize=rebuild)
-    except Exception:
+        for cluster_id in changed_clusters(store, since, alive=False):
+            writer.delete_by_term("id", cluster_id)
+            report.removed += 1
+        writer.commit()
+    except BaseException:
         writer.cancel()
         raise
-    _save_run(index_dir, started)
-    with ix.searcher() as searcher:
-        report.total = searcher.doc_count()
-    log.info("index: %d clusters indexed, %d removed, %d in all", report.indexed, report.removed, report.total)
+    save_position(live, position)
     return report
 
 
-def _last_run(index_dir: Path) -> datetime | None:
-    path = index_dir / STATE_FILE
-    if not path.exists() or not exists(index_dir):
-        return None
-    try:
-        return datetime.fromisoformat(json.loads(path.read_text())["indexed_at"])
-    except (ValueError, KeyError, OSError):
-        return None
+def _live_after_run(index_dir: Path) -> Path:
+    live = live_folder(index_dir)
+    if live is None:
+        raise SearchIndexError(f"no index in {index_dir} after writing it")
+    return live
 
 
-def _save_run(index_dir: Path, started: datetime) -> None:
-    (index_dir / STATE_FILE).write_text(json.dumps({"indexed_at": started.isoformat()}))
+def _fault(point: str) -> None:
+    """The test hook described above: kill this process at `point` when asked to."""
+    if os.environ.get(FAULT_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
