@@ -45,10 +45,10 @@ def peer(duke_records):
 
 
 @pytest.fixture
-def config(peer, write_config):
+def config(peer, write_store_config):
     """A configuration with the OAI-PMH source and a file source, retrying without long waits."""
     _repository, _injector, server = peer
-    return write_config([
+    return write_store_config([
         {"code": "duke", "name": "Duke", "type": "oai", "url": server.url},
         {"code": "ada", "name": "DNB", "type": "file", "path": str(shared("dnb-marc21-rs/ada.mrc"))},
     ], harvest={"timeout": 5, "max_retries": 1, "backoff": 0.01})
@@ -96,6 +96,7 @@ def test_nightly_exits_1_naming_newly_quarantined_records_then_0(config, peer):
     assert "oai:duke:nameless" in listed.output and "1 quarantined record(s)" in listed.output
 
 
+@pytest.mark.databases("sqlite")    # the configuration's checks; no store is opened
 def test_usage_and_configuration_errors_exit_2(config, tmp_path):
     assert invoke(config, "harvest", "--source", "nope").exit_code == 2
     bad = tmp_path / "bad.yaml"
@@ -156,6 +157,7 @@ def test_two_nightly_runs_never_overlap_nor_a_harvest_with_a_nightly_run(config,
     assert third.returncode == 0, third.stdout + third.stderr        # the lock was released
 
 
+@pytest.mark.databases("sqlite")    # the terminal's output; the store does the same on both
 def test_progress_is_redrawn_on_a_terminal_and_logged_as_plain_lines_otherwise(config):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     controller, terminal = pty.openpty()
