@@ -2,7 +2,8 @@
 
 Exit codes: 0 all good; 1 finished, but with failures it names (a source
 failed, records were newly quarantined, deletions were refused, an input could
-not be read, another nightly run holds the lock); 2 bad usage or configuration.
+not be read, another process held a lease for longer than the command waits:
+`LeaseHeld` names the holder); 2 bad usage or configuration.
 """
 
 from __future__ import annotations

@@ -6,11 +6,13 @@ from settings.config import (
     DemoServer,
     HarvestSettings,
     HoldingsMapping,
+    LeaseSettings,
     SourceConfig,
     WebSettings,
     default_config,
     load_config,
 )
+from settings.pause import pause_point
 
 __all__ = [
     "Config",
@@ -18,8 +20,10 @@ __all__ = [
     "DemoServer",
     "HarvestSettings",
     "HoldingsMapping",
+    "LeaseSettings",
     "SourceConfig",
     "WebSettings",
     "default_config",
     "load_config",
+    "pause_point",
 ]

@@ -2,16 +2,19 @@
 
 from store.clusters import ClusterPlan, ClustersMixin, Decision
 from store.core import StoreBase, StoreError, now
+from store.leases import WRITER, HeldLease, Lease, LeaseHeld, LeasesMixin, harvest_lease
+from store.rounds import CLOSING_LEASE, Round, RoundsMixin
 from store.records import IncomingRecord, PageCounts, QuarantineItem, RecordsMixin, StoredRecord
 from store.staff import StaffMixin
 from store.state import Checkpoint, QuarantinedRecord, SourceStatus, StateMixin
 
 
-class Store(RecordsMixin, StateMixin, ClustersMixin, StaffMixin, StoreBase):
+class Store(RecordsMixin, StateMixin, ClustersMixin, StaffMixin, LeasesMixin, RoundsMixin, StoreBase):
     """Records, harvest state and clusters in one database (SQLite or PostgreSQL)."""
 
 
 __all__ = [
-    "Checkpoint", "ClusterPlan", "Decision", "IncomingRecord", "PageCounts", "QuarantineItem",
-    "QuarantinedRecord", "SourceStatus", "Store", "StoreError", "StoredRecord", "now",
+    "CLOSING_LEASE", "Checkpoint", "ClusterPlan", "Decision", "HeldLease", "IncomingRecord", "Lease", "LeaseHeld", "PageCounts",
+    "QuarantineItem", "QuarantinedRecord", "Round", "SourceStatus", "Store", "StoreError", "StoredRecord", "WRITER",
+    "harvest_lease", "now",
 ]

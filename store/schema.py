@@ -150,6 +150,34 @@ staff_users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+leases = Table(
+    "leases", metadata,
+    Column("name", Text, primary_key=True),              # writer | harvest:<source> | harvest-round
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("command", Text, nullable=False),
+    Column("token", String(64), nullable=False),          # the holder's secret: renewals and releases compare it
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+harvest_rounds = Table(
+    "harvest_rounds", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),      # dedup and index done; null while the round is open
+    Column("outcome", Text),
+)
+
+round_sources = Table(
+    "round_sources", metadata,
+    Column("round_id", Integer, ForeignKey("harvest_rounds.id", ondelete="CASCADE"), primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("state", String(16), nullable=False),         # todo | done | failed | missed
+    Column("worker", Text),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
 V1_TABLES = [schema_version, records, match_keys, clusters, cluster_members, cluster_redirects, dedup_decisions,
              source_state, checkpoints, quarantine, runs]
 
@@ -162,10 +190,15 @@ def _v2_staff_users(conn: Connection) -> None:
     staff_users.create(conn, checkfirst=True)
 
 
+def _v3_leases(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[leases, harvest_rounds, round_sources])
+
+
 # (version, description, function). Append only: never edit an applied step.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema", _v1_create),
     (2, "staff accounts", _v2_staff_users),
+    (3, "leases and harvest rounds", _v3_leases),
 ]
 
 

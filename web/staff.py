@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from dedup import CorrectionError, merge_clusters, split_record
 from index import SearchIndexError, update_index
 from normalise import MarcReadError, parse_raw
+from store import WRITER, LeaseHeld
 from web.app import services
 from web.auth import check_csrf, current_staff, password_matches, staff_required
 
@@ -76,18 +77,29 @@ def merge(cluster_id: str):
 
 
 def _correct(action, follow: str):
+    """Apply a split or merge under the writer lease, waiting for its holder up to `leases.web_wait`."""
     config, store, _searcher = services()
     try:
-        action(store)
+        with store.lease(WRITER, f"web: {request.endpoint} by {current_staff()}", expiry=config.leases.expiry,
+                         wait=config.leases.web_wait):
+            action(store)
+            _update_index(config, store)
+    except LeaseHeld as exc:
+        flash(_("Not saved: the catalogue is being updated (%(holder)s). Please try again in a few minutes.",
+                holder=exc.lease.holder()), "error")
+        return redirect(request.referrer or url_for("pages.search"))
     except CorrectionError as exc:
         flash(str(exc), "error")
         return redirect(request.referrer or url_for("pages.search"))
+    cluster_id = store.resolve_cluster(follow)
+    return redirect(url_for("staff.record", cluster_id=cluster_id) if cluster_id else url_for("pages.search"))
+
+
+def _update_index(config, store) -> None:
     try:
         update_index(store, config.index_dir, {s.code: s.name for s in config.sources})
     except SearchIndexError:
         flash(_("Saved. The search index is busy and will show the change after the next run."), "info")
-    cluster_id = store.resolve_cluster(follow)
-    return redirect(url_for("staff.record", cluster_id=cluster_id) if cluster_id else url_for("pages.search"))
 
 
 def _marc_text(stored) -> str:
