@@ -35,6 +35,14 @@ def write_config(tmp_path):
     return write
 
 
+@pytest.fixture(params=["sqlite"])
+def store_url(request, tmp_path):
+    """A fresh migrated, empty store (SQLite until the PostgreSQL fixture lands)."""
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    Store(url).close()
+    return url
+
+
 @pytest.fixture
 def store(tmp_path):
     """An empty record store in a real SQLite file."""
