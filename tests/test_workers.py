@@ -1,0 +1,187 @@
+"""`unioncat harvest --worker`: separate worker processes sharing the sources of a round.
+
+Sources are real OAI-PMH servers on 127.0.0.1 (oaiserver with fault
+injection) that count every request; workers are real processes, and one is
+killed with SIGKILL in the middle of a page.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from contextlib import ExitStack
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from oaiserver.marcfiles import control_number
+from oaiserver import Fault, FaultInjector, Match, Repository, load_marc_files, make_app, serve_in_thread
+from store import Store
+from tests.conftest import ROOT, shared
+
+RUN = [sys.executable, "-c", "from cli import main; main()"]
+START = datetime(2024, 3, 1, tzinfo=timezone.utc)
+SOURCES = {                      # six member catalogues, each its own OAI-PMH server
+    "duke": "trln-marc-to-argot/duke/*.xml",
+    "unc": "trln-marc-to-argot/unc/*.xml",
+    "ncsu": "trln-marc-to-argot/ncsu/*.xml",
+    "libris": "libris/batchimport/*.xml",
+    "uncmrc": "trln-marc-to-argot/unc/*.mrc",
+    "vastmanland": "vastmanland-koha/*.xml",
+}
+PAGE = 10
+
+
+@pytest.fixture(scope="module")
+def catalogues():
+    """code -> the member's records, read once for the module."""
+    out = {}
+    for code, pattern in SOURCES.items():
+        paths = sorted(glob.glob(str(shared(pattern.split("/")[0]) / pattern.split("/", 1)[1])))
+        records = load_marc_files(paths, identifier_prefix=f"oai:{code}:", datestamp=lambda i: START + timedelta(hours=i))
+        # records without a 001 are quarantined: a clean run of whole sources exits 0
+        out[code] = [r for r in records if (control_number(r.element()) or "").strip()]
+    return out
+
+
+@pytest.fixture
+def peers(catalogues):
+    """code -> (injector, server): every member on its own real OAI-PMH server, ten records to a page."""
+    with ExitStack() as stack:
+        out = {}
+        for code, records in catalogues.items():
+            injector = FaultInjector(make_app(Repository(records), batch_size=PAGE))
+            out[code] = (injector, stack.enter_context(serve_in_thread(injector)))
+        yield out
+
+
+@pytest.fixture
+def worker_store_url(tmp_path):
+    """The shared store of the workers (SQLite until the PostgreSQL fixture lands)."""
+    url = f"sqlite:///{tmp_path / 'workers.sqlite'}"
+    Store(url).close()
+    return url
+
+
+@pytest.fixture
+def clean_store_url(tmp_path):
+    """A second, empty store for the clean single-worker run."""
+    url = f"sqlite:///{tmp_path / 'clean.sqlite'}"
+    Store(url).close()
+    return url
+
+
+def worker_config(write_config, peers, store_url, name="workers.yaml"):
+    sources = [{"code": code, "name": code.title(), "type": "oai", "url": server.url} for code, (_i, server) in peers.items()]
+    config = write_config(sources, store=store_url, index=f"var/index-{name}",
+                          harvest={"timeout": 60, "max_retries": 1, "backoff": 0.01, "concurrency": 1},
+                          leases={"expiry": 2, "wait": 60})
+    target = config.path.with_name(name)
+    config.path.rename(target)
+    return target
+
+
+def pages_fetched(injector) -> Counter:
+    """How often each page of the list was fetched (the first page has no token)."""
+    return Counter(r.args.get("resumptionToken", "") for r in injector.requests if r.verb == "ListRecords")
+
+
+def stored(url: str) -> list[tuple]:
+    """Every record of a store, comparable across stores: source, ids, deleted flag, datestamp, bytes, flags
+    and the normalised record."""
+    with Store(url) as store:
+        rows = [(r.source, r.local_id, r.oai_identifier, r.deleted, r.datestamp, bytes(r.raw or b""), r.raw_format,
+                 sorted(r.flags), json.dumps(r.record.to_dict() if r.record else None, sort_keys=True))
+                for r in store.records(live_only=False)]
+    return sorted(rows, key=lambda row: (row[0], row[2] or "", row[1] or ""))
+
+
+def clusters(path) -> list[list[str]]:
+    lines = CliRunner().invoke(main, ["--config", str(path), "export", "clusters"]).output.splitlines()
+    return sorted(sorted(f"{r['source']}:{r['id']}" for r in c["records"]) for c in map(json.loads, lines))
+
+
+def spawn(path, log):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([*RUN, "--config", str(path), "harvest", "--worker"], cwd=ROOT, env=env, text=True,
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def test_two_workers_share_six_sources_and_one_killed_mid_page_leaves_a_store_equal_to_a_clean_run(
+        tmp_path, write_config, peers, worker_store_url, clean_store_url, catalogues):
+    first_code = next(iter(peers))
+    started, stalled, second_working = threading.Event(), threading.Event(), threading.Event()
+    injector = peers[first_code][0]
+    injector.add(Fault("slow", delay=30, when=Match(verb="ListRecords", predicate=lambda r: started.set() or False)))
+    # the first worker's second page of the first source hangs until the worker is killed
+    injector.add(Fault("slow", delay=30, when=Match(verb="ListRecords", nth=2, predicate=lambda r: stalled.set() or True)))
+    for code, (other, _server) in peers.items():
+        if code != first_code:
+            other.add(Fault("slow", delay=0, when=Match(predicate=lambda r: second_working.set() or False)))
+    path = worker_config(write_config, peers, worker_store_url)
+    logs = {name: (tmp_path / f"{name}.log").open("w+") for name in ("first", "second")}
+    first = spawn(path, logs["first"])
+    second = None
+    try:
+        assert started.wait(60), "the first worker never asked for a page"
+        second = spawn(path, logs["second"])       # joins the round while the first harvests the first source
+        assert stalled.wait(60) and second_working.wait(60), "the workers never got going"
+        with Store(worker_store_url) as store:
+            holders = {lease.name: lease.pid for lease in store.leases()}
+        assert holders[f"harvest:{first_code}"] == first.pid
+        os.kill(first.pid, signal.SIGKILL)         # in the middle of a page, holding its lease
+        first.wait(30)
+        second.wait(180)
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+    output = {name: (log.seek(0), log.read())[1] for name, log in logs.items()}
+    assert first.returncode == -signal.SIGKILL
+    assert second.returncode == 0, output["second"]
+    assert "index:" in output["second"] and "dedup:" in output["second"]   # the survivor closed the round
+
+    # each page fetched once, but the page the killed worker was in: fetched again by the second worker
+    resumed = next(r.args["resumptionToken"] for r in injector.requests if r.fault == "slow" and r.verb_number == 2)
+    for code, (each, _server) in peers.items():
+        fetched = pages_fetched(each)
+        again = {token: n for token, n in fetched.items() if n > 1}
+        assert again == ({resumed: 2} if code == first_code else {}), code
+        assert len(fetched) == -(-len(catalogues[code]) // PAGE), code
+    with Store(worker_store_url) as store:
+        assert store.leases() == []
+
+    clean = worker_config(write_config, peers, clean_store_url, name="clean.yaml")
+    alone = CliRunner().invoke(main, ["--config", str(clean), "harvest", "--worker"])
+    assert alone.exit_code == 0, alone.output
+    assert stored(worker_store_url) == stored(clean_store_url)
+    assert len(stored(clean_store_url)) == sum(len(records) for records in catalogues.values())
+    assert clusters(path) == clusters(clean)
+
+
+def test_a_failing_source_never_stops_the_other_workers_sources_and_the_round_still_closes(
+        tmp_path, write_config, peers, worker_store_url, catalogues):
+    injector, _server = peers["unc"]
+    injector.add(Fault("status", status=403, times=None, when=Match(verb="ListRecords", nth=2)))
+    path = worker_config(write_config, peers, worker_store_url)
+    result = CliRunner().invoke(main, ["--config", str(path), "harvest", "--worker"])
+    assert result.exit_code == 1, result.output
+    assert "unc failed: HTTP 403" in result.output
+    assert "dedup:" in result.output
+    with Store(worker_store_url) as store:
+        counts = {s.source: s.records for s in store.status(list(SOURCES))}
+        [last_round] = [store.harvest_round(1)]
+    assert all(counts[code] == len(records) for code, records in catalogues.items() if code != "unc")
+    assert last_round.finished_at is not None and last_round.sources["unc"] == "failed"
+    assert {state for code, state in last_round.sources.items() if code != "unc"} == {"done"}
+
