@@ -55,7 +55,7 @@ def harvest(ctx: Context, sources: tuple[str, ...], full: bool, force: bool, rec
 
 def _worker(ctx: Context, full: bool, force: bool, reconcile: bool, then_dedup: bool, deadline: float | None) -> None:
     config = ctx.config
-    with ctx.store() as store:
+    with ctx.store(migrate_embedded=True) as store:
         with ProgressLine() as progress:
             report = run_worker(store, config, _options(config, full, force, reconcile, progress), deadline=deadline)
         click.echo(f"round {report.round_id}: {len(report.sources)} source(s) harvested by this worker")
@@ -143,7 +143,7 @@ def nightly(ctx: Context, full: bool, force: bool, reconcile: bool) -> None:
     refused (each named), 2 on usage or configuration errors. A run report per
     source is written to the `reports` folder.
     """
-    _nightly(ctx.config, full=full, force=force, reconcile=reconcile)
+    _nightly(ctx, full=full, force=force, reconcile=reconcile)
 
 
 @main.command()
@@ -169,15 +169,16 @@ def demo(ctx: Context, host: str, port: int) -> None:
         servers.append(serve_in_thread(make_app(repository), port=demo_server.port))
         click.echo(f"OAI-PMH endpoint for {demo_server.source}: {servers[-1].url}")
     try:
-        _nightly(config, full=False, force=False, fail=False)
+        _nightly(ctx, full=False, force=False, fail=False)
         _serve(config, host, port, 4)
     finally:
         for server in servers:
             server.stop()
 
 
-def _nightly(config: Config, *, full: bool, force: bool, fail: bool = True, reconcile: bool = False) -> None:
-    with Store(config.store_url) as store:
+def _nightly(ctx: Context, *, full: bool, force: bool, fail: bool = True, reconcile: bool = False) -> None:
+    config = ctx.config
+    with ctx.store(migrate_embedded=True) as store:
         run_id = store.start_run("nightly")
         started = time.monotonic()
         with ProgressLine() as progress:

@@ -134,27 +134,38 @@ def test_quarantine_retry_resolves_what_now_reads_and_exits_1_naming_what_does_n
     assert "oai:duke:b" in listed.output and "oai:duke:a" not in listed.output
 
 
-def test_a_second_run_never_harvests_a_source_another_process_harvests_and_names_the_holder(config, peer):
+def test_a_second_run_never_harvests_a_source_another_process_harvests_and_names_the_holder(peer, write_config):
     """The per-source harvest lease replaced the file lock: a nightly run and a harvest started while
     another nightly run harvests duke skip duke (exit 1, naming the holder) and still harvest the rest."""
-    _repository, injector, _server = peer
-    first_is_harvesting = threading.Event()
-    injector.add(Fault("slow", delay=6, when=Match(verb="ListRecords", nth=2,
-                                                   predicate=lambda request: first_is_harvesting.set() or True)))
+    _repository, injector, server = peer
+    config = write_config([
+        {"code": "duke", "name": "Duke", "type": "oai", "url": server.url},
+        {"code": "ada", "name": "DNB", "type": "file", "path": str(shared("dnb-marc21-rs/ada.mrc"))},
+    ], harvest={"timeout": 120, "max_retries": 1, "backoff": 0.01})
+    first_is_harvesting, go_on = threading.Event(), threading.Event()
+
+    def hold_the_second_page(request) -> bool:
+        first_is_harvesting.set()
+        return not go_on.wait(120)        # the first run waits here, holding duke's lease, until the test goes on
+
+    injector.add(Fault("slow", delay=0, when=Match(verb="ListRecords", nth=2, predicate=hold_the_second_page)))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = subprocess.Popen([*RUN, "--config", str(config.path), "nightly"], cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert first_is_harvesting.wait(30), first.communicate()
-    for command in ("nightly", "harvest"):
-        second = subprocess.run([*RUN, "--config", str(config.path), command], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=60)
-        assert second.returncode == 1, second.stdout + second.stderr
-        assert f"duke skipped: the harvest:duke lease is held by" in second.stderr
-        assert f"pid {first.pid} (nightly)" in second.stderr
-        assert "ada: ok" in second.stdout
-    out, err = first.communicate(timeout=60)
+    try:
+        assert first_is_harvesting.wait(60), "the first run never reached duke's second page"
+        for command in ("nightly", "harvest"):
+            second = subprocess.run([*RUN, "--config", str(config.path), command], cwd=ROOT, env=env,
+                                    capture_output=True, text=True, timeout=60)
+            assert second.returncode == 1, second.stdout + second.stderr
+            assert "duke skipped: the harvest:duke lease is held by" in second.stderr
+            assert f"pid {first.pid} (nightly)" in second.stderr
+            assert "ada: ok" in second.stdout
+    finally:
+        go_on.set()
+        out, err = first.communicate(timeout=60)
     assert first.returncode == 0, out + err
-    assert injector.count("ListRecords") == 5 + 1         # duke's five pages, the first fetched by the first run only
+    assert injector.count("ListRecords") == 5             # duke's five pages, each fetched by the first run only
     third = subprocess.run([*RUN, "--config", str(config.path), "nightly"], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=60)
     assert third.returncode == 0, third.stdout + third.stderr        # the leases were released

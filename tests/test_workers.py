@@ -68,7 +68,7 @@ def peers(catalogues):
 def worker_store_url(tmp_path):
     """The shared store of the workers (SQLite until the PostgreSQL fixture lands)."""
     url = f"sqlite:///{tmp_path / 'workers.sqlite'}"
-    Store(url).close()
+    Store(url, migrate=True).close()
     return url
 
 
@@ -76,7 +76,7 @@ def worker_store_url(tmp_path):
 def clean_store_url(tmp_path):
     """A second, empty store for the clean single-worker run."""
     url = f"sqlite:///{tmp_path / 'clean.sqlite'}"
-    Store(url).close()
+    Store(url, migrate=True).close()
     return url
 
 
