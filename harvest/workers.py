@@ -68,10 +68,10 @@ def past_deadline(current: Round, deadline: float | None) -> bool:
 
 def _claim_loop(store: Store, config: Config, options: HarvestOptions, report: WorkerReport,
                 deadline: float | None, command: str, sleep: Callable[[float], None]) -> None:
-    configured = {s.code for s in config.sources}
     while True:
         current = store.harvest_round(report.round_id)
-        todo = [code for code in current.todo() if code in configured]
+        # in the configured order: the operator lists the sources that matter most first
+        todo = [s.code for s in config.sources if current.sources.get(s.code) == "todo"]
         if not todo or current.finished_at is not None:
             return
         if past_deadline(current, deadline):

@@ -33,7 +33,7 @@ class Round:
     sources: dict[str, str]
 
     def todo(self) -> list[str]:
-        """Sources no worker has finished yet, in the order they were added."""
+        """Sources no worker has finished yet, by code."""
         return [code for code, state in self.sources.items() if state == "todo"]
 
 

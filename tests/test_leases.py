@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
 
 from cli import main
+from settings import LeaseSettings
 from store import WRITER, LeaseHeld, Store
+from web import create_app
+from web.auth import hash_password
 from tests.conftest import ROOT, shared
 
 RUN = [sys.executable, "-c", "from cli import main; main()"]
@@ -197,3 +202,28 @@ def _wait_for(condition, timeout: float = 60.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def test_a_librarians_merge_on_the_web_while_the_writer_lease_is_held_says_so_and_saves_nothing(catalogue, store_url):
+    assert invoke(catalogue, "index").exit_code == 0
+    [gamma] = [ids[0] for ids in exported(catalogue) if ids[0].startswith("gamma:")]
+    with Store(store_url) as store:
+        store.set_staff_password("anna", hash_password("correct horse"))
+        cluster = store.resolve_cluster("alpha:20203738")
+        store.try_lease(WRITER, "nightly", expiry=60)
+    client = create_app(replace(catalogue, leases=LeaseSettings(web_wait=0.2))).test_client()
+    form = client.get("/staff/login")
+    client.post("/staff/login", data={"csrf_token": _token(form), "username": "anna", "password": "correct horse"})
+    page = client.get(f"/staff/record/{cluster}")
+    done = client.post(f"/staff/record/{cluster}/merge", data={"other": gamma, "csrf_token": _token(page)},
+                       headers={"Referer": f"/staff/record/{cluster}"}, follow_redirects=True)
+    html = done.get_data(as_text=True)
+    assert done.status_code == 200
+    assert "Not saved: the catalogue is being updated" in html and f"pid {os.getpid()} (nightly)" in html
+    with Store(store_url) as store:
+        assert store.decisions() == [] and [l.command for l in store.leases()] == ["nightly"]
+    assert [ids for ids in exported(catalogue) if gamma in ids] == [[gamma]]
+
+
+def _token(page) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
