@@ -72,7 +72,8 @@ class RoundsMixin:
     def close_round(self, round_id: int, outcome: str) -> list[str]:
         """Close a round after its dedup and index; sources still to do become `missed` (returned)."""
         with self.transaction() as conn:
-            missed = list(conn.execute(select(S.c.source).where(S.c.round_id == round_id, S.c.state == "todo")).scalars())
+            missed = list(conn.execute(select(S.c.source).where(S.c.round_id == round_id, S.c.state == "todo")
+                                       .order_by(S.c.source)).scalars())
             conn.execute(update(S).where(S.c.round_id == round_id, S.c.state == "todo").values(state="missed"))
             conn.execute(update(H).where(H.c.id == round_id).values(finished_at=now(), outcome=outcome))
         return missed

@@ -128,6 +128,16 @@ def test_a_command_waits_a_bounded_time_for_the_writer_lease_then_exits_1_naming
     assert merged.exit_code == 1 and "the writer lease is held by" in merged.output
 
 
+def test_a_configuration_written_before_leases_still_loads_and_keeps_its_reports_folder(tmp_path, write_config):
+    old = write_config([], lock_file="run/nightly.lock")
+    assert old.reports_dir == tmp_path / "run" / "reports" and old.leases.expiry == 120
+    assert write_config([], reports="out").reports_dir == tmp_path / "out"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("store: s.sqlite\nindex: ix\nleases: {expiry: 0}\nsources: []\n")
+    refused = CliRunner().invoke(main, ["--config", str(bad), "status"])
+    assert refused.exit_code == 2 and "leases: expiry must be positive" in refused.output
+
+
 def test_a_held_source_lease_skips_that_source_only(tmp_path, store_url, write_config, leases):
     config = write_config([
         {"code": "duke", "name": "Duke", "type": "file", "path": str(shared("trln-marc-to-argot/duke")) + "/record_*.xml"},

@@ -179,3 +179,19 @@ def test_a_failing_source_never_stops_the_other_workers_sources_and_the_round_st
     assert last_round.finished_at is not None and last_round.sources["unc"] == "failed"
     assert {state for code, state in last_round.sources.items() if code != "unc"} == {"done"}
 
+
+
+def test_a_round_closed_at_its_deadline_names_the_sources_left_and_the_next_round_harvests_them(
+        write_config, peers, worker_store_url, catalogues):
+    path = worker_config(write_config, peers, worker_store_url)
+    late = CliRunner().invoke(main, ["--config", str(path), "harvest", "--worker", "--deadline", "0"])
+    assert late.exit_code == 1, late.output
+    assert "round 1 closed at its deadline before these sources were harvested: duke, libris, ncsu, unc, uncmrc, vastmanland" in late.output
+    assert sum(each.count("ListRecords") for each, _server in peers.values()) == 0
+    following = CliRunner().invoke(main, ["--config", str(path), "harvest", "--worker"])
+    assert following.exit_code == 0, following.output
+    assert "round 2: 6 source(s) harvested by this worker" in following.output
+    with Store(worker_store_url) as store:
+        assert store.harvest_round(1).sources == dict.fromkeys(sorted(SOURCES), "missed")
+        assert store.harvest_round(2).sources == dict.fromkeys(sorted(SOURCES), "done")
+        assert sum(s.records for s in store.status(list(SOURCES))) == sum(len(r) for r in catalogues.values())
