@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select
 
 from store import schema
-from store.core import now
+from store.core import now, upsert
 
 S = schema.staff_users
 
@@ -16,10 +16,8 @@ class StaffMixin:
     def set_staff_password(self, username: str, password_hash: str) -> None:
         """Create an account or change its password."""
         with self.transaction() as conn:
-            if conn.execute(select(S.c.username).where(S.c.username == username)).first():
-                conn.execute(update(S).where(S.c.username == username).values(password_hash=password_hash))
-            else:
-                conn.execute(insert(S).values(username=username, password_hash=password_hash, created_at=now()))
+            upsert(conn, S, {"username": username, "password_hash": password_hash, "created_at": now()},
+                   ("username",), keep=("created_at",))
 
     def staff_password_hash(self, username: str) -> str | None:
         """The stored hash, or None for an unknown user."""

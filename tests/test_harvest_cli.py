@@ -45,10 +45,10 @@ def peer(duke_records):
 
 
 @pytest.fixture
-def config(peer, write_config):
+def config(peer, write_store_config):
     """A configuration with the OAI-PMH source and a file source, retrying without long waits."""
     _repository, _injector, server = peer
-    return write_config([
+    return write_store_config([
         {"code": "duke", "name": "Duke", "type": "oai", "url": server.url},
         {"code": "ada", "name": "DNB", "type": "file", "path": str(shared("dnb-marc21-rs/ada.mrc"))},
     ], harvest={"timeout": 5, "max_retries": 1, "backoff": 0.01})

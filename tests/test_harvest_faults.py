@@ -483,7 +483,7 @@ from settings import SourceConfig
 from store import Store
 import store.records as records
 
-url, db, stall_page, marker = sys.argv[1:5]
+url, store_url, stall_page, marker = sys.argv[1:5]
 pages = {"n": 0}
 original_resolve = records._resolve_stored
 
@@ -496,16 +496,16 @@ def resolve_stored(conn, stored):
     return original_resolve(conn, stored)
 
 records._resolve_stored = resolve_stored
-with Store(f"sqlite:///{db}", migrate=True) as store:
+with Store(store_url) as store:
     source = SourceConfig(code="duke", name="Duke", type="oai", url=url)
     report = harvest_one(store, source, RetryPolicy(timeout=5, max_retries=1))
 print(report.outcome, report.error)
 """
 
 
-def start_child(peer, db, tmp_path, stall_page=0):
+def start_child(peer, store_url, tmp_path, stall_page=0):
     marker = tmp_path / "stalled"
-    args = [sys.executable, "-c", CHILD, peer.url, str(db), str(stall_page), str(marker)]
+    args = [sys.executable, "-c", CHILD, peer.url, store_url, str(stall_page), str(marker)]
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE), marker
 
 
@@ -531,13 +531,12 @@ def assert_equals_a_clean_run(store, peer, sleeps, tmp_path):
         assert sorted(q.oai_identifier for q in store.quarantined()) == sorted(q.oai_identifier for q in clean.quarantined())
 
 
-def test_sigkill_between_pages_then_a_restart_ends_like_a_clean_run(tmp_path, peer, sleeps):
+def test_sigkill_between_pages_then_a_restart_ends_like_a_clean_run(tmp_path, store_url, peer, sleeps):
     asked = threading.Event()
     peer.injector.add(Fault("slow", delay=3, when=Match(verb="ListRecords", nth=5, predicate=lambda r: asked.set() or True)))
-    db = tmp_path / "killed.sqlite"
-    child, _ = start_child(peer, db, tmp_path)
+    child, _ = start_child(peer, store_url, tmp_path)
     kill_when(child, asked.is_set, "to page 5")
-    with Store(f"sqlite:///{db}") as store:
+    with Store(store_url) as store:
         assert store.checkpoint("duke").pages_done == 4
         assert len(list(store.records(source="duke", live_only=False))) + len(store.quarantined()) == 4 * PAGE
         peer.injector.clear()
@@ -548,11 +547,11 @@ def test_sigkill_between_pages_then_a_restart_ends_like_a_clean_run(tmp_path, pe
         assert_invariants(store, peer.repository)
 
 
-def test_sigkill_while_writing_a_page_loses_the_half_page_and_the_restart_ends_like_a_clean_run(tmp_path, peer, sleeps):
-    db = tmp_path / "killed.sqlite"
-    child, marker = start_child(peer, db, tmp_path, stall_page=4)    # page 4's records written, not its checkpoint
+def test_sigkill_while_writing_a_page_loses_the_half_page_and_the_restart_ends_like_a_clean_run(tmp_path, store_url, peer,
+                                                                                               sleeps):
+    child, marker = start_child(peer, store_url, tmp_path, stall_page=4)    # page 4's records written, not its checkpoint
     kill_when(child, marker.exists, "into page 4")
-    with Store(f"sqlite:///{db}") as store:
+    with Store(store_url) as store:
         assert store.checkpoint("duke").pages_done == 3
         assert len(list(store.records(source="duke", live_only=False))) + len(store.quarantined()) == 3 * PAGE
         resumed = harvest(store, peer, sleeps)
