@@ -62,8 +62,7 @@ def past_deadline(current: Round, deadline: float | None) -> bool:
     """True once `deadline` seconds have gone by since the round began."""
     if deadline is None:
         return False
-    started = current.started_at if current.started_at.tzinfo else current.started_at.replace(tzinfo=now().tzinfo)
-    return now() >= started + timedelta(seconds=deadline)
+    return now() >= current.started_at + timedelta(seconds=deadline)
 
 
 def _claim_loop(store: Store, config: Config, options: HarvestOptions, report: WorkerReport,

@@ -18,7 +18,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, Iterator
 
 from sqlalchemy import delete, select, update
@@ -54,11 +54,11 @@ class Lease:
     @property
     def expired(self) -> bool:
         """True once the holder has stopped renewing it for longer than the expiry."""
-        return _aware(self.expires_at) <= now()
+        return self.expires_at <= now()
 
     def holder(self) -> str:
         """Who holds it, for messages: host, process, command and since when."""
-        since = _aware(self.acquired_at).strftime("%Y-%m-%d %H:%M:%S UTC")
+        since = self.acquired_at.strftime("%Y-%m-%d %H:%M:%S UTC")
         return f"{self.host} pid {self.pid} ({self.command}) since {since}"
 
 
@@ -67,7 +67,7 @@ class LeaseHeld(StoreError):
 
     def __init__(self, lease: Lease):
         self.lease = lease
-        until = _aware(lease.expires_at).strftime("%H:%M:%S UTC")
+        until = lease.expires_at.strftime("%H:%M:%S UTC")
         super().__init__(f"the {lease.name} lease is held by {lease.holder()}, renewed until {until}; "
                          f"try again later, or if that process is gone run `unioncat lease release {lease.name}`")
 
@@ -189,13 +189,8 @@ class LeasesMixin:
 
 def _poll_interval(expiry: float, lease: Lease) -> float:
     """How long to sleep before asking again: a fraction of the expiry, sooner if it is about to expire."""
-    until_expiry = (_aware(lease.expires_at) - now()).total_seconds()
+    until_expiry = (lease.expires_at - now()).total_seconds()
     return max(0.05, min(1.0, expiry / 10, until_expiry + 0.05))
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands DateTime(timezone=True) back without its zone; everything stored is UTC
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _lease(row) -> Lease:

@@ -176,15 +176,15 @@ leases = Table(
     Column("pid", Integer, nullable=False),
     Column("command", Text, nullable=False),
     Column("token", String(64), nullable=False),          # the holder's secret: renewals and releases compare it
-    Column("acquired_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("acquired_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
 )
 
 harvest_rounds = Table(
     "harvest_rounds", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),      # dedup and index done; null while the round is open
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),      # dedup and index done; null while the round is open
     Column("outcome", Text),
 )
 
@@ -194,5 +194,5 @@ round_sources = Table(
     Column("source", Text, primary_key=True),
     Column("state", String(16), nullable=False),         # todo | done | failed | missed
     Column("worker", Text),
-    Column("finished_at", DateTime(timezone=True)),
+    Column("finished_at", UtcDateTime()),
 )

@@ -41,14 +41,6 @@ def write_config(tmp_path):
     return write
 
 
-@pytest.fixture(params=["sqlite"])
-def store_url(request, tmp_path):
-    """A fresh migrated, empty store (SQLite until the PostgreSQL fixture lands)."""
-    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    Store(url, migrate=True).close()
-    return url
-
-
 @pytest.fixture
 def write_store_config(write_config, store_url):
     """`write_config` with the store on each database in turn (SQLite, then PostgreSQL)."""

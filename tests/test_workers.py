@@ -65,19 +65,17 @@ def peers(catalogues):
 
 
 @pytest.fixture
-def worker_store_url(tmp_path):
-    """The shared store of the workers (SQLite until the PostgreSQL fixture lands)."""
-    url = f"sqlite:///{tmp_path / 'workers.sqlite'}"
-    Store(url, migrate=True).close()
-    return url
+def worker_store_url(pg_store_url):
+    """The store the workers share: a fresh migrated PostgreSQL database (several workers need a server)."""
+    return pg_store_url
 
 
 @pytest.fixture
-def clean_store_url(tmp_path):
-    """A second, empty store for the clean single-worker run."""
-    url = f"sqlite:///{tmp_path / 'clean.sqlite'}"
-    Store(url, migrate=True).close()
-    return url
+def clean_store_url(pg_server):
+    """A second fresh PostgreSQL database, for the clean single-worker run."""
+    name = pg_server.create_database()
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
 
 
 def worker_config(write_config, peers, store_url, name="workers.yaml"):

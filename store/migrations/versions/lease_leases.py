@@ -1,14 +1,14 @@
 """Leases (the writer lease, a harvest lease per source) and harvest rounds shared by workers.
 
 Revision ID: lease_leases
-Revises: 0001_baseline
+Revises: pg_text_columns
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "lease_leases"
-down_revision = "0001_baseline"
+down_revision = "pg_text_columns"
 branch_labels = None
 depends_on = None
 
