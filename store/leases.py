@@ -153,6 +153,7 @@ class LeasesMixin:
 
     def drop_lease(self, held: HeldLease) -> None:
         """Stop renewing `held` and release it (a release that fails leaves it to expire)."""
+        self._held_leases().pop(held.name + held.token, None)
         held._stop.set()
         if held._thread is not None:
             held._thread.join(5)
@@ -171,7 +172,17 @@ class LeasesMixin:
         finally:
             self.drop_lease(held)
 
+    def close(self) -> None:
+        """Release the leases still held through this store, then its connections."""
+        for held in list(self._held_leases().values()):
+            self.drop_lease(held)
+        super().close()
+
+    def _held_leases(self) -> dict[str, HeldLease]:
+        return self.__dict__.setdefault("_leases_held", {})
+
     def _hold(self, held: HeldLease) -> HeldLease:
+        self._held_leases()[held.name + held.token] = held
         held._thread = threading.Thread(target=self._heartbeat, args=(held,), name=f"lease:{held.name}", daemon=True)
         held._thread.start()
         return held

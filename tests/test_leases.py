@@ -237,3 +237,12 @@ def test_a_librarians_merge_on_the_web_while_the_writer_lease_is_held_says_so_an
 
 def _token(page) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+def test_closing_the_store_releases_the_leases_still_held_through_it(store_url):
+    store = Store(store_url)
+    held = store.acquire_lease(WRITER, "dedup", expiry=60)
+    store.close()
+    assert held._stop.is_set()
+    with Store(store_url) as other:
+        assert other.leases() == []
