@@ -26,7 +26,7 @@ from store import CLOSING_LEASE, LeaseHeld, Store
               help="Also list every identifier and mark records no longer listed deleted (deletedRecord no/transient).")
 @click.option("--worker", is_flag=True, help="Share the sources of a round with other workers (see the README).")
 @click.option("--then-dedup/--no-dedup", default=True, show_default=True,
-              help="(--worker) When the round is done, one worker runs dedup and index.")
+              help="(--worker) When the round is done, one worker runs dedup and index before closing it.")
 @click.option("--deadline", type=click.FloatRange(min=0), metavar="SECONDS",
               help="(--worker) Claim no source later than this long after the round began; then dedup and index.")
 @pass_context
@@ -60,15 +60,16 @@ def _worker(ctx: Context, full: bool, force: bool, reconcile: bool, then_dedup: 
             report = run_worker(store, config, _options(config, full, force, reconcile, progress), deadline=deadline)
         click.echo(f"round {report.round_id}: {len(report.sources)} source(s) harvested by this worker")
         _print_harvest(report.sources)
-        missed = _finish_round(config, store, report) if then_dedup else []
+        missed = _finish_round(config, store, report, then_dedup)
     if missed:
         raise Failures(f"round {report.round_id} closed at its deadline before these sources were harvested: "
                        + ", ".join(missed))
     _fail_on(report.sources)
 
 
-def _finish_round(config: Config, store: Store, report: WorkerReport) -> list[str]:
-    """Dedup and index once the round is done, by the one worker that takes the closing lease first."""
+def _finish_round(config: Config, store: Store, report: WorkerReport, then_dedup: bool) -> list[str]:
+    """Close the round once it is done (after dedup and index, unless --no-dedup), by the one worker that
+    takes the closing lease first; the sources it closed without are returned."""
     try:
         closing = store.acquire_lease(CLOSING_LEASE, "harvest --worker", expiry=config.leases.expiry)
     except LeaseHeld as exc:
@@ -79,8 +80,9 @@ def _finish_round(config: Config, store: Store, report: WorkerReport) -> list[st
         if current.finished_at is not None:
             click.echo(f"round {report.round_id}: finished by another worker")
             return []
-        with writer_lease(config, store, "harvest --worker"):
-            _dedup_and_index(config, store)
+        if then_dedup:
+            with writer_lease(config, store, "harvest --worker"):
+                _dedup_and_index(config, store)
         return store.close_round(report.round_id, "deadline" if current.todo() else "done")
     finally:
         store.drop_lease(closing)

@@ -159,6 +159,8 @@ def test_two_workers_share_six_sources_and_one_killed_mid_page_leaves_a_store_eq
     assert alone.exit_code == 0, alone.output
     assert stored(worker_store_url) == stored(clean_store_url)
     assert len(stored(clean_store_url)) == sum(len(records) for records in catalogues.values())
+    with Store(clean_store_url) as store:
+        assert store.harvest_round(1).finished_at is not None       # closed without dedup (--no-dedup)
 
 
 def test_a_failing_source_never_stops_the_other_workers_sources_and_the_round_still_closes(
@@ -186,7 +188,7 @@ def test_a_round_closed_at_its_deadline_names_the_sources_left_and_the_next_roun
     assert late.exit_code == 1, late.output
     assert "round 1 closed at its deadline before these sources were harvested: duke, libris, ncsu, unc, uncmrc, vastmanland" in late.output
     assert sum(each.count("ListRecords") for each, _server in peers.values()) == 0
-    following = CliRunner().invoke(main, ["--config", str(path), "harvest", "--worker"])
+    following = CliRunner().invoke(main, ["--config", str(path), "harvest", "--worker", "--no-dedup"])
     assert following.exit_code == 0, following.output
     assert "round 2: 6 source(s) harvested by this worker" in following.output
     with Store(worker_store_url) as store:
