@@ -2,17 +2,23 @@
 
 from settings.config import (
     Config,
-    ConfigError,
     DemoServer,
     HarvestSettings,
     HoldingsMapping,
     LeaseSettings,
     SourceConfig,
-    WebSettings,
     default_config,
     load_config,
 )
+from settings.errors import ConfigError
 from settings.pause import pause_point
+from settings.web import (
+    LoginThrottleSettings,
+    WebSettings,
+    public_base_url,
+    require_secret_key,
+    secret_key_problem,
+)
 
 __all__ = [
     "Config",
@@ -21,9 +27,13 @@ __all__ = [
     "HarvestSettings",
     "HoldingsMapping",
     "LeaseSettings",
+    "LoginThrottleSettings",
     "SourceConfig",
     "WebSettings",
     "default_config",
     "load_config",
     "pause_point",
+    "public_base_url",
+    "require_secret_key",
+    "secret_key_problem",
 ]

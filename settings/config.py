@@ -14,13 +14,12 @@ from pathlib import Path
 
 import yaml
 
+from settings.errors import ConfigError
+from settings.web import WebSettings, parse_web
+
 SOURCE_TYPES = ("oai", "file")
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 HOLDINGS_ROLES = ("library", "location", "call_number", "items", "availability", "barcode", "note")
-
-
-class ConfigError(Exception):
-    """The configuration file is missing, unreadable or invalid."""
 
 
 @dataclass(frozen=True)
@@ -77,17 +76,6 @@ class LeaseSettings:
     expiry: float = 120.0            # seconds a holder that stopped renewing keeps a lease (a killed worker's cost)
     wait: float = 60.0               # seconds dedup, split, merge, quarantine retry and nightly wait for the writer lease
     web_wait: float = 10.0           # seconds a librarian's split or merge on the web waits for it
-
-
-@dataclass(frozen=True)
-class WebSettings:
-    """The web front end."""
-
-    secret_key: str = "change-me"
-    languages: tuple[str, ...] = ("en", "pl", "sv", "nb")
-    default_language: str = "en"
-    page_size: int = 20
-    title: str = "unioncat"
 
 
 @dataclass(frozen=True)
@@ -160,7 +148,7 @@ def parse_config(data: dict, path: Path) -> Config:
         index_dir=base / _required(data, "index", "config"),
         sources=sources,
         harvest=harvest,
-        web=_web(data.get("web") or {}),
+        web=parse_web(data.get("web") or {}),
         demo_servers=tuple(_demo_server(item, base, codes) for item in _list(data.get("demo") or {}, "oai_servers")),
         reports_dir=_reports_dir(data, base),
         leases=_leases(data.get("leases") or {}),
@@ -279,20 +267,6 @@ def _flag(value, where: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{where}: expected true or false, not {value!r}")
     return value
-
-
-def _web(item: dict) -> WebSettings:
-    languages = tuple(item.get("languages", WebSettings.languages))
-    default = item.get("default_language", "en")
-    if default not in languages:
-        raise ConfigError(f"web.default_language: {default!r} is not among web.languages")
-    return WebSettings(
-        secret_key=os.environ.get("UNIONCAT_SECRET_KEY", item.get("secret_key", "change-me")),
-        languages=languages,
-        default_language=default,
-        page_size=int(item.get("page_size", 20)),
-        title=str(item.get("title", "unioncat")),
-    )
 
 
 def _demo_server(item, base: Path, codes: list[str]) -> DemoServer:

@@ -7,10 +7,11 @@ from store.rounds import CLOSING_LEASE, Round, RoundsMixin
 from store.records import IncomingRecord, PageCounts, QuarantineItem, RecordsMixin, StoredRecord
 from store.staff import StaffMixin
 from store.state import Checkpoint, QuarantinedRecord, SourceStatus, StateMixin
+from store.throttle import ThrottleMixin
 
 
-class Store(RecordsMixin, StateMixin, ClustersMixin, StaffMixin, LeasesMixin, RoundsMixin, StoreBase):
-    """Records, harvest state and clusters in one database (SQLite or PostgreSQL)."""
+class Store(RecordsMixin, StateMixin, ClustersMixin, StaffMixin, ThrottleMixin, LeasesMixin, RoundsMixin, StoreBase):
+    """Records, harvest state, clusters, staff accounts, login counters and leases in one database (SQLite or PostgreSQL)."""
 
 
 __all__ = [

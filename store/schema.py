@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timezone
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
+    Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
     Table, Text, UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
@@ -167,6 +167,18 @@ staff_users = Table(
     Column("username", String(100), primary_key=True),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    # bumped on every password change and on removal: sessions signed with another version are void
+    Column("session_version", Integer, nullable=False, default=1, server_default="1"),
+    Column("removed_at", UtcDateTime()),     # kept, so a re-created name never revives old sessions
+)
+
+login_throttle = Table(
+    "login_throttle", metadata,
+    Column("scope", String(16), primary_key=True),     # staff | address | (later) patron
+    Column("key", String(255), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("window_started", Float, nullable=False),   # Unix seconds
+    Column("locked_until", Float),                     # Unix seconds; null when never locked
 )
 
 leases = Table(

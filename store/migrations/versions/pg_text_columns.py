@@ -10,14 +10,14 @@ altering a column there means rebuilding its table, which with foreign keys on
 would cascade-delete the rows that reference `records`.
 
 Revision ID: pg_text_columns
-Revises: 0001_baseline
+Revises: websec_sessions_throttle
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "pg_text_columns"
-down_revision = "0001_baseline"
+down_revision = "websec_sessions_throttle"
 branch_labels = None
 depends_on = None
 
