@@ -93,8 +93,11 @@ def _claim(store: Store, config: Config, options: HarvestOptions, report: Worker
         source = config.source(code)
         log.info("%s: claimed by %s", code, report.worker)
         result = harvest_one(store, source, policy_for(config, source), source_options(options, source))
-        store.finish_round_source(report.round_id, code, "done" if result.ok else "failed", report.worker)
         report.sources.append(result)
+        if held.lost.is_set() or not store.renew_lease(held.name, held.token, config.leases.expiry):
+            log.error("%s: lost its lease to another worker, which finishes it", code)
+            return True       # this process was frozen past its expiry: the source is the new holder's now
+        store.finish_round_source(report.round_id, code, "done" if result.ok else "failed", report.worker)
         return True
     finally:
         store.drop_lease(held)

@@ -2,7 +2,7 @@
 
 from store.clusters import ClusterPlan, ClustersMixin, Decision
 from store.core import StoreBase, StoreError, now
-from store.leases import WRITER, HeldLease, Lease, LeaseHeld, LeasesMixin, harvest_lease
+from store.leases import WRITER, HeldLease, Lease, LeaseHeld, LeaseLost, LeasesMixin, harvest_lease
 from store.rounds import CLOSING_LEASE, Round, RoundsMixin
 from store.records import IncomingRecord, PageCounts, QuarantineItem, RecordsMixin, StoredRecord
 from store.staff import StaffMixin
@@ -15,7 +15,7 @@ class Store(RecordsMixin, StateMixin, ClustersMixin, StaffMixin, ThrottleMixin, 
 
 
 __all__ = [
-    "CLOSING_LEASE", "Checkpoint", "ClusterPlan", "Decision", "HeldLease", "IncomingRecord", "Lease", "LeaseHeld", "PageCounts",
+    "CLOSING_LEASE", "Checkpoint", "ClusterPlan", "Decision", "HeldLease", "IncomingRecord", "Lease", "LeaseHeld", "LeaseLost", "PageCounts",
     "QuarantineItem", "QuarantinedRecord", "Round", "SourceStatus", "Store", "StoreError", "StoredRecord", "WRITER",
     "harvest_lease", "now",
 ]

@@ -72,6 +72,10 @@ class LeaseHeld(StoreError):
                          f"try again later, or if that process is gone run `unioncat lease release {lease.name}`")
 
 
+class LeaseLost(StoreError):
+    """This process's lease expired (it was frozen or cut off) and another process took it over."""
+
+
 @dataclass
 class HeldLease:
     """A lease this process holds, kept alive by a heartbeat thread until released."""
@@ -171,6 +175,25 @@ class LeasesMixin:
             yield held
         finally:
             self.drop_lease(held)
+
+    def check_fences(self, conn, sources: set[str]) -> None:
+        """Inside a harvest's write: `LeaseLost` (the transaction rolls back) when this store held the
+        harvest lease of one of `sources` and it has since passed to another process.
+
+        The lease row is locked until the write commits (PostgreSQL: FOR UPDATE; SQLite: the
+        write lock already held), so a takeover waits for the write or the write sees it.
+        """
+        for source in sorted(sources):
+            name = harvest_lease(source)
+            mine = {held.token for held in list(self._held_leases().values()) if held.name == name}
+            if not mine:
+                continue
+            query = select(L.c.token).where(L.c.name == name)
+            if self.engine.dialect.name == "postgresql":
+                query = query.with_for_update()
+            if conn.execute(query).scalar() not in mine:
+                raise LeaseLost(f"lost the {name} lease: it expired and another process took it over; "
+                                "this page was not saved (the new holder goes on from the last checkpoint)")
 
     def close(self) -> None:
         """Release the leases still held through this store, then its connections."""

@@ -195,3 +195,48 @@ def test_a_round_closed_at_its_deadline_names_the_sources_left_and_the_next_roun
         assert store.harvest_round(1).sources == dict.fromkeys(sorted(SOURCES), "missed")
         assert store.harvest_round(2).sources == dict.fromkeys(sorted(SOURCES), "done")
         assert sum(s.records for s in store.status(list(SOURCES))) == sum(len(r) for r in catalogues.values())
+
+
+def test_a_worker_frozen_past_its_lease_saves_nothing_once_it_wakes_and_leaves_the_source_to_its_new_holder(
+        tmp_path, write_config, peers, worker_store_url):
+    """A fencing check: a process stopped (SIGSTOP) mid-page loses its lease; when it wakes, its page and
+    checkpoint are refused in the same transaction, so the new holder's checkpoint is never overwritten."""
+    injector, server = peers["duke"]
+    reached, go_on = threading.Event(), threading.Event()
+    injector.add(Fault("slow", delay=0, when=Match(verb="ListRecords", nth=2,
+                                                   predicate=lambda r: reached.set() or not go_on.wait(120))))
+    config = write_config([{"code": "duke", "name": "Duke", "type": "oai", "url": server.url}], store=worker_store_url,
+                          harvest={"timeout": 120, "max_retries": 0, "concurrency": 1}, leases={"expiry": 1, "wait": 60})
+    log = (tmp_path / "frozen.log").open("w+")
+    frozen = spawn(config.path, log)
+    try:
+        assert reached.wait(60), "the worker never asked for duke's second page"
+        os.kill(frozen.pid, signal.SIGSTOP)
+        with Store(worker_store_url) as store:
+            while not store.leases()[0].expired:
+                time.sleep(0.1)
+            taken, _lease = store.try_lease("harvest:duke", "the worker that took over", expiry=60)
+            assert taken
+            before = (store.checkpoint("duke"), store.source_state("duke").records)
+            os.kill(frozen.pid, signal.SIGCONT)
+            go_on.set()
+            deadline = time.monotonic() + 60
+            while "this page was not saved" not in (tmp_path / "frozen.log").read_text():
+                assert time.monotonic() < deadline and frozen.poll() is None, (tmp_path / "frozen.log").read_text()
+                time.sleep(0.1)
+            assert (store.checkpoint("duke"), store.source_state("duke").records) == before
+            assert before[1] == PAGE and before[0].pages_done == 1
+            assert store.harvest_round(1).sources["duke"] == "todo"       # not marked by the frozen worker
+            store.finish_round_source(1, "duke", "done", "the worker that took over")
+            store.release_lease("harvest:duke")
+        frozen.wait(120)
+    finally:
+        go_on.set()
+        if frozen.poll() is None:
+            os.kill(frozen.pid, signal.SIGCONT)
+            frozen.kill()
+            frozen.wait()
+    log.seek(0)
+    output = log.read()
+    assert frozen.returncode == 1, output
+    assert "duke failed: lost the harvest:duke lease" in output
