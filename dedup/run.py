@@ -18,6 +18,7 @@ from dedup.clusterer import Edge, Facts, assign_ids, group
 from dedup.decide import decide
 from dedup.keys import match_keys
 from normalise import Record
+from settings import pause_point
 from store import ClusterPlan, Store
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> Dedup
     old_alive = set(store.cluster_ids())
     named, redirects = assign_ids(groups, previous, facts, old_alive)
     retired = old_alive - {cid for cid, _ in named} - set(redirects)
+    pause_point("dedup-before-save")
     store.save_clusters([ClusterPlan(cid, members) for cid, members in named], redirects, retired, [r.id for r in changed])
     store.touch_clusters({cid for cid, members in named if affected & set(members)})
     report.records, report.rematched, report.compared = len(facts), len(affected), len(edges)

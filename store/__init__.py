@@ -2,17 +2,20 @@
 
 from store.clusters import ClusterPlan, ClustersMixin, Decision
 from store.core import StoreBase, StoreError, now
+from store.leases import WRITER, HeldLease, Lease, LeaseHeld, LeaseLost, LeasesMixin, harvest_lease
+from store.rounds import CLOSING_LEASE, Round, RoundsMixin
 from store.records import IncomingRecord, PageCounts, QuarantineItem, RecordsMixin, StoredRecord
 from store.staff import StaffMixin
 from store.state import Checkpoint, QuarantinedRecord, SourceStatus, StateMixin
 from store.throttle import ThrottleMixin
 
 
-class Store(RecordsMixin, StateMixin, ClustersMixin, StaffMixin, ThrottleMixin, StoreBase):
-    """Records, harvest state, clusters, staff accounts and login counters in one database (SQLite or PostgreSQL)."""
+class Store(RecordsMixin, StateMixin, ClustersMixin, StaffMixin, ThrottleMixin, LeasesMixin, RoundsMixin, StoreBase):
+    """Records, harvest state, clusters, staff accounts, login counters and leases in one database (SQLite or PostgreSQL)."""
 
 
 __all__ = [
-    "Checkpoint", "ClusterPlan", "Decision", "IncomingRecord", "PageCounts", "QuarantineItem",
-    "QuarantinedRecord", "SourceStatus", "Store", "StoreError", "StoredRecord", "now",
+    "CLOSING_LEASE", "Checkpoint", "ClusterPlan", "Decision", "HeldLease", "IncomingRecord", "Lease", "LeaseHeld", "LeaseLost", "PageCounts",
+    "QuarantineItem", "QuarantinedRecord", "Round", "SourceStatus", "Store", "StoreError", "StoredRecord", "WRITER",
+    "harvest_lease", "now",
 ]

@@ -113,6 +113,8 @@ class RecordsMixin:
                     counts.quarantined_items.append(item)
             if checkpoint is not None:
                 self._save_checkpoint(conn, checkpoint)
+            sources = {i.source for i in items} | {q.source for q in quarantined} | {(checkpoint or {}).get("source")}
+            self.check_fences(conn, sources - {None})
         return counts
 
     def mark_deleted(self, source: str, keys: Iterable[str], *, by_oai: bool = True) -> int:

@@ -180,3 +180,31 @@ login_throttle = Table(
     Column("window_started", Float, nullable=False),   # Unix seconds
     Column("locked_until", Float),                     # Unix seconds; null when never locked
 )
+
+leases = Table(
+    "leases", metadata,
+    Column("name", Text, primary_key=True),              # writer | harvest:<source> | harvest-round | ...
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("command", Text, nullable=False),
+    Column("token", String(64), nullable=False),          # the holder's secret: renewals and releases compare it
+    Column("acquired_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+harvest_rounds = Table(
+    "harvest_rounds", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),      # dedup and index done; null while the round is open
+    Column("outcome", Text),
+)
+
+round_sources = Table(
+    "round_sources", metadata,
+    Column("round_id", Integer, ForeignKey("harvest_rounds.id", ondelete="CASCADE"), primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("state", String(16), nullable=False),         # todo | done | failed | missed
+    Column("worker", Text),
+    Column("finished_at", UtcDateTime()),
+)

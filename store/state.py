@@ -77,6 +77,7 @@ class StateMixin:
         """Save a checkpoint on its own (normally it travels with a page's records)."""
         with self.transaction() as conn:
             self._save_checkpoint(conn, values)
+            self.check_fences(conn, {values["source"]})
 
     def clear_checkpoint(self, source: str) -> None:
         """Forget the resumption point once a list is complete."""
@@ -92,6 +93,7 @@ class StateMixin:
             _upsert_state(conn, source, {"next_from": next_from, "granularity": granularity})
             conn.execute(update(q).where(q.c.source == source, q.c.resolved.is_(False), q.c.raw_format == PAGE_FORMAT)
                          .values(resolved=True))
+            self.check_fences(conn, {source})
 
     def set_source_state(self, source: str, **values) -> None:
         """Update the bookkeeping row of a source (last_started, last_outcome, ...)."""
