@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from click.testing import CliRunner
 
 from cli import main
 from tests.conftest import ROOT
+from web.server import GatheringSocket, SlowClient
 
 UNIONCAT = str(Path(sys.executable).parent / "unioncat")
 SECRET = "5e" * 32
@@ -181,3 +183,43 @@ def read_head(sock: socket.socket) -> bytes:
     while len(body) < length:
         body += sock.recv(65536)
     return head
+
+
+def test_a_client_trickling_its_request_loses_its_thread_after_the_read_timeout():
+    server_end, client_end = socket.socketpair()
+    stop = threading.Event()
+
+    def trickle():
+        while not stop.wait(0.05):
+            client_end.sendall(b"x")
+
+    sender = threading.Thread(target=trickle)
+    sender.start()
+    try:
+        sock = GatheringSocket.adopt(server_end, read_timeout=0.5)
+        sock.setblocking(True)      # what gunicorn does when a thread takes the connection
+        received = b""
+        with pytest.raises(SlowClient):
+            while len(received) < 100:      # 5 s of trickling: a deadline per read alone would let it all in
+                received += sock.recv(1)
+        assert len(received) < 100
+    finally:
+        stop.set()
+        sender.join()
+        client_end.close()
+        server_end.close()
+
+
+def test_bytes_gathered_by_the_event_loop_are_read_first_and_a_whole_header_hands_over():
+    server_end, client_end = socket.socketpair()
+    with server_end, client_end:
+        sock = GatheringSocket.adopt(server_end, read_timeout=5)
+        sock.setblocking(False)
+        client_end.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        time.sleep(0.05)
+        assert sock.gather() is False       # half a header: stays with the event loop
+        client_end.sendall(b"\r\n")
+        time.sleep(0.05)
+        assert sock.gather() is True
+        sock.setblocking(True)
+        assert sock.recv(65536) == b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
