@@ -192,7 +192,7 @@ def serve_waitress(config_path: Path, port: int) -> None:
     """The previous `unioncat serve`: one process, waitress with 4 threads."""
     from settings import load_config
     from web import create_app
-    from web.server import serve_waitress as run
+    from cli.server import serve_waitress as run
 
     run(create_app(load_config(config_path)), "127.0.0.1", port, threads=4)
 

@@ -13,12 +13,12 @@ import click
 
 from cli.base import Context, Failures, handled, main, pass_context
 from cli.progress import ProgressLine
+from cli.server import ServeOptions
 from dedup import run_dedup
 from harvest import HarvestOptions, SourceReport, harvest_sources
 from index import update_index
 from settings import Config
 from store import Store
-from web.server import ServeOptions
 
 
 @main.command()
@@ -83,14 +83,14 @@ def serve(ctx: Context, host: str, port: int, workers: int, threads: int, connec
     production, run it behind a buffering reverse proxy (see the README).
     """
     from web import create_app
-    from web.server import serve as run_server
+    from cli.server import serve as run_server
 
     config = ctx.config
     options = ServeOptions(host=host, port=port, workers=workers, threads=threads, connections=connections,
                            keepalive=keepalive)
-    click.echo(f"unioncat is serving {config.web.title} at http://{host}:{port}/ "
-               f"({workers} worker(s) of {threads} threads; Ctrl+C to stop)")
-    run_server(lambda: create_app(config), options)
+    run_server(lambda: create_app(config), options, on_ready=lambda: click.echo(
+        f"unioncat is serving {config.web.title} at http://{host}:{port}/ "
+        f"({workers} worker(s) of {threads} threads; SIGTERM stops it gracefully, Ctrl+C at once)"))
 
 
 @main.command()
@@ -181,7 +181,7 @@ def _write_report(config: Config, run_id: int, report: dict) -> None:
 
 def _serve_demo(config: Config, host: str, port: int) -> None:
     from web import create_app
-    from web.server import serve_waitress
+    from cli.server import serve_waitress
 
     app = create_app(config)
     click.echo(f"unioncat is serving {config.web.title} at http://{host}:{port}/ (Ctrl+C to stop)")

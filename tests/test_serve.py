@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from cli import main
 from tests.conftest import ROOT
-from web.server import GatheringSocket, SlowClient
+from cli.server import GatheringSocket, SlowClient
 
 UNIONCAT = str(Path(sys.executable).parent / "unioncat")
 SECRET = "5e" * 32
@@ -223,3 +223,14 @@ def test_bytes_gathered_by_the_event_loop_are_read_first_and_a_whole_header_hand
         assert sock.gather() is True
         sock.setblocking(True)
         assert sock.recv(65536) == b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def test_serve_on_an_address_in_use_says_so_and_exits_1(catalogue):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["--config", str(catalogue), "serve", "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
+    assert "Traceback" not in result.output

@@ -1,4 +1,4 @@
-"""The WSGI servers: gunicorn for `unioncat serve`, waitress for the demo. The only user of either.
+"""The WSGI servers that run the web app: gunicorn for `unioncat serve`, waitress for the demo; the only user of either.
 
 `serve` runs gunicorn's threaded (gthread) workers, one process per core by
 default, with a worker class that keeps clients that send nothing, or only
@@ -41,6 +41,10 @@ class ServeOptions:
     read_timeout: int = 10      # seconds a thread waits for the rest of a request (its body) and for a response write
     timeout: int = 30           # seconds a worker may stay silent before the master replaces it
     graceful_timeout: int = 30  # seconds a stopping worker has to finish the requests it holds
+
+
+class ServeError(Exception):
+    """The server cannot start (its address is taken or cannot be had)."""
 
 
 class SlowClient(NoMoreData):
@@ -184,9 +188,25 @@ def gunicorn_settings(options: ServeOptions) -> dict:
     }
 
 
-def serve(make_app: Callable, options: ServeOptions) -> None:
-    """Run gunicorn until it is stopped; `make_app()` is called once in every worker process."""
-    _Application(make_app, gunicorn_settings(options)).run()
+def serve(make_app: Callable, options: ServeOptions, on_ready: Callable[[], None] = lambda: None) -> None:
+    """Run gunicorn until it is stopped; `make_app()` is called once in every worker process.
+
+    `on_ready()` is called once the address is listened on.
+    """
+    check_address(options.host, options.port)
+    settings = gunicorn_settings(options) | {"when_ready": lambda _arbiter: on_ready()}
+    _Application(make_app, settings).run()
+
+
+def check_address(host: str, port: int) -> None:
+    """`ServeError` now when the address cannot be listened on (gunicorn would retry for seconds, then exit)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)     # as gunicorn binds
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
 def serve_waitress(app, host: str, port: int, threads: int) -> None:
