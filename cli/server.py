@@ -93,6 +93,10 @@ class GatheringSocket(socket.socket):
         if not chunk:
             return True                 # the client closed: the thread sees the end and closes too
         self.early += chunk
+        return self.holds_header()
+
+    def holds_header(self) -> bool:
+        """Whether the gathered bytes hold a whole header (or as much as a header may be)."""
         return any(end in self.early for end in HEADER_ENDS) or len(self.early) >= HEADER_GATHER_LIMIT
 
     def recv(self, size: int, *flags) -> bytes:
@@ -139,6 +143,15 @@ class GatheringThreadWorker(ThreadWorker):
     def on_client_socket_readable(self, conn, client) -> None:
         if conn.sock.gather():
             super().on_client_socket_readable(conn, client)
+
+    def finish_request(self, conn, fs) -> None:
+        super().finish_request(conn, fs)
+        # A client may send its next request with the last (pipelining): if the parser left it
+        # all in the gathered bytes, the socket will never be readable for it again
+        if conn.sock.early and conn.sock.holds_header() and conn in self.keepalived_conns:
+            self.poller.unregister(conn.sock)
+            self.keepalived_conns.remove(conn)
+            self.enqueue_req(conn)
 
 
 class _Application(BaseApplication):

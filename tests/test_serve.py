@@ -177,11 +177,15 @@ def read_head(sock: socket.socket) -> bytes:
     """One response from a kept-alive connection: its head, with its body read past by Content-Length."""
     data = b""
     while b"\r\n\r\n" not in data:
-        data += sock.recv(65536)
+        chunk = sock.recv(65536)
+        assert chunk, f"the server closed the connection before answering: {data[:100]!r}"
+        data += chunk
     head, body = data.split(b"\r\n\r\n", 1)
     length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
     while len(body) < length:
-        body += sock.recv(65536)
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection in the middle of an answer"
+        body += chunk
     return head
 
 
@@ -234,3 +238,13 @@ def test_serve_on_an_address_in_use_says_so_and_exits_1(catalogue):
     assert result.exit_code == 1, result.output
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
     assert "Traceback" not in result.output
+
+
+def test_two_requests_sent_at_once_on_one_connection_are_both_answered(server):
+    _process, port = server
+    first = b"GET /api/search?q=art HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: "
+    first += b"p" * (8192 - len(first) - 4) + b"\r\n\r\n"     # one whole read of gunicorn's parser, to the byte
+    with socket.create_connection(("127.0.0.1", port), timeout=ANSWER_WITHIN) as sock:
+        sock.sendall(first + b"GET /api/search?q=crisis HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert read_head(sock).startswith(b"HTTP/1.1 200 ")
+        assert read_head(sock).startswith(b"HTTP/1.1 200 ")
