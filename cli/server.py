@@ -125,6 +125,8 @@ class GatheringThreadWorker(ThreadWorker):
     connections gather their next header the same way.
     """
 
+    read_timeout: float = ServeOptions.read_timeout      # `gunicorn_settings` makes a subclass with the chosen one
+
     def accept(self, listener) -> None:
         try:
             client, address = listener.accept()
