@@ -136,21 +136,23 @@ def catalogue(folder: Path, count: int) -> Path:
     """The configuration of a store and index of `count` generated clusters in `folder`, built once."""
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "config.yaml"
+    config.write_text(yaml.safe_dump({
+        "store": "store.sqlite", "index": "index", "lock_file": "nightly.lock",
+        # wrk loads the site from one address: no per-address limit
+        "web": {"title": "unioncat bench", "secret_key": os.urandom(32).hex(), "rate_limit": "off"},
+        "sources": [{"code": code, "name": f"Library {code[3:]}", "type": "file", "path": []} for code in LIBRARIES]}))
     marker = folder / f"built-{count}"
     if marker.exists():
         print(f"reusing the catalogue of {count:,} clusters in {folder}")
+        Store(f"sqlite:///{folder / 'store.sqlite'}", migrate=True).close()    # a store kept by an older unioncat
         return config
     shutil.rmtree(folder / "index", ignore_errors=True)      # a build that did not finish starts again
     (folder / "store.sqlite").unlink(missing_ok=True)
-    config.write_text(yaml.safe_dump({
-        "store": "store.sqlite", "index": "index", "lock_file": "nightly.lock",
-        "web": {"title": "unioncat bench", "secret_key": os.urandom(32).hex()},
-        "sources": [{"code": code, "name": f"Library {code[3:]}", "type": "file", "path": []} for code in LIBRARIES]}))
     logging.getLogger("pymarc").setLevel(logging.ERROR)
     pool = real_records()
     print(f"building {count:,} clusters from {len(pool)} real records into {folder} (minutes) ...")
     started = time.perf_counter()
-    with Store(f"sqlite:///{folder / 'store.sqlite'}") as store:
+    with Store(f"sqlite:///{folder / 'store.sqlite'}", migrate=True) as store:
         build_index(folder / "index", stored_documents(store, pool, count), limitmb=512)
         ids = {facts["public_id"].split(":", 1)[1]: rid for rid, facts in store.live_record_facts().items()}
         store.save_clusters([ClusterPlan(id=f"b{n:07d}", members={ids[str(n)]: {}}) for n in range(count)], {}, set(), [])

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import fcntl
 import glob
+import ipaddress
 import json
+import secrets
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -17,8 +20,7 @@ from cli.server import ServeOptions
 from dedup import run_dedup
 from harvest import HarvestOptions, SourceReport, harvest_sources
 from index import update_index
-from settings import Config
-from store import Store
+from settings import Config, require_secret_key, secret_key_problem
 
 
 @main.command()
@@ -82,10 +84,11 @@ def serve(ctx: Context, host: str, port: int, workers: int, threads: int, connec
     arrived, so idle and slow clients do not keep others waiting. In
     production, run it behind a buffering reverse proxy (see the README).
     """
-    from web import create_app
     from cli.server import serve as run_server
+    from web import create_app
 
     config = ctx.config
+    _check_web(config)
     options = ServeOptions(host=host, port=port, workers=workers, threads=threads, connections=connections,
                            keepalive=keepalive)
     run_server(lambda: create_app(config), options, on_ready=lambda: click.echo(
@@ -107,7 +110,7 @@ def nightly(ctx: Context, full: bool, force: bool, reconcile: bool) -> None:
     configuration errors. A run report per source is written to reports/
     beside the lock file.
     """
-    _nightly(ctx.config, full=full, force=force, reconcile=reconcile)
+    _nightly(ctx, full=full, force=force, reconcile=reconcile)
 
 
 @main.command()
@@ -133,15 +136,16 @@ def demo(ctx: Context, host: str, port: int) -> None:
         servers.append(serve_in_thread(make_app(repository), port=demo_server.port))
         click.echo(f"OAI-PMH endpoint for {demo_server.source}: {servers[-1].url}")
     try:
-        _nightly(config, full=False, force=False, fail=False)
-        _serve_demo(config, host, port)
+        _nightly(ctx, full=False, force=False, fail=False)
+        _serve_demo(demo_secret(config, host), host, port)
     finally:
         for server in servers:
             server.stop()
 
 
-def _nightly(config: Config, *, full: bool, force: bool, fail: bool = True, reconcile: bool = False) -> None:
-    with run_lock(config.lock_file), Store(config.store_url) as store:
+def _nightly(ctx: Context, *, full: bool, force: bool, fail: bool = True, reconcile: bool = False) -> None:
+    config = ctx.config
+    with run_lock(config.lock_file), ctx.store(migrate_embedded=True) as store:
         run_id = store.start_run("nightly")
         started = time.monotonic()
         with ProgressLine() as progress:
@@ -179,10 +183,36 @@ def _write_report(config: Config, run_id: int, report: dict) -> None:
     (folder / f"run-{run_id:06d}.json").write_text(json.dumps(report, indent=2, default=str))
 
 
-def _serve_demo(config: Config, host: str, port: int) -> None:
-    from web import create_app
-    from cli.server import serve_waitress
+def demo_secret(config: Config, host: str) -> Config:
+    """The configuration with a random secret key when the demo on a loopback address has no fit one."""
+    if secret_key_problem(config.web.secret_key) is None or not is_loopback(host):
+        return config
+    click.echo("demo: signing sessions with a random key made for this run (set web.secret_key to keep them)")
+    return replace(config, web=replace(config.web, secret_key=secrets.token_hex(32)))
 
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is a loopback address or name (the demo may then make its own secret key)."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_web(config: Config) -> None:
+    """`ConfigError` for a secret key unfit for production; a note when no public base URL is set."""
+    require_secret_key(config.web)
+    if not config.web.public_base_url:
+        click.echo("note: web.public_base_url is not set: permalinks and OpenSearch stay relative", err=True)
+
+
+def _serve_demo(config: Config, host: str, port: int) -> None:
+    from cli.server import serve_waitress
+    from web import create_app
+
+    _check_web(config)
     app = create_app(config)
     click.echo(f"unioncat is serving {config.web.title} at http://{host}:{port}/ (Ctrl+C to stop)")
     serve_waitress(app, host, port, threads=4)
