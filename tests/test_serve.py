@@ -135,10 +135,10 @@ def test_a_header_sent_in_pieces_with_pauses_is_answered(server):
 
 def test_one_kept_alive_connection_answers_several_requests_in_turn(server):
     _process, port = server
-    with socket.create_connection(("127.0.0.1", port), timeout=ANSWER_WITHIN) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=ANSWER_WITHIN) as sock, sock.makefile("rb") as stream:
         for query in ("art", "crisis", "history"):
             sock.sendall(f"GET /api/search?q={query} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-            head = read_head(sock)
+            head = read_head(stream)
             assert head.startswith(b"HTTP/1.1 200 "), head
             assert b"connection: close" not in head.lower()
 
@@ -173,19 +173,15 @@ def receive_all(sock: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
-def read_head(sock: socket.socket) -> bytes:
-    """One response from a kept-alive connection: its head, with its body read past by Content-Length."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"the server closed the connection before answering: {data[:100]!r}"
-        data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        assert chunk, "the server closed the connection in the middle of an answer"
-        body += chunk
+def read_head(stream) -> bytes:
+    """One response from a kept-alive connection's stream (`sock.makefile("rb")`): its head; its body is read past."""
+    lines = []
+    while (line := stream.readline()) not in (b"\r\n", b""):
+        lines.append(line)
+    assert lines, "the server closed the connection before answering"
+    head = b"".join(lines)
+    length = next(int(line.split(b":")[1]) for line in lines if line.lower().startswith(b"content-length:"))
+    assert len(stream.read(length)) == length, "the server closed the connection in the middle of an answer"
     return head
 
 
@@ -244,7 +240,7 @@ def test_two_requests_sent_at_once_on_one_connection_are_both_answered(server):
     _process, port = server
     first = b"GET /api/search?q=art HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: "
     first += b"p" * (8192 - len(first) - 4) + b"\r\n\r\n"     # one whole read of gunicorn's parser, to the byte
-    with socket.create_connection(("127.0.0.1", port), timeout=ANSWER_WITHIN) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=ANSWER_WITHIN) as sock, sock.makefile("rb") as stream:
         sock.sendall(first + b"GET /api/search?q=crisis HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        assert read_head(sock).startswith(b"HTTP/1.1 200 ")
-        assert read_head(sock).startswith(b"HTTP/1.1 200 ")
+        assert read_head(stream).startswith(b"HTTP/1.1 200 ")
+        assert read_head(stream).startswith(b"HTTP/1.1 200 ")
