@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from cli.server import ServeError
 from dedup import CorrectionError
 from index import SearchIndexError
 from settings import Config, ConfigError, default_config, load_config
@@ -40,7 +41,7 @@ def handled(command):
             sys.exit(1)
         except CorrectionError as exc:
             raise click.UsageError(str(exc)) from exc
-        except (StoreError, SearchIndexError) as exc:
+        except (StoreError, SearchIndexError, ServeError) as exc:
             click.echo(f"unioncat: {exc}", err=True)
             sys.exit(1)
     return wrapper

@@ -14,6 +14,7 @@ import click
 from cli.base import Context, Failures, handled, main, pass_context
 from cli.leases import writer_lease
 from cli.progress import ProgressLine
+from cli.server import ServeOptions
 from dedup import run_dedup
 from harvest import HarvestOptions, SourceReport, WorkerReport, harvest_sources, run_worker
 from index import update_index
@@ -125,13 +126,34 @@ def index(ctx: Context, rebuild: bool) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--threads", default=4, show_default=True, type=int, help="Worker threads.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--workers", default=ServeOptions.workers, show_default="one per core", type=click.IntRange(1, 256),
+              help="Worker processes; each opens its own index snapshot.")
+@click.option("--threads", default=ServeOptions.threads, show_default=True, type=click.IntRange(1, 256),
+              help="Threads per worker: requests each worker answers at once.")
+@click.option("--connections", default=ServeOptions.connections, show_default=True, type=click.IntRange(1, 100_000),
+              help="Open connections per worker, idle ones included; beyond it new ones wait to be accepted.")
+@click.option("--keepalive", default=ServeOptions.keepalive, show_default=True, type=click.IntRange(1, 300),
+              help="Seconds an idle connection, or one still sending its request header, stays open.")
 @pass_context
 @handled
-def serve(ctx: Context, host: str, port: int, threads: int) -> None:
-    """Serve the web catalogue on a production WSGI server (waitress)."""
-    _serve(ctx.config, host, port, threads)
+def serve(ctx: Context, host: str, port: int, workers: int, threads: int, connections: int, keepalive: int) -> None:
+    """Serve the web catalogue on gunicorn: worker processes of threads.
+
+    A connection takes a thread only once its whole request header has
+    arrived, so idle and slow clients do not keep others waiting. In
+    production, run it behind a buffering reverse proxy (see the README).
+    """
+    from cli.server import serve as run_server
+    from web import create_app
+
+    config = ctx.config
+    _check_web(config)
+    options = ServeOptions(host=host, port=port, workers=workers, threads=threads, connections=connections,
+                           keepalive=keepalive)
+    run_server(lambda: create_app(config), options, on_ready=lambda: click.echo(
+        f"unioncat is serving {config.web.title} at http://{host}:{port}/ "
+        f"({workers} worker(s) of {threads} threads; SIGTERM stops it gracefully, Ctrl+C at once)"))
 
 
 @main.command()
@@ -175,7 +197,7 @@ def demo(ctx: Context, host: str, port: int) -> None:
         click.echo(f"OAI-PMH endpoint for {demo_server.source}: {servers[-1].url}")
     try:
         _nightly(ctx, full=False, force=False, fail=False)
-        _serve(demo_secret(config, host), host, port, 4)
+        _serve_demo(demo_secret(config, host), host, port)
     finally:
         for server in servers:
             server.stop()
@@ -226,17 +248,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _serve(config: Config, host: str, port: int, threads: int) -> None:
-    import waitress
-
-    from web import create_app
-
+def _check_web(config: Config) -> None:
+    """`ConfigError` for a secret key unfit for production; a note when no public base URL is set."""
     require_secret_key(config.web)
     if not config.web.public_base_url:
         click.echo("note: web.public_base_url is not set: permalinks and OpenSearch stay relative", err=True)
+
+
+def _serve_demo(config: Config, host: str, port: int) -> None:
+    from cli.server import serve_waitress
+    from web import create_app
+
+    _check_web(config)
     app = create_app(config)
     click.echo(f"unioncat is serving {config.web.title} at http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="unioncat")
+    serve_waitress(app, host, port, threads=4)
 
 
 def _options(config: Config, full: bool, force: bool, reconcile: bool, progress) -> HarvestOptions:
