@@ -1,31 +1,35 @@
 """Write clusters into the Whoosh index: the only writer.
 
-An incremental run re-indexes the clusters changed since the last run and
-removes the ones that died; `rebuild` starts from an empty index. The time of
-the last run is kept beside the index in `state.json`.
+An incremental run re-indexes the clusters the store's change log names since
+the index's position and removes the ones that died; `rebuild` starts from an
+empty index. The position (a change-log sequence number) is kept beside the
+index in `state.json`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import socket
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.index import LockError
 
-from dedup import cluster_view
+from dedup import cluster_views
+from index import feed
 from index.documents import document_for
 from index.errors import SearchIndexError
 from index.schema import make_schema
 from index.storage import create_index, exists, missing_fields, open_index
 from store import Store, now
+from store.core import chunks
 
 log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
+BATCH = 500            # clusters fetched per query pair
 
 
 @dataclass
@@ -84,57 +88,87 @@ def build_index(index_dir: Path, documents: Iterable[dict], *, procs: int = 1, l
     except Exception:
         writer.cancel()
         raise
-    _save_run(Path(index_dir), now())
     return count
 
 
-def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *, rebuild: bool = False) -> IndexReport:
-    """Bring the index up to date with the store's clusters."""
-    started = now()
-    last = None if rebuild else _last_run(index_dir)
-    ix = open_or_create(index_dir, rebuild=last is None)
-    if last is not None and (missing := missing_fields(ix)):
+def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *, rebuild: bool = False,
+                 procs: int = 2) -> IndexReport:
+    """Bring the index up to date with the store's clusters, following the change log.
+
+    An update re-indexes the clusters named in the change log since the
+    index's position (fetched in batches) and removes the dead ones; a rebuild
+    streams every live cluster in batches, building documents in `procs`
+    processes. Either way the position moves, in the index folder and in the
+    store's consumer table, only after the commit.
+    """
+    position = None if rebuild else _position(index_dir)
+    ix = open_or_create(index_dir, rebuild=position is None)
+    if position is not None and (missing := missing_fields(ix)):
         log.info("index: built by an older unioncat (no %s); rebuilding it", ", ".join(missing))
-        last = None
+        position = None
         ix = open_or_create(index_dir, rebuild=True)
-    rebuild = last is None
-    report = IndexReport(rebuilt=rebuild)
+    upto = store.latest_change()      # read first: whatever changes meanwhile is fetched again next time
+    report = IndexReport(rebuilt=position is None)
     try:
         writer = ix.writer(limitmb=256, codec=Codec())
     except LockError as exc:
         raise SearchIndexError(f"the index {index_dir} is being written by another process") from exc
     try:
-        for cluster_id in store.cluster_ids(changed_since=last):
-            view = cluster_view(store, cluster_id)
-            if view is None:
-                writer.delete_by_term("id", cluster_id)
-                continue
-            writer.update_document(**document_for(view, source_names))
-            report.indexed += 1
-        if not rebuild:
-            for cluster_id in store.cluster_ids(changed_since=last, alive=False):
-                writer.delete_by_term("id", cluster_id)
-                report.removed += 1
-        writer.commit(optimize=rebuild)
+        if position is None:
+            report.indexed = _write_all(writer, store, source_names, procs)
+        else:
+            report.indexed, report.removed = _write_changes(writer, store, source_names, position, upto)
+        writer.commit(optimize=position is None)
     except Exception:
         writer.cancel()
         raise
-    _save_run(index_dir, started)
+    _save_position(index_dir, upto)
+    store.set_consumer_position(consumer_name(index_dir), upto)
     with ix.searcher() as searcher:
         report.total = searcher.doc_count()
     log.info("index: %d clusters indexed, %d removed, %d in all", report.indexed, report.removed, report.total)
     return report
 
 
-def _last_run(index_dir: Path) -> datetime | None:
+def consumer_name(index_dir: Path) -> str:
+    """This index's name among the change log's consumers: one per node and folder."""
+    return f"index:{socket.gethostname()}:{Path(index_dir).resolve()}"
+
+
+def _write_changes(writer, store: Store, source_names: dict[str, str], position: int, upto: int) -> tuple[int, int]:
+    """Re-index the clusters the change log names after `position`; returns (indexed, removed)."""
+    indexed = removed = 0
+    for batch in chunks(store.changed_cluster_ids(position, upto), BATCH):
+        for cluster_id, view in cluster_views(store, batch).items():
+            if view is None:
+                writer.delete_by_term("id", cluster_id)
+                removed += 1
+            else:
+                writer.update_document(**document_for(view, source_names))
+                indexed += 1
+    return indexed, removed
+
+
+def _write_all(writer, store: Store, source_names: dict[str, str], procs: int) -> int:
+    """Add every live cluster, read and made into documents a batch at a time."""
+    count = 0
+    for documents in feed.documents(store, source_names, procs):
+        for document in documents:
+            writer.add_document(**document)
+        count += len(documents)
+    return count
+
+
+def _position(index_dir: Path) -> int | None:
+    """The change-log sequence number the index holds everything up to; None when it must be built."""
     path = index_dir / STATE_FILE
     if not path.exists() or not exists(index_dir):
         return None
     try:
-        return datetime.fromisoformat(json.loads(path.read_text())["indexed_at"])
-    except (ValueError, KeyError, OSError):
-        return None
+        return int(json.loads(path.read_text())["change_seq"])
+    except (ValueError, KeyError, TypeError, OSError):
+        return None      # an index from before the change log (or a damaged state file): rebuild
 
 
-def _save_run(index_dir: Path, started: datetime) -> None:
-    (index_dir / STATE_FILE).write_text(json.dumps({"indexed_at": started.isoformat()}))
+def _save_position(index_dir: Path, position: int) -> None:
+    (index_dir / STATE_FILE).write_text(json.dumps({"change_seq": position, "indexed_at": now().isoformat()}))

@@ -1,17 +1,19 @@
 """The durable record store: the only user of SQL."""
 
-from store.clusters import ClusterPlan, ClustersMixin, Decision
+from store.changes import Change, ChangesMixin, Consumer
+from store.clusters import ClusterChange, ClusterPlan, ClustersMixin, Decision
+from store.feed import FeedMixin
 from store.core import StoreBase, StoreError, now
 from store.records import IncomingRecord, PageCounts, QuarantineItem, RecordsMixin, StoredRecord
 from store.staff import StaffMixin
 from store.state import Checkpoint, QuarantinedRecord, SourceStatus, StateMixin
 
 
-class Store(RecordsMixin, StateMixin, ClustersMixin, StaffMixin, StoreBase):
+class Store(RecordsMixin, StateMixin, ClustersMixin, ChangesMixin, FeedMixin, StaffMixin, StoreBase):
     """Records, harvest state and clusters in one database (SQLite or PostgreSQL)."""
 
 
 __all__ = [
-    "Checkpoint", "ClusterPlan", "Decision", "IncomingRecord", "PageCounts", "QuarantineItem",
+    "Change", "Checkpoint", "ClusterChange", "ClusterPlan", "Consumer", "Decision", "IncomingRecord", "PageCounts", "QuarantineItem",
     "QuarantinedRecord", "SourceStatus", "Store", "StoreError", "StoredRecord", "now",
 ]

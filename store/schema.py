@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
+    BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
     Table, Text, UniqueConstraint, select,
 )
 from sqlalchemy.engine import Connection
@@ -150,6 +150,27 @@ staff_users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Append-only: one row per cluster whose displayed record changed, merged away or emptied, written
+# in the clustering's own transaction. BIGINT on PostgreSQL; on SQLite only INTEGER is the rowid.
+change_log = Table(
+    "change_log", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("cluster_id", Text, nullable=False),
+    Column("kind", String(16), nullable=False),          # changed | merged | emptied
+    Column("target", Text),                              # the absorbing cluster of a merged one
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_change_log_created", change_log.c.created_at)
+
+# Each consumer of the change log (a node's index, later a search engine or the OAI provider)
+# and the last sequence number whose work it has made durable.
+change_consumers = Table(
+    "change_consumers", metadata,
+    Column("name", Text, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 V1_TABLES = [schema_version, records, match_keys, clusters, cluster_members, cluster_redirects, dedup_decisions,
              source_state, checkpoints, quarantine, runs]
 
@@ -162,10 +183,16 @@ def _v2_staff_users(conn: Connection) -> None:
     staff_users.create(conn, checkfirst=True)
 
 
+def _v3_change_log(conn: Connection) -> None:
+    change_log.create(conn, checkfirst=True)
+    change_consumers.create(conn, checkfirst=True)
+
+
 # (version, description, function). Append only: never edit an applied step.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema", _v1_create),
     (2, "staff accounts", _v2_staff_users),
+    (3, "change log", _v3_change_log),
 ]
 
 
