@@ -29,7 +29,6 @@ from store.core import chunks
 
 log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
-BATCH = 500            # clusters fetched per query pair
 
 
 @dataclass
@@ -115,10 +114,13 @@ def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *,
         raise SearchIndexError(f"the index {index_dir} is being written by another process") from exc
     try:
         if position is None:
-            report.indexed = _write_all(writer, store, source_names, procs)
+            report.indexed, merge = feed.rebuild(ix, writer, store, source_names, procs)
         else:
-            report.indexed, report.removed = _write_changes(writer, store, source_names, position, upto)
-        writer.commit(optimize=position is None)
+            (report.indexed, report.removed), merge = _write_changes(writer, store, source_names, position, upto), None
+        if merge is not None:
+            writer.commit(mergetype=merge)
+        else:
+            writer.commit(optimize=position is None)
     except Exception:
         writer.cancel()
         raise
@@ -138,7 +140,7 @@ def consumer_name(index_dir: Path) -> str:
 def _write_changes(writer, store: Store, source_names: dict[str, str], position: int, upto: int) -> tuple[int, int]:
     """Re-index the clusters the change log names after `position`; returns (indexed, removed)."""
     indexed = removed = 0
-    for batch in chunks(store.changed_cluster_ids(position, upto), BATCH):
+    for batch in chunks(store.changed_cluster_ids(position, upto), feed.BATCH):
         for cluster_id, view in cluster_views(store, batch).items():
             if view is None:
                 writer.delete_by_term("id", cluster_id)
@@ -147,16 +149,6 @@ def _write_changes(writer, store: Store, source_names: dict[str, str], position:
                 writer.update_document(**document_for(view, source_names))
                 indexed += 1
     return indexed, removed
-
-
-def _write_all(writer, store: Store, source_names: dict[str, str], procs: int) -> int:
-    """Add every live cluster, read and made into documents a batch at a time."""
-    count = 0
-    for documents in feed.documents(store, source_names, procs):
-        for document in documents:
-            writer.add_document(**document)
-        count += len(documents)
-    return count
 
 
 def _position(index_dir: Path) -> int | None:

@@ -159,6 +159,7 @@ change_log = Table(
     Column("kind", String(16), nullable=False),          # changed | merged | emptied
     Column("target", Text),                              # the absorbing cluster of a merged one
     Column("created_at", DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,     # never reuse a number, even after pruning every entry
 )
 Index("ix_change_log_created", change_log.c.created_at)
 
