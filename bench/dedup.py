@@ -161,7 +161,7 @@ def pairwise(truth: dict, predicted: dict):
 
 def run(size, rng, pools):
     records = corpus(size, rng, pools)
-    with tempfile.TemporaryDirectory() as folder, Store(f"sqlite:///{folder}/bench.sqlite") as store:
+    with tempfile.TemporaryDirectory() as folder, Store(f"sqlite:///{folder}/bench.sqlite", migrate=True) as store:
         started = time.perf_counter()
         batch = []
         for source, local_id, marc, _ in records:

@@ -126,7 +126,7 @@ def page_parse_loop(pages: list[bytes]) -> int:
 
 
 def unioncat_harvest(url: str, folder: str, profile: bool) -> int:
-    with Store(f"sqlite:///{folder}/bench.sqlite") as store:
+    with Store(f"sqlite:///{folder}/bench.sqlite", migrate=True) as store:
         source = SourceConfig(code="bench", name="bench", type="oai", url=url)
         profiler = cProfile.Profile() if profile else None
         if profiler:

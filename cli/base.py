@@ -58,8 +58,14 @@ class Context:
             self._config = load_config(self.path)
         return self._config
 
-    def store(self) -> Store:
-        return Store(self.config.store_url)
+    def store(self, *, migrate_embedded: bool = False) -> Store:
+        """The configured store; `migrate_embedded` brings an SQLite store's tables up to date first.
+
+        Only `nightly` and `demo` ask for that: the embedded default has one
+        user, while a shared PostgreSQL store changes only by `unioncat migrate`.
+        """
+        url = self.config.store_url
+        return Store(url, migrate=migrate_embedded and url.startswith("sqlite"))
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -17,7 +17,6 @@ from dedup import run_dedup
 from harvest import HarvestOptions, SourceReport, harvest_sources
 from index import update_index
 from settings import Config
-from store import Store
 
 
 @main.command()
@@ -86,7 +85,7 @@ def nightly(ctx: Context, full: bool, force: bool, reconcile: bool) -> None:
     configuration errors. A run report per source is written to reports/
     beside the lock file.
     """
-    _nightly(ctx.config, full=full, force=force, reconcile=reconcile)
+    _nightly(ctx, full=full, force=force, reconcile=reconcile)
 
 
 @main.command()
@@ -112,15 +111,16 @@ def demo(ctx: Context, host: str, port: int) -> None:
         servers.append(serve_in_thread(make_app(repository), port=demo_server.port))
         click.echo(f"OAI-PMH endpoint for {demo_server.source}: {servers[-1].url}")
     try:
-        _nightly(config, full=False, force=False, fail=False)
+        _nightly(ctx, full=False, force=False, fail=False)
         _serve(config, host, port, 4)
     finally:
         for server in servers:
             server.stop()
 
 
-def _nightly(config: Config, *, full: bool, force: bool, fail: bool = True, reconcile: bool = False) -> None:
-    with run_lock(config.lock_file), Store(config.store_url) as store:
+def _nightly(ctx: Context, *, full: bool, force: bool, fail: bool = True, reconcile: bool = False) -> None:
+    config = ctx.config
+    with run_lock(config.lock_file), ctx.store(migrate_embedded=True) as store:
         run_id = store.start_run("nightly")
         started = time.monotonic()
         with ProgressLine() as progress:

@@ -1,4 +1,4 @@
-"""The connection to the record store: engine, transactions and migrations."""
+"""The connection to the record store: engine, transactions and schema versions."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event, insert
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from store import schema
+from store import versioning
 
 
 class StoreError(Exception):
@@ -56,13 +56,26 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 class StoreBase:
-    """Engine, transactions and schema migration shared by the store's parts."""
+    """Engine, transactions and schema versions shared by the store's parts.
 
-    def __init__(self, url: str, *, migrate: bool = True):
+    Opening a store never alters a table unless `migrate=True` (`unioncat
+    migrate`, and `nightly` and `demo` on the embedded SQLite default): it
+    checks that the tables are at this unioncat's version and otherwise
+    raises StoreError naming the command that brings them there.
+    """
+
+    def __init__(self, url: str, *, migrate: bool = False):
         self.url = url
         self.engine = make_engine(url)
-        if migrate:
-            self.migrate()
+        self.last_migration: tuple[str | None, str] | None = None
+        try:
+            if migrate:
+                self.last_migration = self.migrate()
+            else:
+                self.check_version()
+        except StoreError:
+            self.engine.dispose()
+            raise
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -92,13 +105,19 @@ class StoreBase:
         except SQLAlchemyError as exc:
             raise StoreError(f"store read failed: {exc}") from exc
 
-    def migrate(self) -> int:
-        """Apply pending migrations; returns the schema version reached."""
-        with self.transaction() as conn:
-            version = schema.current_version(conn)
-            for number, _description, step in schema.MIGRATIONS:
-                if number > version:
-                    step(conn)
-                    conn.execute(insert(schema.schema_version).values(version=number, applied_at=now()))
-                    version = number
-        return version
+    def migrate(self) -> tuple[str | None, str]:
+        """Apply pending schema revisions; returns the revision before and after."""
+        try:
+            return versioning.upgrade(self.engine)
+        except (SQLAlchemyError, versioning.SchemaVersionError) as exc:
+            raise StoreError(f"cannot migrate the store {self.url}: {exc}") from exc
+
+    def check_version(self) -> None:
+        """Raise StoreError unless the tables are at this unioncat's revision."""
+        try:
+            with self.engine.connect() as conn:
+                versioning.check(conn, self.url)
+        except versioning.SchemaVersionError as exc:
+            raise StoreError(str(exc)) from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the store {self.url}: {exc}") from exc

@@ -1,27 +1,20 @@
-"""Tables of the record store and the migrations that create and change them.
+"""Tables of the record store, as the code reads and writes them.
 
 Written with SQLAlchemy Core only, so the same code runs on SQLite and
-PostgreSQL. Each migration is a function applied once, in order; the
-`schema_version` table records how far a database has come.
+PostgreSQL. The tables are created and changed only by the Alembic
+revisions in `store/migrations/versions/` (`unioncat migrate`); a change here
+needs a new revision there, and `tests/test_migrations.py` checks that the
+two agree.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
 from sqlalchemy import (
     BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
-    Table, Text, UniqueConstraint, select,
+    Table, Text, UniqueConstraint,
 )
-from sqlalchemy.engine import Connection
 
 metadata = MetaData()
-
-schema_version = Table(
-    "schema_version", metadata,
-    Column("version", Integer, primary_key=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)
 
 records = Table(
     "records", metadata,
@@ -171,33 +164,3 @@ change_consumers = Table(
     Column("position", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
-
-V1_TABLES = [schema_version, records, match_keys, clusters, cluster_members, cluster_redirects, dedup_decisions,
-             source_state, checkpoints, quarantine, runs]
-
-
-def _v1_create(conn: Connection) -> None:
-    metadata.create_all(conn, tables=V1_TABLES)
-
-
-def _v2_staff_users(conn: Connection) -> None:
-    staff_users.create(conn, checkfirst=True)
-
-
-def _v3_change_log(conn: Connection) -> None:
-    change_log.create(conn, checkfirst=True)
-    change_consumers.create(conn, checkfirst=True)
-
-
-# (version, description, function). Append only: never edit an applied step.
-MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
-    (1, "initial schema", _v1_create),
-    (2, "staff accounts", _v2_staff_users),
-    (3, "change log", _v3_change_log),
-]
-
-
-def current_version(conn: Connection) -> int:
-    """The highest applied migration, 0 for an empty database."""
-    schema_version.create(conn, checkfirst=True)
-    return conn.execute(select(schema_version.c.version).order_by(schema_version.c.version.desc())).scalar() or 0

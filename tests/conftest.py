@@ -30,7 +30,9 @@ def write_config(tmp_path):
         data = {"store": "var/store.sqlite", "index": "var/index", "sources": sources, **extra}
         path = tmp_path / "config.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True))
-        return load_config(path)
+        config = load_config(path)
+        Store(config.store_url, migrate=True).close()     # as an operator would: `unioncat migrate` once
+        return config
 
     return write
 
@@ -38,5 +40,5 @@ def write_config(tmp_path):
 @pytest.fixture
 def store(tmp_path):
     """An empty record store in a real SQLite file."""
-    with Store(f"sqlite:///{tmp_path / 'store.sqlite'}") as opened:
+    with Store(f"sqlite:///{tmp_path / 'store.sqlite'}", migrate=True) as opened:
         yield opened

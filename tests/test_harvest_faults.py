@@ -274,7 +274,7 @@ def test_a_page_in_the_wrong_encoding_is_read_as_latin1_and_its_records_flagged(
     assert report.ok, report.error
     flagged = {r.oai_identifier: r for r in store.records(source="duke") if "encoding-mislabelled" in r.flags}
     assert flagged and all(any(byte > 127 for byte in r.raw) for r in flagged.values())
-    with Store(f"sqlite:///{tmp_path / 'clean.sqlite'}") as clean:
+    with Store(f"sqlite:///{tmp_path / 'clean.sqlite'}", migrate=True) as clean:
         peer.injector.clear()
         harvest(clean, peer, sleeps, full=True)
         titles = {r.oai_identifier: r.record.title for r in clean.records(source="duke")}
@@ -496,7 +496,7 @@ def resolve_stored(conn, stored):
     return original_resolve(conn, stored)
 
 records._resolve_stored = resolve_stored
-with Store(f"sqlite:///{db}") as store:
+with Store(f"sqlite:///{db}", migrate=True) as store:
     source = SourceConfig(code="duke", name="Duke", type="oai", url=url)
     report = harvest_one(store, source, RetryPolicy(timeout=5, max_retries=1))
 print(report.outcome, report.error)
@@ -525,7 +525,7 @@ def stored_rows(store):
 
 
 def assert_equals_a_clean_run(store, peer, sleeps, tmp_path):
-    with Store(f"sqlite:///{tmp_path / 'clean.sqlite'}") as clean:
+    with Store(f"sqlite:///{tmp_path / 'clean.sqlite'}", migrate=True) as clean:
         assert harvest(clean, peer, sleeps).ok
         assert stored_rows(store) == stored_rows(clean)
         assert sorted(q.oai_identifier for q in store.quarantined()) == sorted(q.oai_identifier for q in clean.quarantined())

@@ -89,7 +89,7 @@ def built(base, tmp_path_factory):
     for size in SIZES:
         folder = tmp_path_factory.mktemp(f"store{size}")
         copies = editions(base, size)
-        with Store(f"sqlite:///{folder / 'store.sqlite'}") as store:
+        with Store(f"sqlite:///{folder / 'store.sqlite'}", migrate=True) as store:
             fill(store, copies)
             cluster_by_truth(store, copies)
             update_index(store, folder / "index", NAMES, rebuild=True)

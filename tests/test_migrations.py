@@ -1,0 +1,107 @@
+"""The store's schema versions: Alembic revisions, one head, no table altered on open, 0.1.0 stores upgraded."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import create_engine, inspect, text
+
+from cli import main
+from store import Store, StoreError, schema, versioning
+from tests.conftest import ROOT
+
+LEGACY_DUMP = ROOT / "tests" / "data" / "store-0.1.0.sql"
+TABLES = ("records", "match_keys", "clusters", "cluster_members", "cluster_redirects", "dedup_decisions",
+          "source_state", "checkpoints", "quarantine", "runs", "staff_users")
+
+
+def legacy_store(path):
+    """An SQLite file made from the 0.1.0 dump, as that release left it."""
+    with sqlite3.connect(path) as conn:
+        conn.executescript(LEGACY_DUMP.read_text(encoding="utf-8"))
+    return path
+
+
+def rows(path, table):
+    with sqlite3.connect(path) as conn:
+        return sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+
+
+def config_for(tmp_path, store_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(f"store: {store_path}\nindex: {tmp_path / 'index'}\nsources: []\n")
+    return path
+
+
+def test_the_migrations_have_exactly_one_head():
+    assert len(versioning.heads()) == 1, f"two revisions claim the same parent: {versioning.heads()}"
+
+
+def test_the_tables_the_code_uses_are_the_tables_the_migrations_make(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    Store(url, migrate=True).close()
+    with create_engine(url).connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), schema.metadata)
+    assert differences == []
+
+
+def test_opening_a_store_never_creates_or_alters_a_table(tmp_path):
+    path = tmp_path / "empty.sqlite"
+    with pytest.raises(StoreError, match="no tables yet: run `unioncat migrate`"):
+        Store(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+def test_a_store_from_the_release_before_is_refused_with_the_command_that_upgrades_it(tmp_path):
+    path = legacy_store(tmp_path / "old.sqlite")
+    before = {table: rows(path, table) for table in ("schema_version", *TABLES)}
+    with pytest.raises(StoreError, match="older version .*run `unioncat migrate`"):
+        Store(f"sqlite:///{path}")
+    assert {table: rows(path, table) for table in ("schema_version", *TABLES)} == before
+
+
+def test_unioncat_migrate_upgrades_a_0_1_0_store_in_place_with_everything_intact(tmp_path):
+    path = legacy_store(tmp_path / "old.sqlite")
+    before = {table: rows(path, table) for table in TABLES}
+    assert len(before["records"]) == 86 and len(before["dedup_decisions"]) == 2 and len(before["checkpoints"]) == 1
+
+    result = CliRunner().invoke(main, ["--config", str(config_for(tmp_path, path)), "migrate"])
+    assert result.exit_code == 0, result.output
+    assert f"to {versioning.head()}" in result.output
+
+    assert {table: rows(path, table) for table in TABLES} == before
+    with Store(f"sqlite:///{path}") as store:           # opens without a word now
+        assert store.checkpoint("libris").token == "x" * 300
+        assert [d.kind for d in store.decisions()] == ["split", "merge"]
+        assert store.resolve_cluster("deichman:1337437") is not None
+        assert len(list(store.records(live_only=False))) == 86
+        assert store.staff_usernames() == ["anna"]
+    assert "schema_version" not in inspect(create_engine(f"sqlite:///{path}")).get_table_names()
+
+
+def test_migrate_again_changes_nothing(tmp_path):
+    config = config_for(tmp_path, tmp_path / "store.sqlite")
+    first = CliRunner().invoke(main, ["--config", str(config), "migrate"])
+    again = CliRunner().invoke(main, ["--config", str(config), "migrate"])
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    assert "from empty to" in first.output and "nothing to do" in again.output
+
+
+def test_a_store_migrated_by_a_newer_unioncat_is_refused_by_name(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    Store(url, migrate=True).close()
+    with create_engine(url).begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'from_the_future'"))
+    with pytest.raises(StoreError, match="from_the_future.*newer unioncat"):
+        Store(url)
+
+
+def test_commands_other_than_migrate_nightly_and_demo_do_not_migrate(tmp_path):
+    config = config_for(tmp_path, tmp_path / "store.sqlite")
+    result = CliRunner().invoke(main, ["--config", str(config), "dedup"])
+    assert result.exit_code == 1 and "run `unioncat migrate`" in result.output
