@@ -106,7 +106,9 @@ def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *,
         log.info("index: built by an older unioncat (no %s); rebuilding it", ", ".join(missing))
         position = None
         ix = open_or_create(index_dir, rebuild=True)
-    upto = store.latest_change()      # read first: whatever changes meanwhile is fetched again next time
+    # read first: whatever changes meanwhile is fetched again next time; never behind the
+    # position (a log pruned empty answers 0)
+    upto = max(store.latest_change(), position or 0)
     report = IndexReport(rebuilt=position is None)
     try:
         writer = ix.writer(limitmb=256, codec=Codec())

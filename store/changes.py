@@ -60,7 +60,7 @@ class ChangesMixin:
     """The change log and its consumers; see `store.Store`."""
 
     def latest_change(self) -> int:
-        """The highest sequence number written so far (0 for an empty log)."""
+        """The highest sequence number in the log (0 when it is empty, as after pruning everything)."""
         with self.reading() as conn:
             return conn.execute(select(func.max(L.c.seq))).scalar() or 0
 

@@ -253,7 +253,8 @@ class ClustersMixin:
             for chunk in chunks(sorted(change.matched), 500):
                 conn.execute(update(schema.records).where(schema.records.c.id.in_(chunk)).values(needs_match=False))
             shown = {p.id for p in change.plans if moved & set(p.members) or change.refreshed & set(p.members)}
-            shown |= change.display - gone
+            left = {old[rid][0] for rid in moved if rid in old}     # a cluster that lost a member changed too
+            shown |= (left & {p.id for p in change.plans}) | (change.display - gone)
             return log_changes(conn, shown, change.redirects, change.retired - set(change.redirects))
 
     def cluster_ids(self, *, changed_since: datetime | None = None, alive: bool = True) -> list[str]:

@@ -153,10 +153,111 @@ def test_a_dedup_and_index_run_after_ten_changes_reads_as_many_rows_in_a_store_t
 
 def test_a_librarians_merge_reads_as_many_rows_in_a_store_ten_times_larger(catalogues, base):
     counts = {}
+    first, second = _two_editions_held_by_different_members(base)
     for size, (store, _index_dir) in catalogues.items():
-        first, second = base[400], base[900]
         with RowCounter(store.engine) as counter:
             merge_clusters(store, f"{first.source}:{first.local_id}", f"{second.source}:{second.local_id}", "anna")
         counts[size] = counter.read
         assert store.resolve_cluster(f"{first.source}:{first.local_id}") == store.resolve_cluster(f"{second.source}:{second.local_id}")
     assert 0 < counts[SIZES[0]] < 500 and abs(counts[SIZES[1]] - counts[SIZES[0]]) < 0.1 * counts[SIZES[0]], counts
+
+
+def _two_editions_held_by_different_members(base):
+    """A copy of each of two editions whose copies are in disjoint members (so that the merge can take them all)."""
+    sources: dict[int, set[str]] = {}
+    for c in base:
+        sources.setdefault(c.edition, set()).add(c.source)
+    first = base[len(base) // 5]
+    second = next(c for c in base[len(base) // 2:] if not sources[c.edition] & sources[first.edition])
+    return first, second
+
+
+@pytest.fixture
+def small(base, tmp_path):
+    """A store of the base corpus's first 60 records, clustered by a dedup run."""
+    with Store(f"sqlite:///{tmp_path / 'small.sqlite'}", migrate=True) as store:
+        fill(store, base[:60])
+        run_dedup(store)
+        yield store
+
+
+def _logged_since(store: Store, position: int) -> dict[str, set]:
+    out: dict[str, set] = {"changed": set(), "merged": set(), "emptied": set()}
+    for change in store.changes(position):
+        out[change.kind].add((change.cluster_id, change.target) if change.kind == "merged" else change.cluster_id)
+    return out
+
+
+def test_the_change_log_names_exactly_the_clusters_a_run_changed_merged_away_or_emptied(small, base):
+    assert _logged_since(small, 0)["changed"] == small.alive_cluster_ids()
+    position = small.latest_change()
+    changed = base[5]
+    small.write_page([IncomingRecord(changed.source, changed.local_id, b"revised", "", _retitled(changed.record))])
+    run_dedup(small)
+    assert _logged_since(small, position) == {"changed": {small.resolve_cluster(f"{changed.source}:{changed.local_id}")},
+                                              "merged": set(), "emptied": set()}
+    position = small.latest_change()
+    first, second = _two_editions_held_by_different_members(base[:60])
+    a, b = (small.resolve_cluster(f"{c.source}:{c.local_id}") for c in (first, second))
+    merge_clusters(small, a, b, "anna")
+    heir = small.resolve_cluster(a)
+    absorbed = ({a, b} - {heir}).pop()
+    assert _logged_since(small, position) == {"changed": {heir}, "merged": {(absorbed, heir)}, "emptied": set()}
+    position = small.latest_change()
+    doomed = small.resolve_cluster(f"{base[0].source}:{base[0].local_id}")
+    for public_id in small.member_public_ids(doomed):
+        source, _, local = public_id.partition(":")
+        small.mark_deleted(source, [local], by_oai=False)
+    run_dedup(small)
+    assert _logged_since(small, position) == {"changed": set(), "merged": set(), "emptied": {doomed}}
+
+
+def test_a_changed_holdings_record_logs_the_cluster_of_its_bibliographic_record(small, base):
+    from normalise import Holding, Record
+
+    parent = base[7]
+    cluster = small.resolve_cluster(f"{parent.source}:{parent.local_id}")
+    position = small.latest_change()
+    holdings = Record(source=parent.source, local_id="h-1", format="holdings", holdings_of=parent.local_id,
+                      holdings=[Holding(parent.source, "Reading Room", call_number="QA 76")])
+    small.write_page([IncomingRecord(parent.source, "h-1", b"holdings", "", holdings)])
+    run_dedup(small)
+    assert _logged_since(small, position)["changed"] == {cluster}
+    from dedup import cluster_view
+    assert "Reading Room" in {h.library for h in cluster_view(small, cluster).holdings}
+
+
+def test_the_index_follows_the_change_log_and_records_its_position_among_the_consumers(small, base, tmp_path):
+    from index import SearchRequest, Searcher
+
+    index_dir = tmp_path / "index"
+    update_index(small, index_dir, NAMES, rebuild=True)
+    assert small.consumer_position(consumer_name(index_dir)) == small.latest_change()
+    changed = base[9]
+    small.write_page([IncomingRecord(changed.source, changed.local_id, b"revised", "", _retitled(changed.record))])
+    run_dedup(small)
+    report = update_index(small, index_dir, NAMES)
+    assert (report.indexed, report.removed, report.rebuilt) == (1, 0, False)
+    assert small.consumer_position(consumer_name(index_dir)) == small.latest_change()
+    assert Searcher(index_dir).search(SearchRequest(q='"revised printing"')).total == 1
+
+
+def test_pruning_keeps_entries_a_consumer_has_not_passed_and_entries_younger_than_the_age(small):
+    latest = small.latest_change()
+    small.set_consumer_position("index:a:/x", latest)
+    small.set_consumer_position("oai", latest - 10)
+    assert small.prune_changes(timedelta(days=1)) == 0
+    assert small.prune_changes(timedelta(0)) == latest - 10
+    assert [c.seq for c in small.changes(0)] == list(range(latest - 9, latest + 1))
+    small.set_consumer_position("oai", latest)
+    assert small.prune_changes(timedelta(0)) == 10 and small.changes(0) == []
+    run_dedup(small, full=True)        # every cluster is matched again; none changes, so none is logged
+    assert small.changes(0) == []
+    small.mark_deleted(*_first_source_and_id(small), by_oai=False)
+    run_dedup(small)
+    assert small.changes(0)[0].seq > latest, "a sequence number was used twice"
+
+
+def _first_source_and_id(store: Store) -> tuple[str, list[str]]:
+    source, _, local = sorted(store.member_public_ids(sorted(store.alive_cluster_ids())[0]))[0].partition(":")
+    return source, [local]
