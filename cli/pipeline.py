@@ -7,6 +7,7 @@ import glob
 import json
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -129,6 +130,7 @@ def _nightly(ctx: Context, *, full: bool, force: bool, fail: bool = True, reconc
         _print_harvest(reports)
         dedup_report = run_dedup(store, several_per_cluster=config.several_per_cluster)
         index_report = update_index(store, config.index_dir, source_names(config))
+        store.prune_changes(timedelta(days=config.change_log_keep_days))
         report = {"sources": [r.to_dict() for r in reports], "dedup": dedup_report.to_dict(),
                   "index": index_report.to_dict(), "duration": round(time.monotonic() - started, 3)}
         outcome = "ok" if all(r.ok and not r.counts.quarantined and not r.warnings for r in reports) else "failures"

@@ -261,3 +261,26 @@ def test_pruning_keeps_entries_a_consumer_has_not_passed_and_entries_younger_tha
 def _first_source_and_id(store: Store) -> tuple[str, list[str]]:
     source, _, local = sorted(store.member_public_ids(sorted(store.alive_cluster_ids())[0]))[0].partition(":")
     return source, [local]
+
+
+def test_changes_prune_from_the_cli_keeps_the_configured_age_and_consumers_show_how_far_behind_they_are(small, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    def cli(keep_days, *args):
+        (tmp_path / "config.yaml").write_text(f"store: {tmp_path / 'small.sqlite'}\nindex: index\nsources: []\n"
+                                              f"change_log: {{keep_days: {keep_days}}}\n")
+        return CliRunner().invoke(main, ["--config", str(tmp_path / "config.yaml"), "changes", *args])
+
+    latest = small.latest_change()
+    small.set_consumer_position("oai", latest - 5)
+    result = cli(0, "consumers")
+    assert result.exit_code == 0 and f"latest entry: {latest}" in result.output, result.output
+    assert f"oai: at {latest - 5} (5 behind)" in result.output
+    result = cli(7, "prune")
+    assert result.exit_code == 0 and "0 entries older than 7 days removed" in result.output, result.output
+    result = cli(7, "prune", "--older-than", "0")
+    assert result.exit_code == 0 and f"{latest - 5} entries older than 0 days removed" in result.output, result.output
+    result = cli(-1, "prune")
+    assert result.exit_code == 2 and "change_log.keep_days" in result.output, result.output
