@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import fcntl
 import glob
+import ipaddress
 import json
+import secrets
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from cli.progress import ProgressLine
 from dedup import run_dedup
 from harvest import HarvestOptions, SourceReport, harvest_sources
 from index import update_index
-from settings import Config
+from settings import Config, require_secret_key, secret_key_problem
 
 
 @main.command()
@@ -113,7 +116,7 @@ def demo(ctx: Context, host: str, port: int) -> None:
         click.echo(f"OAI-PMH endpoint for {demo_server.source}: {servers[-1].url}")
     try:
         _nightly(ctx, full=False, force=False, fail=False)
-        _serve(config, host, port, 4)
+        _serve(demo_secret(config, host), host, port, 4)
     finally:
         for server in servers:
             server.stop()
@@ -160,11 +163,32 @@ def _write_report(config: Config, run_id: int, report: dict) -> None:
     (folder / f"run-{run_id:06d}.json").write_text(json.dumps(report, indent=2, default=str))
 
 
+def demo_secret(config: Config, host: str) -> Config:
+    """The configuration with a random secret key when the demo on a loopback address has no fit one."""
+    if secret_key_problem(config.web.secret_key) is None or not is_loopback(host):
+        return config
+    click.echo("demo: signing sessions with a random key made for this run (set web.secret_key to keep them)")
+    return replace(config, web=replace(config.web, secret_key=secrets.token_hex(32)))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is a loopback address or name (the demo may then make its own secret key)."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _serve(config: Config, host: str, port: int, threads: int) -> None:
     import waitress
 
     from web import create_app
 
+    require_secret_key(config.web)
+    if not config.web.public_base_url:
+        click.echo("note: web.public_base_url is not set: permalinks and OpenSearch stay relative", err=True)
     app = create_app(config)
     click.echo(f"unioncat is serving {config.web.title} at http://{host}:{port}/ (Ctrl+C to stop)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="unioncat")

@@ -2,14 +2,20 @@
 
 from settings.config import (
     Config,
-    ConfigError,
     DemoServer,
     HarvestSettings,
     HoldingsMapping,
     SourceConfig,
-    WebSettings,
     default_config,
     load_config,
+)
+from settings.errors import ConfigError
+from settings.web import (
+    LoginThrottleSettings,
+    WebSettings,
+    public_base_url,
+    require_secret_key,
+    secret_key_problem,
 )
 
 __all__ = [
@@ -18,8 +24,12 @@ __all__ = [
     "DemoServer",
     "HarvestSettings",
     "HoldingsMapping",
+    "LoginThrottleSettings",
     "SourceConfig",
     "WebSettings",
     "default_config",
     "load_config",
+    "public_base_url",
+    "require_secret_key",
+    "secret_key_problem",
 ]

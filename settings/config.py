@@ -14,13 +14,12 @@ from pathlib import Path
 
 import yaml
 
+from settings.errors import ConfigError
+from settings.web import WebSettings, parse_web
+
 SOURCE_TYPES = ("oai", "file")
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 HOLDINGS_ROLES = ("library", "location", "call_number", "items", "availability", "barcode", "note")
-
-
-class ConfigError(Exception):
-    """The configuration file is missing, unreadable or invalid."""
 
 
 @dataclass(frozen=True)
@@ -68,17 +67,6 @@ class HarvestSettings:
     backoff: float = 2.0
     concurrency: int = 2
     max_shrink: float = 0.2          # largest share of a source that may be marked deleted in one run
-
-
-@dataclass(frozen=True)
-class WebSettings:
-    """The web front end."""
-
-    secret_key: str = "change-me"
-    languages: tuple[str, ...] = ("en", "pl", "sv", "nb")
-    default_language: str = "en"
-    page_size: int = 20
-    title: str = "unioncat"
 
 
 @dataclass(frozen=True)
@@ -151,7 +139,7 @@ def parse_config(data: dict, path: Path) -> Config:
         index_dir=base / _required(data, "index", "config"),
         sources=sources,
         harvest=harvest,
-        web=_web(data.get("web") or {}),
+        web=parse_web(data.get("web") or {}),
         demo_servers=tuple(_demo_server(item, base, codes) for item in _list(data.get("demo") or {}, "oai_servers")),
         lock_file=base / data.get("lock_file", "var/nightly.lock"),
         change_log_keep_days=_keep_days(data.get("change_log") or {}),
@@ -253,20 +241,6 @@ def _flag(value, where: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{where}: expected true or false, not {value!r}")
     return value
-
-
-def _web(item: dict) -> WebSettings:
-    languages = tuple(item.get("languages", WebSettings.languages))
-    default = item.get("default_language", "en")
-    if default not in languages:
-        raise ConfigError(f"web.default_language: {default!r} is not among web.languages")
-    return WebSettings(
-        secret_key=os.environ.get("UNIONCAT_SECRET_KEY", item.get("secret_key", "change-me")),
-        languages=languages,
-        default_language=default,
-        page_size=int(item.get("page_size", 20)),
-        title=str(item.get("title", "unioncat")),
-    )
 
 
 def _demo_server(item, base: Path, codes: list[str]) -> DemoServer:

@@ -7,10 +7,12 @@ from store.core import StoreBase, StoreError, now
 from store.records import IncomingRecord, PageCounts, QuarantineItem, RecordsMixin, StoredRecord
 from store.staff import StaffMixin
 from store.state import Checkpoint, QuarantinedRecord, SourceStatus, StateMixin
+from store.throttle import ThrottleMixin
 
 
-class Store(RecordsMixin, StateMixin, ClustersMixin, ChangesMixin, FeedMixin, StaffMixin, StoreBase):
-    """Records, harvest state and clusters in one database (SQLite or PostgreSQL)."""
+class Store(RecordsMixin, StateMixin, ClustersMixin, ChangesMixin, FeedMixin, StaffMixin, ThrottleMixin, StoreBase):
+    """Records, harvest state, clusters, the change log, staff accounts and login counters in one database
+    (SQLite or PostgreSQL)."""
 
 
 __all__ = [

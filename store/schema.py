@@ -10,7 +10,7 @@ two agree.
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
+    BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
     Table, Text, UniqueConstraint,
 )
 
@@ -141,6 +141,18 @@ staff_users = Table(
     Column("username", String(100), primary_key=True),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # bumped on every password change and on removal: sessions signed with another version are void
+    Column("session_version", Integer, nullable=False, default=1, server_default="1"),
+    Column("removed_at", DateTime(timezone=True)),     # kept, so a re-created name never revives old sessions
+)
+
+login_throttle = Table(
+    "login_throttle", metadata,
+    Column("scope", String(16), primary_key=True),     # staff | address | (later) patron
+    Column("key", String(255), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("window_started", Float, nullable=False),   # Unix seconds
+    Column("locked_until", Float),                     # Unix seconds; null when never locked
 )
 
 # Append-only: one row per cluster whose displayed record changed, merged away or emptied, written

@@ -26,9 +26,16 @@ def legacy_store(path):
     return path
 
 
+LEGACY_COLUMNS: dict[str, list[str]] = {}
+
+
 def rows(path, table):
+    """The rows of `table` in the columns the 0.1.0 dump has (later revisions may add columns)."""
     with sqlite3.connect(path) as conn:
-        return sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+        if table not in LEGACY_COLUMNS:
+            LEGACY_COLUMNS[table] = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        columns = ", ".join(LEGACY_COLUMNS[table])
+        return sorted(conn.execute(f"SELECT {columns} FROM {table}").fetchall(), key=repr)
 
 
 def config_for(tmp_path, store_path):

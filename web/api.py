@@ -11,6 +11,8 @@ from web.messages import query_error_message
 from web.views import evidence_for, find_cluster, holdings_by_source, parse_search_request, run_search
 
 api = Blueprint("api", __name__)
+# the only query parameters a record's redirect carries on to its cluster
+RECORD_PARAMETERS = ("explain",)
 
 
 @api.route("/search")
@@ -39,7 +41,8 @@ def record(any_id: str):
     if cluster_id is None or view is None:
         return jsonify(error=f"no record {any_id}"), 404
     if cluster_id != any_id:
-        return redirect(url_for("api.record", any_id=cluster_id, **request.args), code=301)
+        kept = {name: request.args[name] for name in RECORD_PARAMETERS if request.args.get(name) == "1"}
+        return redirect(url_for("api.record", any_id=cluster_id, **kept), code=301)
     body = {
         "id": cluster_id,
         "title": view.title,

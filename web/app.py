@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from index import Searcher
 from index.schema import BRANCH_SEPARATOR
@@ -13,17 +16,26 @@ from web.i18n import LANGUAGE_NAMES, compile_translations, select_locale
 
 
 def create_app(config: Config, test_config: dict | None = None) -> Flask:
-    """A configured application serving the catalogue described by `config`."""
+    """A configured application serving the catalogue described by `config`.
+
+    The factory takes whatever secret key it is given (tests, the demo);
+    `unioncat serve` refuses weak ones before it gets here. Without any key it
+    makes a random one, so sessions last as long as the process.
+    """
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=config.web.secret_key,
+        SECRET_KEY=config.web.secret_key or secrets.token_hex(32),
         JSON_SORT_KEYS=False,
         BABEL_DEFAULT_LOCALE=config.web.default_language,
         BABEL_TRANSLATION_DIRECTORIES=str(compile_translations()),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.web.https,
     )
     app.config.update(test_config or {})
+    if config.web.trusted_proxies:
+        hops = config.web.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     searcher = Searcher(config.index_dir)
     app.extensions["unioncat"] = {"config": config, "store": Store(config.store_url), "searcher": searcher}
     searcher.warm()
@@ -37,6 +49,7 @@ def _register(app: Flask, config: Config) -> None:
     from web.pages import pages
 
     from web.helpers import register as register_helpers
+    from web.limits import install_rate_limit
 
     register_helpers(app, {s.code: s.name for s in config.sources},
                      {f"{s.code}{BRANCH_SEPARATOR}{code}": name for s in config.sources if s.holdings
@@ -44,7 +57,8 @@ def _register(app: Flask, config: Config) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api")
     _register_staff(app)
-    app.after_request(_security_headers)
+    install_rate_limit(app, config.web)
+    app.after_request(lambda response: _security_headers(response, config.web.https))
     app.context_processor(lambda: {"site_title": config.web.title, "languages": [
         (code, LANGUAGE_NAMES.get(code, code)) for code in config.web.languages], "current_lang": str(get_locale())})
     app.register_error_handler(400, lambda e: (render_template("error.html", code=400, message=e.description), 400))
@@ -55,7 +69,7 @@ def _register(app: Flask, config: Config) -> None:
     def remember_language(response):
         chosen = request.args.get("lang")
         if chosen in config.web.languages:
-            response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+            response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, **cookie_options())
         return response
 
 
@@ -67,7 +81,14 @@ def _register_staff(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
 
-def _security_headers(response):
+def cookie_options() -> dict:
+    """HttpOnly, SameSite=Lax, and Secure when the catalogue is published over https."""
+    from flask import current_app
+
+    return {"samesite": "Lax", "httponly": True, "secure": current_app.config["SESSION_COOKIE_SECURE"]}
+
+
+def _security_headers(response, https: bool):
     response.headers.setdefault("Content-Security-Policy",
                                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                                 "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
@@ -76,7 +97,7 @@ def _security_headers(response):
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.is_secure:
+    if https or request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 

@@ -6,8 +6,9 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from index import QueryError, SearchIndexError, SearchRequest
 from web import exports
-from web.app import services
+from web.app import cookie_options, services
 from web.messages import query_error_message
+from web.urls import external_url, local_target, site_root
 from web.views import (
     MINE_FIRST_COOKIE, MY_LIBRARY_COOKIE, find_cluster, holdings_by_source, library_choices, my_library_choice,
     other_editions, parse_search_request, run_search, valid_library,
@@ -52,17 +53,14 @@ def advanced():
 @pages.route("/preferences")
 def preferences():
     """Remember the patron's library and whether its holdings come first, then go back."""
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for("pages.search")
-    response = redirect(target, code=303)
+    response = redirect(local_target(request.args.get("next"), url_for("pages.search")), code=303)
     chosen = request.args.get("mylib", "")
     if valid_library(chosen):
-        response.set_cookie(MY_LIBRARY_COOKIE, chosen, max_age=YEAR, samesite="Lax", httponly=True)
+        response.set_cookie(MY_LIBRARY_COOKIE, chosen, max_age=YEAR, **cookie_options())
     else:
         response.delete_cookie(MY_LIBRARY_COOKIE)
     response.set_cookie(MINE_FIRST_COOKIE, "1" if request.args.get("minefirst") == "1" else "0",
-                        max_age=YEAR, samesite="Lax", httponly=True)
+                        max_age=YEAR, **cookie_options())
     return response
 
 
@@ -74,7 +72,7 @@ def record(any_id: str):
         abort(404)
     if cluster_id != any_id:
         return redirect(url_for("pages.record", any_id=cluster_id), code=301)
-    permalink = url_for("pages.record", any_id=cluster_id, _external=True)
+    permalink = external_url("pages.record", any_id=cluster_id)
     sources = holdings_by_source(view)
     try:
         editions = other_editions(view)
@@ -93,7 +91,7 @@ def export(any_id: str, fmt: str):
     cluster_id, view = find_cluster(any_id)
     if cluster_id is None or view is None:
         abort(404)
-    permalink = url_for("pages.record", any_id=cluster_id, _external=True)
+    permalink = external_url("pages.record", any_id=cluster_id)
     if fmt == "ris":
         body = exports.ris(view, permalink)
     elif fmt == "bib":
@@ -109,7 +107,7 @@ def export(any_id: str, fmt: str):
 @pages.route("/opensearch.xml")
 def opensearch():
     """The OpenSearch description, so browsers can add the catalogue as a search engine."""
-    body = render_template("opensearch.xml", base=request.url_root.rstrip("/"))
+    body = render_template("opensearch.xml", base=(site_root() or request.script_root + "/").rstrip("/"))
     return Response(body, content_type="application/opensearchdescription+xml; charset=utf-8")
 
 

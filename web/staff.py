@@ -3,38 +3,61 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from dedup import CorrectionError, merge_clusters, split_record
 from index import SearchIndexError, update_index
 from normalise import MarcReadError, parse_raw
 from web.app import services
-from web.auth import check_csrf, current_staff, password_matches, staff_required
+from web.audit import audit, client_address, failed_login
+from web.auth import check_csrf, current_staff, password_matches, staff_required, start_staff_session
+from web.throttle import LoginThrottle
+from web.urls import local_target, referrer_target
 
 staff = Blueprint("staff", __name__)
 
 
 @staff.route("/login", methods=["GET", "POST"])
 def login():
-    """Log a staff member in."""
-    error = None
+    """Log a staff member in, unless the account or the address is locked out after too many failures."""
+    error, status = None, 200
     if request.method == "POST":
         check_csrf()
-        _config, store, _searcher = services()
-        username = request.form.get("username", "").strip()
-        if password_matches(store.staff_password_hash(username), request.form.get("password", "")):
-            session.clear()
-            session["staff"] = username
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/staff/") else url_for("pages.search"))
-        error = _("Wrong username or password.")
-    return render_template("staff_login.html", error=error), 401 if error else 200
+        username = request.form.get("username", "").strip()[:100]
+        refusal = _refusal(username, request.form.get("password", ""))
+        if refusal is None:
+            audit("login", username)
+            return redirect(local_target(request.args.get("next"), url_for("pages.search")))
+        error, status = refusal
+    return render_template("staff_login.html", error=error), status
+
+
+def _refusal(username: str, password: str) -> tuple[str, int] | None:
+    """None after logging `username` in, else (what to tell them, the status)."""
+    config, store, _searcher = services()
+    throttle = LoginThrottle(store, config.web.login_throttle)
+    keys = [("staff", username), ("address", client_address())]
+    wait = throttle.locked_for(keys)
+    if wait:
+        failed_login(username, "locked")
+        return ngettext("Too many failed logins. Please try again in %(num)d minute.",
+                        "Too many failed logins. Please try again in %(num)d minutes.", -(-wait // 60)), 429
+    if password_matches(store.staff_password_hash(username), password):
+        version = store.staff_session_version(username)
+        if version is not None:
+            throttle.succeeded(("staff", username))
+            start_staff_session(username, version)
+            return None
+    locked = throttle.failed(keys)
+    failed_login(username, "wrong username or password" + ("; now locked" if locked else ""))
+    return _("Wrong username or password."), 401
 
 
 @staff.route("/logout", methods=["POST"])
 def logout():
     """End the staff session."""
     check_csrf()
+    audit("logout", current_staff())
     session.clear()
     return redirect(url_for("pages.search"))
 
@@ -60,8 +83,10 @@ def split(cluster_id: str):
     """Take one member out of the cluster, for good."""
     check_csrf()
     several = services()[0].several_per_cluster
-    return _correct(lambda store: split_record(store, request.form["record"], current_staff(), request.form.get("note", ""),
-                                               several_per_cluster=several), request.form["record"])
+    record_id = request.form.get("record", "")
+    return _correct(lambda store: split_record(store, record_id, current_staff(), request.form.get("note", ""),
+                                               several_per_cluster=several), record_id,
+                    ("split", {"cluster": cluster_id, "record": record_id}))
 
 
 @staff.route("/record/<path:cluster_id>/merge", methods=["POST"])
@@ -72,16 +97,18 @@ def merge(cluster_id: str):
     other = request.form.get("other", "").strip()
     several = services()[0].several_per_cluster
     return _correct(lambda store: merge_clusters(store, cluster_id, other, current_staff(), request.form.get("note", ""),
-                                                 several_per_cluster=several), cluster_id)
+                                                 several_per_cluster=several), cluster_id,
+                    ("merge", {"cluster": cluster_id, "other": other}))
 
 
-def _correct(action, follow: str):
+def _correct(action, follow: str, what: tuple[str, dict]):
     config, store, _searcher = services()
     try:
         action(store)
     except CorrectionError as exc:
         flash(str(exc), "error")
-        return redirect(request.referrer or url_for("pages.search"))
+        return redirect(referrer_target(url_for("pages.search")))
+    audit(what[0], current_staff(), **what[1])
     try:
         update_index(store, config.index_dir, {s.code: s.name for s in config.sources})
     except SearchIndexError:

@@ -7,14 +7,14 @@ AUTOINCREMENT, PostgreSQL's identity). `change_consumers` keeps each
 consumer's position.
 
 Revision ID: incr_change_log
-Revises: 0001_baseline
+Revises: websec_sessions_throttle
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "incr_change_log"
-down_revision = "0001_baseline"
+down_revision = "websec_sessions_throttle"
 branch_labels = None
 depends_on = None
 
