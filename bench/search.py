@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from dedup import ClusterView  # noqa: E402
 from index import Searcher, SearchRequest, build_index  # noqa: E402
 from index.documents import document_for  # noqa: E402
+from index.generations import live_folder  # noqa: E402
 from index.storage import open_index  # noqa: E402
 from normalise import Holding, Identifier, RawRecord, normalise, read_file  # noqa: E402
 
@@ -187,7 +188,7 @@ def build(pool: list, count: int, folder: Path, procs: int, sample: list, isbns:
 
 def pick_queries(folder: Path, sample: list, isbns: list, per_kind: int, rng: random.Random) -> dict:
     """Queries of each kind, chosen from the index's own statistics and a sample of its documents."""
-    ix = open_index(folder / "ours")
+    ix = open_index(live_folder(folder / "ours"))
     with ix.reader() as reader:
         terms = [(t.decode(), reader.doc_frequency("title", t)) for t in reader.lexicon("title")]
         total = reader.doc_count()

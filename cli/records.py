@@ -19,22 +19,44 @@ from normalise import ReadFailure, normalise, read_file
 @click.pass_obj
 @handled
 def inspect(ctx: Context, files: tuple[Path, ...], source_code: str | None) -> None:
-    """Print each record of MARC FILES (binary or XML) as normalised JSON, one per line."""
+    """Print each record of MARC FILES (binary or XML) as normalised JSON, one per line.
+
+    Exits 1 when a record could not be read, or a file holds no MARC record at all.
+    """
     source = ctx.config.source(source_code) if source_code else None
     options = {"source_name": source.name, "holdings": source.holdings, "record_url": source.record_url or ""} if source else {}
     failures = printed = 0
+    problems: list[str] = []
     for path in files:
-        for raw in read_file(path):
-            if isinstance(raw, ReadFailure):
-                failures += 1
-                click.echo(f"{path}#{raw.position}: {raw.reason}", err=True)
-                continue
-            record = normalise(raw.record, source.code if source else path.stem, flags=raw.flags, **options)
-            click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
-            printed += 1
+        found, reasons = _inspect_file(path, source, options)
+        printed, failures = printed + found, failures + len(reasons)
+        if not found:
+            problems.append(f"no MARC records found in {path}: {reasons[0] if reasons else _nothing_in(path)}")
     click.echo(f"{printed} record(s) normalised, {failures} reported", err=True)
-    if failures:
-        raise Failures(f"{failures} record(s) could not be read")
+    if failures and len(problems) < len(files):
+        problems.insert(0, f"{failures} record(s) could not be read")
+    if problems:
+        raise Failures("\n  ".join(problems))
+
+
+def _inspect_file(path: Path, source, options: dict) -> tuple[int, list[str]]:
+    """Print the records of one file; how many were printed, and why the others could not be read."""
+    printed, reasons = 0, []
+    for raw in read_file(path):
+        if isinstance(raw, ReadFailure):
+            reasons.append(raw.reason)
+            click.echo(f"{path}#{raw.position}: {raw.reason}", err=True)
+            continue
+        record = normalise(raw.record, source.code if source else path.stem, flags=raw.flags, **options)
+        click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+        printed += 1
+    return printed, reasons
+
+
+def _nothing_in(path: Path) -> str:
+    if not path.read_bytes().strip():
+        return "the file is empty"
+    return "it is XML without any MARC record element (HTML, or another format)"
 
 
 @main.group()

@@ -1,6 +1,7 @@
 """Harvesting: OAI-PMH and file sources into the store. The only user of HTTP."""
 
-from harvest.errors import HarvestError, InvalidPage, OAIProtocolError, TransportError
+from harvest.errors import (DeadlineExceeded, HarvestError, InvalidPage, OAIProtocolError, RedirectRefused,
+                            ResponseTooLarge, TransportError)
 from harvest.files import harvest_files, source_files
 from harvest.oai import harvest_oai
 from harvest.quarantine import RetryReport, retry_quarantined
@@ -9,7 +10,8 @@ from harvest.runner import harvest_one, harvest_sources, policy_for
 from harvest.transport import RetryPolicy, retry_after_seconds
 
 __all__ = [
-    "HarvestError", "InvalidPage", "OAIProtocolError", "TransportError", "harvest_files", "source_files",
+    "HarvestError", "InvalidPage", "OAIProtocolError", "TransportError", "ResponseTooLarge", "DeadlineExceeded",
+    "RedirectRefused", "harvest_files", "source_files",
     "harvest_oai", "RetryReport", "retry_quarantined", "HarvestOptions", "Progress", "SourceReport", "harvest_one", "harvest_sources", "policy_for",
     "RetryPolicy", "retry_after_seconds",
 ]

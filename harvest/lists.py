@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterator, TypeVar
 
-from harvest.errors import HarvestError, InvalidPage, OAIProtocolError, TransportError
+from harvest.body import KEPT_PREFIX
+from harvest.errors import HarvestError, InvalidPage, OAIProtocolError, ResponseTooLarge, TransportError
 from harvest.pages import Page, parse_list_page
 from harvest.transport import Transport
 
@@ -22,19 +23,25 @@ T = TypeVar("T")
 
 
 class KeptAside(InvalidPage):
-    """An unreadable page, with its bytes, for the caller to keep in quarantine."""
+    """An unreadable page, with the start of its bytes (at most `KEPT_PREFIX`), for the caller to keep in quarantine."""
 
     def __init__(self, message: str, content: bytes, params: dict):
-        super().__init__(f"{message} (request {_shown(params)}); page kept aside")
-        self.content = content
+        kept = f"page kept aside (its first {KEPT_PREFIX} of {len(content)} bytes)" if len(content) > KEPT_PREFIX \
+            else "page kept aside"
+        super().__init__(f"{message} (request {_shown(params)}); {kept}")
+        self.content = content[:KEPT_PREFIX]
         self.params = params
 
 
 def fetch_parsed(transport: Transport, params: dict, parse: Callable[[bytes], T]) -> T:
-    """Fetch and parse one response, fetching again while it cannot be read."""
+    """Fetch and parse one response, fetching again while it cannot be read, within the page deadline."""
     attempt = 0
+    transport.begin_page()
     while True:
-        content = transport.fetch(**params).content
+        try:
+            content = transport.fetch(**params).content
+        except ResponseTooLarge as exc:
+            raise KeptAside(str(exc), exc.prefix, params) from exc
         try:
             return parse(content)
         except InvalidPage as exc:

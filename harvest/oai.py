@@ -39,6 +39,8 @@ def harvest_oai(store: Store, source: SourceConfig, policy: RetryPolicy, options
         raise
     finally:
         report.requests, report.retries = transport.requests, transport.retries
+        report.notes.extend(transport.notes)
+        transport.close()
     return report
 
 

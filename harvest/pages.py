@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from harvest.errors import InvalidPage, OAIProtocolError
-from harvest.repair import repair, strip_marks, strip_text_marks
+from harvest.repair import ENTITY_MARK, FLAGS, repair, strip_marks, strip_text_marks
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 NS = {"oai": OAI_NS}
@@ -58,15 +58,38 @@ class Identity:
 def parse_xml(content: bytes) -> tuple[etree._Element, list[str]]:
     """The document root, parsed strictly, else after the documented repairs (named in the list)."""
     try:
-        return etree.fromstring(content, parser=_PARSER), []
+        root, repairs = etree.fromstring(content, parser=_PARSER), []
     except etree.XMLSyntaxError as exc:
-        fixed, repairs = repair(content)
-        if repairs:
-            try:
-                return etree.fromstring(fixed, parser=_PARSER), repairs
-            except etree.XMLSyntaxError:
-                pass
-        raise InvalidPage(f"response is not well-formed XML: {exc}") from exc
+        root, repairs = _repaired(content, exc)
+    if _entities_kept_as_text(root) and FLAGS[ENTITY_MARK] not in repairs:
+        repairs.append(FLAGS[ENTITY_MARK])
+    return root, repairs
+
+
+def _repaired(content: bytes, error: etree.XMLSyntaxError) -> tuple[etree._Element, list[str]]:
+    fixed, repairs = repair(content)
+    if repairs:
+        try:
+            return etree.fromstring(fixed, parser=_PARSER), repairs
+        except etree.XMLSyntaxError:
+            pass
+    raise InvalidPage(f"response is not well-formed XML: {error}") from error
+
+
+def _entities_kept_as_text(root: etree._Element) -> bool:
+    """Replace each reference to an entity a DTD declared (never resolved) by its literal text, marked."""
+    if not root.getroottree().docinfo.doctype:
+        return False              # without a DOCTYPE no reference parses: they were repaired as text already
+    entities = list(root.iter(etree.Entity))
+    for entity in entities:
+        text = entity.text + ENTITY_MARK + (entity.tail or "")
+        previous, parent = entity.getprevious(), entity.getparent()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + text
+        else:
+            parent.text = (parent.text or "") + text
+        parent.remove(entity)
+    return bool(entities)
 
 
 def check_error(root: etree._Element) -> str | None:

@@ -13,18 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from lxml import etree
-
 from harvest.errors import HarvestError
 from harvest.gaps import get_record, incoming
 from harvest.records import from_oai, from_raw
 from harvest.transport import RetryPolicy, Transport
-from normalise import MARCXML, MarcReadError, RawRecord, parse_raw
+from normalise import MARCXML, MarcReadError, RawRecord, parse_raw, read_xml
 from settings import SourceConfig
 from store import IncomingRecord, QuarantinedRecord, QuarantineItem, Store
 from store.state import PAGE_FORMAT
-
-_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
 
 
 @dataclass
@@ -77,10 +73,10 @@ def from_kept_bytes(source: SourceConfig, entry: QuarantinedRecord) -> IncomingR
         return QuarantineItem(source.code, entry.reason)
     if entry.oai_identifier and entry.raw_format == MARCXML:
         try:
-            element = etree.fromstring(entry.raw, parser=_PARSER)
-        except etree.XMLSyntaxError as exc:
+            element, flags = read_xml(entry.raw)
+        except MarcReadError as exc:
             return QuarantineItem(source.code, f"kept bytes are not XML: {exc}")
-        return from_oai(source, entry.oai_identifier, None, element, [], entry.position)
+        return from_oai(source, entry.oai_identifier, None, element, flags, entry.position)
     try:
         marc, flags = parse_raw(entry.raw, entry.raw_format)
     except MarcReadError as exc:

@@ -1,4 +1,4 @@
-"""The two documented repairs of a page that is not well-formed XML.
+"""The three documented repairs of a page that is not well-formed XML.
 
 Both fix faults that are in the server's data, so fetching the page again
 would not help; anything else (a page cut short, a wrong envelope) is never
@@ -7,6 +7,10 @@ repaired, only retried and then kept aside.
 - `xml-repaired`: characters XML 1.0 forbids (C0 controls other than tab,
   newline and carriage return), raw or as character references such as
   `&#x1A;`, are dropped.
+- `entity-reference-kept`: a reference to an entity nobody declared
+  (`&xxe;`, which makes the page not well-formed) is escaped into the literal
+  text it is; nothing is ever resolved. (References to entities a DTD
+  declares parse, and `harvest.pages` keeps those as text the same way.)
 - `encoding-mislabelled`: a page declared (or defaulting to) UTF-8 whose
   bytes are not UTF-8 has each invalid byte read as Windows-1252 (Latin-1
   where 1252 leaves a byte undefined); valid UTF-8 around it is kept.
@@ -21,9 +25,12 @@ from __future__ import annotations
 import codecs
 import re
 
+from normalise import keep_entity_references
+
 XML_MARK = "\ufdd0"
 ENCODING_MARK = "\ufdd1"
-FLAGS = {XML_MARK: "xml-repaired", ENCODING_MARK: "encoding-mislabelled"}
+ENTITY_MARK = "\ufdd2"
+FLAGS = {XML_MARK: "xml-repaired", ENCODING_MARK: "encoding-mislabelled", ENTITY_MARK: "entity-reference-kept"}
 _MARK_BYTES = {mark.encode("utf-8"): flag for mark, flag in FLAGS.items()}
 _FORBIDDEN = re.compile(
     rb"[\x00-\x08\x0b\x0c\x0e-\x1f]"
@@ -61,7 +68,10 @@ def repair(content: bytes) -> tuple[bytes, list[str]]:
     cleaned = _FORBIDDEN.sub(XML_MARK.encode("utf-8"), content)
     if cleaned != content:
         done.append(FLAGS[XML_MARK])
-    return cleaned, done
+    kept = keep_entity_references(cleaned, ENTITY_MARK.encode("utf-8"))
+    if kept != cleaned:
+        done.append(FLAGS[ENTITY_MARK])
+    return kept, done
 
 
 def strip_marks(data: bytes) -> tuple[bytes, list[str]]:

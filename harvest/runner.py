@@ -30,9 +30,14 @@ def harvest_sources(store: Store, config: Config, sources: list[SourceConfig],
 
 
 def policy_for(config: Config, source: SourceConfig, sleep: Callable[[float], None] = time.sleep) -> RetryPolicy:
-    """The retry policy of one source: the shared settings, the source's own timeout if shorter."""
-    return RetryPolicy(timeout=min(source.timeout, config.harvest.timeout), max_retries=config.harvest.max_retries,
-                       budget=config.harvest.retry_budget, backoff=config.harvest.backoff, sleep=sleep)
+    """The retry policy of one source: the shared settings, the source's own timeout if shorter and its own
+    maximum response size and redirect policy if it has them."""
+    shared = config.harvest
+    return RetryPolicy(timeout=min(source.timeout, shared.timeout), max_retries=shared.max_retries,
+                       budget=shared.retry_budget, backoff=shared.backoff, sleep=sleep,
+                       max_response_bytes=source.max_response_bytes or shared.max_response_bytes,
+                       request_deadline=shared.request_deadline, page_deadline=shared.page_deadline,
+                       follow_redirects=source.follow_redirects or shared.follow_redirects)
 
 
 def source_options(options: HarvestOptions, source: SourceConfig) -> HarvestOptions:

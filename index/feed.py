@@ -37,8 +37,10 @@ def batch_documents(store: Store, cluster_ids: list[str], source_names: dict[str
     return [document_for(view, source_names) for view in cluster_views(store, cluster_ids).values() if view is not None]
 
 
-def add_all(writer, store: Store, source_names: dict[str, str], share: tuple[int, int] = (0, 1)) -> int:
-    """Add the documents of every live cluster (of every `share[1]`-th batch from `share[0]`) to `writer`."""
+def add_all(writer, store: Store, source_names: dict[str, str], share: tuple[int, int] = (0, 1),
+            added: Callable[[int], None] | None = None) -> int:
+    """Add the documents of every live cluster (of every `share[1]`-th batch from `share[0]`) to `writer`;
+    `added` hears the count after each."""
     count = 0
     number, of = share
     for n, batch in enumerate(store.cluster_id_batches(BATCH)):
@@ -46,10 +48,13 @@ def add_all(writer, store: Store, source_names: dict[str, str], share: tuple[int
             for document in batch_documents(store, batch, source_names):
                 writer.add_document(**document)
                 count += 1
+                if added is not None:
+                    added(count)
     return count
 
 
-def rebuild(ix, writer, store: Store, source_names: dict[str, str], procs: int) -> tuple[int, Callable | None]:
+def rebuild(ix, writer, store: Store, source_names: dict[str, str], procs: int,
+            added: Callable[[int], None] | None = None) -> tuple[int, Callable | None]:
     """Fill the empty index `ix` (whose `writer` holds the lock) with every live cluster.
 
     Returns the count and the merge function to commit with: None to commit
@@ -57,7 +62,7 @@ def rebuild(ix, writer, store: Store, source_names: dict[str, str], procs: int) 
     workers' segments.
     """
     if procs <= 1 or store.cluster_totals()[1] < PARALLEL_FROM:
-        return add_all(writer, store, source_names), None
+        return add_all(writer, store, source_names, added=added), None
     # forked workers start at once and import nothing again; they must not share the parent's
     # connections (a PostgreSQL socket closed by a child is closed for the parent too), so the
     # pool is emptied first and each worker opens its own engine

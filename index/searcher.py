@@ -17,15 +17,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from whoosh import scoring
+from whoosh.index import EmptyIndexError
 
 from index.docsets import EVERYTHING, Deadline, Evaluator, difference, intersect, size, term_docs
 from index.errors import QueryError, SearchIndexError
+from index.generations import live_folder, pointed_folder
 from index.query import facet_filter, parse_request
 from index.ranking import ranked_page
 from index.results import MAX_DEPTH, MAX_PAGE_SIZE, SORTS, Edition, FacetValue, Hit, SearchRequest, SearchResult
 from index.schema import FACET_FIELDS
 from index.spelling import suggest
-from index.storage import exists, missing_fields, open_index
+from index.storage import missing_fields, open_index
 from index.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -47,11 +49,16 @@ class Snapshot:
 
     searcher: object
     tables: Tables
+    folder: Path
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Searcher:
-    """A long-lived, thread-safe searcher over one index that picks up new commits by itself."""
+    """A long-lived, thread-safe searcher over the live index that picks up new commits and generations by itself.
+
+    It opens only the generation the index folder's pointer names, so a rebuild
+    in progress is never seen; the last complete index answers until the switch.
+    """
 
     def __init__(self, index_dir: Path, *, time_limit: float = TIME_LIMIT):
         self.index_dir = Path(index_dir)
@@ -112,12 +119,29 @@ class Searcher:
             snap = self._snapshot
             if snap is None:
                 snap = self._snapshot = self._open()
-            elif not self._building and not snap.searcher.up_to_date():
+            elif not self._building and self._stale(snap):
                 if snap.tables.size < SYNC_BUILD_BELOW:
-                    snap = self._replace(self._open())
+                    snap = self._replace_or_keep(snap)
                 else:
                     self._building = True
                     threading.Thread(target=self._build_in_background, daemon=True).start()
+            return snap
+
+    def _stale(self, snap: Snapshot) -> bool:
+        """Whether a newer generation is live or the live one has a newer commit."""
+        if pointed_folder(self.index_dir) != snap.folder:
+            return True
+        try:
+            return not snap.searcher.up_to_date()
+        except OSError:   # its folder was removed: a newer generation is live
+            return True
+
+    def _replace_or_keep(self, snap: Snapshot) -> Snapshot:
+        """A snapshot of the newest index, or `snap` while that cannot be opened (the next search retries)."""
+        try:
+            return self._replace(self._open())
+        except SearchIndexError as exc:
+            log.warning("the new index snapshot cannot be opened yet; serving the previous one: %s", exc)
             return snap
 
     def _build_in_background(self) -> None:
@@ -149,19 +173,24 @@ class Searcher:
     def _open(self) -> Snapshot:
         # a new searcher rather than refresh(): refresh() reuses segment readers and
         # misses deletions committed into segments it already had open
-        if not exists(self.index_dir):
+        folder = live_folder(self.index_dir)
+        if folder is None:
             raise SearchIndexError(f"no index in {self.index_dir}; run `unioncat index` first")
         started = time.monotonic()
-        ix = open_index(self.index_dir)
+        try:
+            ix = open_index(folder)
+            searcher = ix.searcher(weighting=scoring.BM25F())
+        except (OSError, EmptyIndexError) as exc:   # removed since the pointer was read
+            raise SearchIndexError(f"the index in {folder} cannot be opened: {exc}") from exc
         missing = missing_fields(ix)
         if missing:
+            searcher.close()
             raise SearchIndexError(f"the index in {self.index_dir} was built by an older version of unioncat"
                                    f" (it has no {', '.join(missing)}); the next nightly run rebuilds it, or run"
                                    " `unioncat index --rebuild`")
-        searcher = ix.searcher(weighting=scoring.BM25F())
         tables = Tables(searcher.reader())
         log.info("index snapshot of %d clusters ready in %.2fs", tables.live_count, time.monotonic() - started)
-        return Snapshot(searcher, tables)
+        return Snapshot(searcher, tables, folder)
 
 
 def _search(snap: Snapshot, q, request: SearchRequest, deadline: Deadline) -> SearchResult:

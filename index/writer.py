@@ -1,19 +1,27 @@
 """Write clusters into the Whoosh index: the only writer.
 
-An incremental run re-indexes the clusters the store's change log names since
-the index's position and removes the ones that died; `rebuild` starts from an
-empty index. The position (a change-log sequence number) is kept beside the
-index in `state.json`.
+An incremental run re-indexes the clusters changed since the position saved
+in the live index and removes the ones that died, committing into the live
+index (a Whoosh commit is atomic: its table of contents is written last). A
+rebuild writes a new generation aside and switches to it only when complete
+(`index.generations`), so that a crash leaves the previous index serving and
+the next run finishes the job. The position is saved only after the commit.
+
+Test hook: with `UNIONCAT_INDEX_FAULT` set, a rebuild kills its own process
+(SIGKILL) at a named point: `documents:N` after adding N documents,
+`committed` after the Whoosh commit, `saved` after saving the position (before
+the switch), `switched` after the switch (before removing old generations).
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import os
+import signal
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.index import LockError
@@ -22,13 +30,15 @@ from dedup import cluster_views
 from index import feed
 from index.documents import document_for
 from index.errors import SearchIndexError
+from index.generations import finish_interrupted, live_folder, new_generation, remove_old, switch, writing
+from index.position import changed_clusters, current_position, load_position, save_position
 from index.schema import make_schema
-from index.storage import create_index, exists, missing_fields, open_index
-from store import Store, now
+from index.storage import create_index, missing_fields, open_index
+from store import Store
 from store.core import chunks
 
 log = logging.getLogger(__name__)
-STATE_FILE = "state.json"
+FAULT_ENV = "UNIONCAT_INDEX_FAULT"
 
 
 @dataclass
@@ -66,72 +76,62 @@ class Codec(W3Codec):
         return _PerDocReader(storage, segment)
 
 
-def open_or_create(index_dir: Path, *, rebuild: bool = False):
-    """The Whoosh index in `index_dir`, created when missing or when rebuilding."""
-    if rebuild or not exists(index_dir):
-        return create_index(index_dir, make_schema())
-    return open_index(index_dir)
-
-
 def build_index(index_dir: Path, documents: Iterable[dict], *, procs: int = 1, limitmb: int = 256) -> int:
-    """A new index in `index_dir` holding `documents` (from `document_for`); returns how many."""
-    ix = open_or_create(Path(index_dir), rebuild=True)
-    options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-    writer = ix.writer(limitmb=limitmb, codec=Codec(), **options)
+    """A new live generation in `index_dir` holding `documents` (from `document_for`); returns how many."""
     count = 0
-    try:
+
+    def fill(_ix, writer):
+        nonlocal count
         for document in documents:
             writer.add_document(**document)
             count += 1
-        writer.commit()
-    except Exception:
-        writer.cancel()
-        raise
+            _document_fault(count)
+
+    options = {"procs": procs, "multisegment": True} if procs > 1 else {}
+    with writing(Path(index_dir)):
+        finish_interrupted(Path(index_dir))
+        _write_generation(Path(index_dir), fill, 0, options=options, limitmb=limitmb)
     return count
 
 
 def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *, rebuild: bool = False,
                  procs: int = 2) -> IndexReport:
-    """Bring the index up to date with the store's clusters, following the change log.
+    """Bring the index up to date with the store's clusters; rebuild it aside when asked or needed.
 
-    An update re-indexes the clusters named in the change log since the
-    index's position (fetched in batches) and removes the dead ones; a rebuild
-    streams every live cluster in batches, building documents in `procs`
-    processes. Either way the position moves, in the index folder and in the
-    store's consumer table, only after the commit.
+    An update re-indexes the clusters the store's change log names after the
+    live index's position, fetched in batches; a rebuild streams every live
+    cluster in batches on `procs` processes (`index.feed`). Either way the
+    position moves, in the index and then among the store's change-log
+    consumers, only after the commit.
     """
-    position = None if rebuild else _position(index_dir)
-    ix = open_or_create(index_dir, rebuild=position is None)
-    if position is not None and (missing := missing_fields(ix)):
-        log.info("index: built by an older unioncat (no %s); rebuilding it", ", ".join(missing))
-        position = None
-        ix = open_or_create(index_dir, rebuild=True)
-    # read first: whatever changes meanwhile is fetched again next time; never behind the
-    # position (a log pruned empty answers 0)
-    upto = max(store.latest_change(), position or 0)
-    report = IndexReport(rebuilt=position is None)
-    try:
-        writer = ix.writer(limitmb=256, codec=Codec())
-    except LockError as exc:
-        raise SearchIndexError(f"the index {index_dir} is being written by another process") from exc
-    try:
-        if position is None:
-            report.indexed, merge = feed.rebuild(ix, writer, store, source_names, procs)
+    index_dir = Path(index_dir)
+    with writing(index_dir):
+        live, unfinished = finish_interrupted(index_dir)
+        reason = "asked for" if rebuild else _rebuild_reason(live, unfinished)
+        if reason:
+            log.info("index: rebuilding (%s)", reason)
+            report, position = _rebuild(store, index_dir, source_names, procs)
         else:
-            (report.indexed, report.removed), merge = _write_changes(writer, store, source_names, position, upto), None
-        if merge is not None:
-            writer.commit(mergetype=merge)
-        else:
-            writer.commit(optimize=position is None)
-    except Exception:
-        writer.cancel()
-        raise
-    _save_position(index_dir, upto)
-    store.set_consumer_position(consumer_name(index_dir), upto)
-    with ix.searcher() as searcher:
-        report.total = searcher.doc_count()
+            report, position = _update(store, live, source_names)
+        live = _live_after_run(index_dir)
+        store.set_consumer_position(consumer_name(index_dir), position)
+        with open_index(live).searcher() as searcher:
+            report.total = searcher.doc_count()
     log.info("index: %d clusters indexed, %d removed, %d in all", report.indexed, report.removed, report.total)
     return report
+
+
+def _rebuild_reason(live: Path | None, unfinished: bool) -> str:
+    """Why the live index cannot simply be updated, or "" when it can."""
+    if live is None:
+        return "no index yet"
+    if unfinished:
+        return "an interrupted rebuild is finished"
+    if load_position(live) is None:
+        return "the index has no saved position"
+    if missing := missing_fields(open_index(live)):
+        return f"built by an older unioncat, without {', '.join(missing)}"
+    return ""
 
 
 def consumer_name(index_dir: Path) -> str:
@@ -139,30 +139,80 @@ def consumer_name(index_dir: Path) -> str:
     return f"index:{socket.gethostname()}:{Path(index_dir).resolve()}"
 
 
-def _write_changes(writer, store: Store, source_names: dict[str, str], position: int, upto: int) -> tuple[int, int]:
-    """Re-index the clusters the change log names after `position`; returns (indexed, removed)."""
-    indexed = removed = 0
-    for batch in chunks(store.changed_cluster_ids(position, upto), feed.BATCH):
-        for cluster_id, view in cluster_views(store, batch).items():
-            if view is None:
-                writer.delete_by_term("id", cluster_id)
-                removed += 1
-            else:
-                writer.update_document(**document_for(view, source_names))
-                indexed += 1
-    return indexed, removed
+def _rebuild(store: Store, index_dir: Path, source_names: dict[str, str], procs: int) -> tuple[IndexReport, int]:
+    position = current_position(store)   # before reading any cluster: what changes meanwhile is read next time
+    report = IndexReport(rebuilt=True)
+
+    def fill(ix, writer):
+        report.indexed, merge = feed.rebuild(ix, writer, store, source_names, procs, added=_document_fault)
+        return merge
+
+    _write_generation(index_dir, fill, position)
+    return report, position
 
 
-def _position(index_dir: Path) -> int | None:
-    """The change-log sequence number the index holds everything up to; None when it must be built."""
-    path = index_dir / STATE_FILE
-    if not path.exists() or not exists(index_dir):
-        return None
+def _write_generation(index_dir: Path, fill: Callable, position: int, *, options: dict | None = None,
+                      limitmb: int = 256) -> None:
+    """Fill a new generation (`fill(ix, writer)` returns None, or a merge function for the commit), save
+    `position` in it, then make it live."""
+    folder = new_generation(index_dir)
+    ix = create_index(folder, make_schema())
+    writer = ix.writer(limitmb=limitmb, codec=Codec(), **(options or {}))
     try:
-        return int(json.loads(path.read_text())["change_seq"])
-    except (ValueError, KeyError, TypeError, OSError):
-        return None      # an index from before the change log (or a damaged state file): rebuild
+        merge = fill(ix, writer)
+        if merge is not None:
+            writer.commit(mergetype=merge)
+        else:
+            writer.commit()
+    except BaseException:
+        writer.cancel()   # the half-built folder stays: the next run sees the rebuild unfinished and redoes it
+        raise
+    _fault("committed")
+    save_position(folder, position)
+    _fault("saved")
+    switch(index_dir, folder)
+    _fault("switched")
+    remove_old(index_dir)
 
 
-def _save_position(index_dir: Path, position: int) -> None:
-    (index_dir / STATE_FILE).write_text(json.dumps({"change_seq": position, "indexed_at": now().isoformat()}))
+def _update(store: Store, live: Path, source_names: dict[str, str]) -> tuple[IndexReport, int]:
+    since = load_position(live)
+    position = current_position(store, since)
+    report = IndexReport()
+    try:
+        writer = open_index(live).writer(limitmb=256, codec=Codec())
+    except LockError as exc:
+        raise SearchIndexError(f"the index {live} is being written by another process") from exc
+    try:
+        for batch in chunks(changed_clusters(store, since, position), feed.BATCH):
+            for cluster_id, view in cluster_views(store, batch).items():
+                if view is None:
+                    writer.delete_by_term("id", cluster_id)
+                    report.removed += 1
+                else:
+                    writer.update_document(**document_for(view, source_names))
+                    report.indexed += 1
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    save_position(live, position)
+    return report, position
+
+
+def _live_after_run(index_dir: Path) -> Path:
+    live = live_folder(index_dir)
+    if live is None:
+        raise SearchIndexError(f"no index in {index_dir} after writing it")
+    return live
+
+
+def _document_fault(count: int) -> None:
+    if os.environ.get(FAULT_ENV, "").startswith("documents:"):
+        _fault(f"documents:{count}")
+
+
+def _fault(point: str) -> None:
+    """The test hook described above: kill this process at `point` when asked to."""
+    if os.environ.get(FAULT_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -24,6 +24,8 @@ FLAGS: dict[str, str] = {
     "field-without-tag-dropped": "a controlfield or datafield without a tag attribute was left out",
     "subfield-code-repaired": "a subfield had no code, or a code of more than one character",
     "junk-before-xml-skipped": "bytes before the first tag of the XML file were skipped",
+    "entity-reference-kept": "the text held a reference to an XML entity (&name;); it was never resolved (no file or"
+                             " network is read) and is kept as the literal text",
     # linking separate holdings records
     "linked-by-position": "a holdings record without 004 was linked to the bibliographic record before it in the file",
     # normalising

@@ -31,6 +31,10 @@ MARCXML = "marcxml"
 UNKNOWN = "unknown"
 _BLANK = b"\x00\r\n\t "
 MARC_NS = "http://www.loc.gov/MARC21/slim"
+ENTITY_FLAG = "entity-reference-kept"
+# a reference to an entity XML does not predefine (`&xxe;`): never resolved, kept as the text it is
+_ENTITY_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z_:][-\w.:]*);")
+_SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
 @dataclass
@@ -70,18 +74,36 @@ def parse_marcxml(raw: bytes | etree._Element) -> pymarc.Record:
 
 def parse_marcxml_with_flags(raw: bytes | etree._Element) -> tuple[pymarc.Record, list[str]]:
     """Like `parse_marcxml`, also naming what was repaired."""
-    element = raw
-    if isinstance(raw, (bytes, str)):
-        try:
-            element = etree.fromstring(raw)
-        except etree.XMLSyntaxError as exc:
-            raise MarcReadError(f"invalid XML: {exc}") from exc
+    element, flags = read_xml(raw) if isinstance(raw, (bytes, str)) else (raw, [])
     if _local(element.tag) != "record":
         found = next(element.iter("{*}record"), None)
         if found is None:
             raise MarcReadError("no MARC record element found")
         element = found
-    return element_to_record(element)
+    record, read_flags = element_to_record(element)
+    return record, sorted({*flags, *read_flags})
+
+
+def keep_entity_references(data: bytes, mark: bytes = b"") -> bytes:
+    """`data` with every reference to an undeclared entity (`&xxe;`) escaped into literal text, then `mark`."""
+    return _ENTITY_REFERENCE.sub(rb"&amp;\1;" + mark.replace(b"\\", b"\\\\"), data)
+
+
+def read_xml(raw: bytes | str) -> tuple[etree._Element, list[str]]:
+    """Stored MARCXML bytes parsed, resolving no entity and fetching nothing; references to
+    entities nobody declared (kept by an older harvest) are read as literal text and flagged."""
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    try:
+        return etree.fromstring(data, parser=_SAFE_PARSER), []
+    except etree.XMLSyntaxError as exc:
+        error = exc
+    escaped = keep_entity_references(data)
+    if escaped != data:
+        try:
+            return etree.fromstring(escaped, parser=_SAFE_PARSER), [ENTITY_FLAG]
+        except etree.XMLSyntaxError:
+            pass
+    raise MarcReadError(f"invalid XML: {error}") from error
 
 
 _FIELD_ELEMENTS = ("{*}leader", "{*}controlfield", "{*}datafield")
@@ -103,7 +125,7 @@ def element_to_record(element: etree._Element) -> tuple[pymarc.Record, list[str]
             continue
         if tag.isdigit() and len(tag) != 3:
             tag = f"{int(tag):03d}"   # as pymarc reads a numeric tag ("42" is 042)
-        fields.append(_datafield(tag, child, flags) if name.endswith("datafield") else _controlfield(tag, child))
+        fields.append(_datafield(tag, child, flags) if name.endswith("datafield") else _controlfield(tag, child, flags))
     if not fields:
         raise MarcReadError("record element has no fields")
     record.fields = fields
@@ -122,10 +144,20 @@ def _leader(text: str, flags: list[str]) -> str:
     return text
 
 
-def _controlfield(tag: str, element: etree._Element) -> pymarc.Field:
+def _controlfield(tag: str, element: etree._Element, flags: list[str]) -> pymarc.Field:
+    text = _text(element, flags)
     if tag < "010" and tag.isdigit():
-        return control_field(tag, element.text or "")
-    return data_field(tag, new_tuple(Indicators, (" ", " ")), [new_tuple(Subfield, ("a", element.text or ""))])
+        return control_field(tag, text)
+    return data_field(tag, new_tuple(Indicators, (" ", " ")), [new_tuple(Subfield, ("a", text))])
+
+
+def _text(element: etree._Element, flags: list[str]) -> str:
+    """An element's text; references to entities a DTD declared (never resolved) kept as literal text."""
+    if not len(element) or not any(isinstance(child, etree._Entity) for child in element):
+        return element.text or ""
+    flags.append("entity-reference-kept")
+    return (element.text or "") + "".join((child.text if isinstance(child, etree._Entity) else "") + (child.tail or "")
+                                          for child in element)
 
 
 def _datafield(tag: str, element: etree._Element, flags: list[str]) -> pymarc.Field:
@@ -135,7 +167,7 @@ def _datafield(tag: str, element: etree._Element, flags: list[str]) -> pymarc.Fi
         if len(code) != 1:
             flags.append("subfield-code-repaired")
             code = (code + " ")[:1]
-        subfields.append(new_tuple(Subfield, (code, repair_text(sub.text or "", flags))))
+        subfields.append(new_tuple(Subfield, (code, repair_text(_text(sub, flags), flags))))
     if tag < "010" and tag.isdigit():   # a control field written as a data field
         return control_field(tag, " ".join(value for _code, value in subfields))
     ind1, ind2 = (element.get("ind1") or " ")[:1] or " ", (element.get("ind2") or " ")[:1] or " "
@@ -248,8 +280,8 @@ _MARC_ELEMENT = re.compile(rb"<(?:\w+:)?(?:leader|controlfield|datafield)[\s>]")
 
 def _xml_records(data: bytes, file_flags: list[str]) -> Iterator[RawRecord | ReadFailure]:
     position = 0
-    for _event, element in etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}record",
-                                           huge_tree=True, recover=False):
+    for _event, element in etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}record", huge_tree=True,
+                                           recover=False, resolve_entities=False, no_network=True):
         if not _holds_marc(element):
             continue
         position += 1

@@ -34,6 +34,12 @@ Kinds:
 ``latin1``        re-encode the body as ISO-8859-1 while declaring UTF-8.
 ``empty_page``    send the list with no items and a fresh token that resumes
                   at the page that was withheld.
+``gzip_bomb``     answer ``Content-Encoding: gzip`` with ``size`` zero bytes
+                  compressed (1 GiB is about 1 MB on the wire), no length.
+``endless``       start the real page, then send records without end.
+``drip``          send the real page one byte every ``delay`` seconds.
+``huge_page``     the real page padded with a comment to ``size`` bytes.
+``redirect``      answer ``302`` to ``location`` with the request's query.
 """
 
 from __future__ import annotations
@@ -48,12 +54,13 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from urllib.parse import urlencode
 
-from oaiserver import mangle
+from oaiserver import hostile, mangle
 from oaiserver.app import MAX_BODY_BYTES, plain_response, request_pairs
 from oaiserver.errors import DropConnection
 
 KINDS = ("status", "truncate", "invalid_xml", "bad_token", "repeat_token",
-         "slow", "drop", "latin1", "empty_page")
+         "slow", "drop", "latin1", "empty_page", "gzip_bomb", "endless", "drip", "huge_page", "redirect")
+STREAMED = ("gzip_bomb", "endless", "drip", "huge_page")
 INVALID_TOKEN = "injected-invalid-token"
 
 
@@ -107,14 +114,18 @@ class Fault:
     full_length: bool = False
     chars: str = "\x0b"
     delay: float = 1.0
+    size: int = 50_000_000
+    location: str = ""
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {KINDS}")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be at least 1, or None for always")
-        if not 100 <= self.status <= 599 or self.at < 0 or self.delay < 0:
-            raise ValueError("status must be an HTTP status; at and delay not negative")
+        if not 100 <= self.status <= 599 or self.at < 0 or self.delay < 0 or self.size < 0:
+            raise ValueError("status must be an HTTP status; at, delay and size not negative")
+        if self.kind == "redirect" and not self.location:
+            raise ValueError("a redirect needs a location")
 
     def applies_to(self, request: SeenRequest) -> bool:
         """True if this fault can act on *request* (a repeat needs a token to repeat)."""
@@ -216,6 +227,12 @@ class FaultInjector:
         if fault.kind == "slow":
             time.sleep(fault.delay)
             return self._pass_through(environ, start_response, seen)
+        if fault.kind == "redirect":
+            seen.status = 302
+            query = environ.get("QUERY_STRING", "")
+            return plain_response(start_response, 302, [("Location", fault.location + (f"?{query}" if query else ""))])
+        if fault.kind in STREAMED:
+            return self._streamed(fault, environ, start_response, seen)
         if fault.kind == "bad_token":
             invalid = {"verb": seen.verb or "", "resumptionToken": INVALID_TOKEN}
             return self._pass_through(_with_args(environ, invalid), start_response, seen)
@@ -229,6 +246,21 @@ class FaultInjector:
         start_response(status, [*headers, ("Content-Length", str(length))])
         seen.status = int(status[:3])
         return [damaged]
+
+    def _streamed(self, fault: Fault, environ, start_response, seen: SeenRequest):
+        status, headers, body = _run(self.app, environ)
+        headers = [(name, value) for name, value in headers if name.lower() != "content-length"]
+        seen.status = int(status[:3])
+        if fault.kind == "gzip_bomb":
+            start_response(status, [*headers, ("Content-Encoding", "gzip")])
+            return hostile.gzip_bomb(fault.size)
+        if fault.kind == "huge_page":
+            start_response(status, [*headers, ("Content-Length", str(max(fault.size, len(body) + 7)))])
+            return hostile.padded(body, fault.size)
+        start_response(status, headers)
+        if fault.kind == "drip":
+            return hostile.drip(body, fault.delay)
+        return hostile.endless(body[:body.find(b"<record>")] if b"<record>" in body else body)
 
     def _damage(self, fault: Fault, body: bytes, environ, seen: SeenRequest) -> bytes:
         if fault.kind == "truncate":

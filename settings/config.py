@@ -19,6 +19,8 @@ from settings.web import WebSettings, parse_web
 
 SOURCE_TYPES = ("oai", "file")
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+REDIRECT_POLICIES = ("origin", "any")
+MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 HOLDINGS_ROLES = ("library", "location", "call_number", "items", "availability", "barcode", "note")
 
 
@@ -55,6 +57,8 @@ class SourceConfig:
     timeout: float = 60.0
     several_per_cluster: bool = False   # a catalogue that holds duplicates of its own (merged like any other)
     reconcile: bool = False          # (oai) list identifiers each harvest and mark the missing deleted
+    max_response_bytes: int | None = None   # (oai) this server's own limit instead of harvest.max_response_bytes
+    follow_redirects: str | None = None     # (oai) origin | any, instead of harvest.follow_redirects
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,10 @@ class HarvestSettings:
     backoff: float = 2.0
     concurrency: int = 2
     max_shrink: float = 0.2          # largest share of a source that may be marked deleted in one run
+    max_response_bytes: int = MAX_RESPONSE_BYTES   # largest response read, on the wire and decompressed
+    request_deadline: float = 300.0  # seconds for one whole response, however the server trickles it
+    page_deadline: float = 900.0     # seconds for one page with its retries
+    follow_redirects: str = "origin"  # origin: only within the source's scheme, host and port; any
 
 
 @dataclass(frozen=True)
@@ -182,7 +190,19 @@ def _source(item, base: Path, position: int) -> SourceConfig:
         several_per_cluster=bool(item.get("several_per_cluster", False)),
         timeout=float(item.get("timeout", 60.0)),
         reconcile=_flag(item.get("reconcile", False), f"{where}.reconcile"),
+        max_response_bytes=_optional(item, "max_response_bytes", _positive_int, where),
+        follow_redirects=_optional(item, "follow_redirects", _redirect_policy, where),
     )
+
+
+def _optional(item: dict, key: str, check, where: str):
+    """A source's own value of a harvest setting, checked, or None."""
+    if item.get(key) is None:
+        return None
+    try:
+        return check(item[key])
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}.{key}: {exc}") from exc
 
 
 def _holdings(item, where: str) -> HoldingsMapping | None:
@@ -218,6 +238,10 @@ def _harvest(item: dict) -> HarvestSettings:
             backoff=float(item.get("backoff", 2.0)),
             concurrency=max(1, int(item.get("concurrency", 2))),
             max_shrink=_share(item.get("max_shrink", 0.2)),
+            max_response_bytes=_positive_int(item.get("max_response_bytes", MAX_RESPONSE_BYTES)),
+            request_deadline=_positive(item.get("request_deadline", 300.0), "request_deadline"),
+            page_deadline=_positive(item.get("page_deadline", 900.0), "page_deadline"),
+            follow_redirects=_redirect_policy(item.get("follow_redirects", "origin")),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"harvest: {exc}") from exc
@@ -235,6 +259,25 @@ def _share(value) -> float:
     if not 0 <= share <= 1:
         raise ValueError(f"max_shrink must be a share between 0 and 1, not {value!r}")
     return share
+
+
+def _positive_int(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"max_response_bytes must be a whole number of bytes above 0, not {value!r}")
+    return value
+
+
+def _positive(value, name: str) -> float:
+    seconds = float(value)
+    if not seconds > 0:
+        raise ValueError(f"{name} must be a number of seconds above 0, not {value!r}")
+    return seconds
+
+
+def _redirect_policy(value) -> str:
+    if value not in REDIRECT_POLICIES:
+        raise ValueError(f"follow_redirects must be one of {', '.join(REDIRECT_POLICIES)}, not {value!r}")
+    return value
 
 
 def _flag(value, where: str) -> bool:

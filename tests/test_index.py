@@ -16,6 +16,7 @@ from dedup import build_view
 from index import Searcher, SearchIndexError, SearchRequest
 from index.documents import document_for, identifier_terms
 from index.facets import to_bitmap
+from index.generations import live_folder
 from index.schema import folding_analyzer, make_schema, stemming_analyzer
 from index.storage import create_index, open_index
 from normalise import Identifier, Record
@@ -131,10 +132,11 @@ def test_bitmap_facet_counts_equal_counting_document_by_document(catalogue):  # 
 def test_opening_a_snapshot_reads_the_segments_in_place_instead_of_copying_them(catalogue):  # noqa: F811
     # Whoosh's default (mmap) open copies each compound segment's postings and term index
     # into memory: 1.4 GB per snapshot at a million clusters (see index/storage.py)
-    on_disk = sum(path.stat().st_size for path in catalogue.index_dir.glob("*.seg"))
+    live = live_folder(catalogue.index_dir)
+    on_disk = sum(path.stat().st_size for path in live.glob("*.seg"))
     tracemalloc.start()
     try:
-        searcher = open_index(catalogue.index_dir).searcher()
+        searcher = open_index(live).searcher()
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

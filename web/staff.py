@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _, ngettext
 
 from dedup import CorrectionError, merge_clusters, split_record
-from index import SearchIndexError, update_index
 from normalise import MarcReadError, parse_raw
 from web.app import services
 from web.audit import audit, client_address, failed_login
@@ -102,17 +101,16 @@ def merge(cluster_id: str):
 
 
 def _correct(action, follow: str, what: tuple[str, dict]):
-    config, store, _searcher = services()
+    # the web never writes the index (several workers would fight over its one writer):
+    # the next index run picks the correction up
+    _config, store, _searcher = services()
     try:
         action(store)
     except CorrectionError as exc:
         flash(str(exc), "error")
         return redirect(referrer_target(url_for("pages.search")))
     audit(what[0], current_staff(), **what[1])
-    try:
-        update_index(store, config.index_dir, {s.code: s.name for s in config.sources})
-    except SearchIndexError:
-        flash(_("Saved. The search index is busy and will show the change after the next run."), "info")
+    flash(_("Saved. The change appears in search after the next index run."), "info")
     cluster_id = store.resolve_cluster(follow)
     return redirect(url_for("staff.record", cluster_id=cluster_id) if cluster_id else url_for("pages.search"))
 
