@@ -145,6 +145,7 @@ def test_a_dedup_and_index_run_after_ten_changes_reads_as_many_rows_in_a_store_t
             index = update_index(store, index_dir, NAMES)
         counts[size] = (counter.read, counter.written)
         assert dedup.rematched >= 10 and index.indexed >= 4, (dedup, index)
+    print(f"rows (read, written) after ten changes, by store size: {counts}")
     (small_read, small_written), (large_read, large_written) = counts[SIZES[0]], counts[SIZES[1]]
     assert 0 < small_read < SIZES[0] / 4, counts
     assert abs(large_read - small_read) < 0.1 * small_read, f"rows read {counts}"
@@ -158,6 +159,7 @@ def test_a_librarians_merge_reads_as_many_rows_in_a_store_ten_times_larger(catal
         with RowCounter(store.engine) as counter:
             merge_clusters(store, f"{first.source}:{first.local_id}", f"{second.source}:{second.local_id}", "anna")
         counts[size] = counter.read
+        print(f"rows read by a merge in a store of {size}: {counter.read}")
         assert store.resolve_cluster(f"{first.source}:{first.local_id}") == store.resolve_cluster(f"{second.source}:{second.local_id}")
     assert 0 < counts[SIZES[0]] < 500 and abs(counts[SIZES[1]] - counts[SIZES[0]]) < 0.1 * counts[SIZES[0]], counts
 
