@@ -7,12 +7,12 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo test install install-test browser bench clean
+.PHONY: demo test install install-test browser postgresql bench clean
 
 demo: install
 	$(BIN)/unioncat --config config.yaml demo --host $(HOST) --port $(PORT)
 
-test: install-test browser
+test: install-test browser postgresql
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
@@ -36,6 +36,16 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else \
 	    echo "chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; \
+	  fi; }
+
+# Debian's PostgreSQL for the tests on PostgreSQL: the suite starts its own throwaway server
+# from /usr/lib/postgresql/<version>/bin (the system's own server is not used).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "PostgreSQL is missing: run 'sudo apt-get install postgresql'" >&2; exit 1; \
 	  fi; }
 
 bench: install

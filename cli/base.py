@@ -2,7 +2,8 @@
 
 Exit codes: 0 all good; 1 finished, but with failures it names (a source
 failed, records were newly quarantined, deletions were refused, an input could
-not be read, another nightly run holds the lock); 2 bad usage or configuration.
+not be read, another process held a lease for longer than the command waits:
+`LeaseHeld` names the holder); 2 bad usage or configuration.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Context:
     def store(self, *, migrate_embedded: bool = False) -> Store:
         """The configured store; `migrate_embedded` brings an SQLite store's tables up to date first.
 
-        Only `nightly` and `demo` ask for that: the embedded default has one
+        Only `nightly`, `demo` and `harvest --worker` ask for that: the embedded default has one
         user, while a shared PostgreSQL store changes only by `unioncat migrate`.
         """
         url = self.config.store_url

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import fcntl
 import glob
 import ipaddress
 import json
 import secrets
 import time
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import click
 
 from cli.base import Context, Failures, handled, main, pass_context
+from cli.leases import writer_lease
 from cli.progress import ProgressLine
 from dedup import run_dedup
-from harvest import HarvestOptions, SourceReport, harvest_sources
+from harvest import HarvestOptions, SourceReport, WorkerReport, harvest_sources, run_worker
 from index import update_index
 from settings import Config, require_secret_key, secret_key_problem
+from store import CLOSING_LEASE, LeaseHeld, Store
 
 
 @main.command()
@@ -29,16 +28,78 @@ from settings import Config, require_secret_key, secret_key_problem
 @click.option("--force", is_flag=True, help="Mark missing records deleted even if the catalogue shrank a lot.")
 @click.option("--reconcile", is_flag=True,
               help="Also list every identifier and mark records no longer listed deleted (deletedRecord no/transient).")
+@click.option("--worker", is_flag=True, help="Share the sources of a round with other workers (see the README).")
+@click.option("--then-dedup/--no-dedup", default=True, show_default=True,
+              help="(--worker) When the round is done, one worker runs dedup and index before closing it.")
+@click.option("--deadline", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="(--worker) Claim no source later than this long after the round began; then dedup and index.")
 @pass_context
 @handled
-def harvest(ctx: Context, sources: tuple[str, ...], full: bool, force: bool, reconcile: bool) -> None:
-    """Harvest sources into the record store."""
+def harvest(ctx: Context, sources: tuple[str, ...], full: bool, force: bool, reconcile: bool, worker: bool,
+            then_dedup: bool, deadline: float | None) -> None:
+    """Harvest sources into the record store, each under its harvest lease.
+
+    A source whose lease another process holds is skipped and named (exit 1).
+    With --worker, several processes (on several machines) share the sources.
+    """
     config = ctx.config
+    if worker:
+        if sources:
+            raise click.UsageError("--worker shares every configured source; it takes no --source")
+        _worker(ctx, full, force, reconcile, then_dedup, deadline)
+        return
+    if deadline is not None:
+        raise click.UsageError("--deadline goes with --worker")
     chosen = [config.source(code) for code in sources] or list(config.sources)
-    with run_lock(config.lock_file), ctx.store() as store, ProgressLine() as progress:
+    with ctx.store() as store, ProgressLine() as progress:
         reports = harvest_sources(store, config, chosen, _options(config, full, force, reconcile, progress))
     _print_harvest(reports)
     _fail_on(reports)
+
+
+def _worker(ctx: Context, full: bool, force: bool, reconcile: bool, then_dedup: bool, deadline: float | None) -> None:
+    config = ctx.config
+    with ctx.store(migrate_embedded=True) as store:
+        with ProgressLine() as progress:
+            report = run_worker(store, config, _options(config, full, force, reconcile, progress), deadline=deadline)
+        click.echo(f"round {report.round_id}: {len(report.sources)} source(s) harvested by this worker")
+        _print_harvest(report.sources)
+        missed = _finish_round(config, store, report, then_dedup)
+    if missed:
+        raise Failures(f"round {report.round_id} closed at its deadline before these sources were harvested: "
+                       + ", ".join(missed))
+    _fail_on(report.sources)
+
+
+def _finish_round(config: Config, store: Store, report: WorkerReport, then_dedup: bool) -> list[str]:
+    """Close the round once it is done (after dedup and index, unless --no-dedup), by the one worker that
+    takes the closing lease first; the sources it closed without are returned."""
+    try:
+        closing = store.acquire_lease(CLOSING_LEASE, "harvest --worker", expiry=config.leases.expiry)
+    except LeaseHeld as exc:
+        click.echo(f"round {report.round_id}: dedup and index by {exc.lease.holder()}")
+        return []
+    try:
+        current = store.harvest_round(report.round_id)
+        if current.finished_at is not None:
+            click.echo(f"round {report.round_id}: finished by another worker")
+            return []
+        if then_dedup:
+            with writer_lease(config, store, "harvest --worker"):
+                _dedup_and_index(config, store)
+        return store.close_round(report.round_id, "deadline" if current.todo() else "done")
+    finally:
+        store.drop_lease(closing)
+
+
+def _dedup_and_index(config: Config, store: Store) -> tuple:
+    dedup_report = run_dedup(store, several_per_cluster=config.several_per_cluster)
+    index_report = update_index(store, config.index_dir, source_names(config))
+    store.prune_changes(timedelta(days=config.change_log_keep_days))
+    click.echo(f"dedup: {dedup_report.records} records in {dedup_report.clusters} clusters, "
+               f"{dedup_report.multi_member} held by several sources")
+    click.echo(f"index: {index_report.total} clusters searchable")
+    return dedup_report, index_report
 
 
 @main.command()
@@ -46,8 +107,8 @@ def harvest(ctx: Context, sources: tuple[str, ...], full: bool, force: bool, rec
 @pass_context
 @handled
 def dedup(ctx: Context, full: bool) -> None:
-    """Group records of the same edition into clusters."""
-    with ctx.store() as store:
+    """Group records of the same edition into clusters (holding the writer lease)."""
+    with ctx.store() as store, writer_lease(ctx.config, store, "dedup"):
         report = run_dedup(store, full=full, several_per_cluster=ctx.config.several_per_cluster)
     click.echo(f"dedup: {report.records} records in {report.clusters} clusters, "
                f"{report.multi_member} held by several sources; {report.rematched} matched again")
@@ -82,12 +143,12 @@ def serve(ctx: Context, host: str, port: int, threads: int) -> None:
 @pass_context
 @handled
 def nightly(ctx: Context, full: bool, force: bool, reconcile: bool) -> None:
-    """Harvest every source, deduplicate and index, in one locked run.
+    """Harvest every source (each under its harvest lease), then deduplicate and index under the writer lease.
 
-    Exits 0 when every source succeeded, 1 when a source failed, records were
-    newly quarantined or deletions were refused (each named), 2 on usage or
-    configuration errors. A run report per source is written to reports/
-    beside the lock file.
+    Exits 0 when every source succeeded, 1 when a source failed or another
+    process was harvesting it, records were newly quarantined or deletions were
+    refused (each named), 2 on usage or configuration errors. A run report per
+    source is written to the `reports` folder.
     """
     _nightly(ctx, full=full, force=force, reconcile=reconcile)
 
@@ -124,41 +185,27 @@ def demo(ctx: Context, host: str, port: int) -> None:
 
 def _nightly(ctx: Context, *, full: bool, force: bool, fail: bool = True, reconcile: bool = False) -> None:
     config = ctx.config
-    with run_lock(config.lock_file), ctx.store(migrate_embedded=True) as store:
+    with ctx.store(migrate_embedded=True) as store:
         run_id = store.start_run("nightly")
         started = time.monotonic()
         with ProgressLine() as progress:
             reports = harvest_sources(store, config, list(config.sources),
-                                      _options(config, full, force, reconcile, progress), run_id=run_id)
+                                      _options(config, full, force, reconcile, progress), run_id=run_id,
+                                      command="nightly")
         _print_harvest(reports)
-        dedup_report = run_dedup(store, several_per_cluster=config.several_per_cluster)
-        index_report = update_index(store, config.index_dir, source_names(config))
-        store.prune_changes(timedelta(days=config.change_log_keep_days))
+        with writer_lease(config, store, "nightly"):
+            dedup_report, index_report = _dedup_and_index(config, store)
         report = {"sources": [r.to_dict() for r in reports], "dedup": dedup_report.to_dict(),
                   "index": index_report.to_dict(), "duration": round(time.monotonic() - started, 3)}
         outcome = "ok" if all(r.ok and not r.counts.quarantined and not r.warnings for r in reports) else "failures"
         store.finish_run(run_id, outcome, report)
         _write_report(config, run_id, report)
-    click.echo(f"dedup: {dedup_report.records} records in {dedup_report.clusters} clusters, "
-               f"{dedup_report.multi_member} held by several sources")
-    click.echo(f"index: {index_report.total} clusters searchable")
     if fail:
         _fail_on(reports)
 
 
-@contextmanager
-def run_lock(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise Failures(f"another nightly run (or harvest) holds the lock {path}") from exc
-        yield
-
-
 def _write_report(config: Config, run_id: int, report: dict) -> None:
-    folder = config.lock_file.parent / "reports"
+    folder = config.reports_dir
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"run-{run_id:06d}.json").write_text(json.dumps(report, indent=2, default=str))
 
@@ -215,7 +262,7 @@ def _print_harvest(reports: list[SourceReport]) -> None:
 
 
 def _fail_on(reports: list[SourceReport]) -> None:
-    problems = [f"{r.source} failed: {r.error}" for r in reports if not r.ok]
+    problems = [f"{r.source} {'skipped' if r.outcome == 'held' else 'failed'}: {r.error}" for r in reports if not r.ok]
     problems += [f"{r.source}: {warning}" for r in reports for warning in r.warnings]
     for r in reports:
         for q in r.counts.quarantined_items:

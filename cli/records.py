@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from cli.base import Context, Failures, handled, main, pass_context
-from cli.pipeline import run_lock
+from cli.leases import lease_rows, print_leases, writer_lease
 from harvest import policy_for, retry_quarantined
 from normalise import ReadFailure, normalise, read_file
 
@@ -81,20 +81,25 @@ def export_clusters(ctx: Context) -> None:
 @pass_context
 @handled
 def status(ctx: Context, quarantined: bool, as_json: bool) -> None:
-    """Per source: the last harvest, records, deleted, quarantined, last error."""
+    """Per source: the last harvest, records, deleted, quarantined, last error; then the leases and their holders.
+
+    --json prints {"sources": [...], "leases": [...]}.
+    """
     with ctx.store() as store:
         if quarantined:
             _print_quarantined(store.quarantined(), as_json)
             return
         rows = store.status([s.code for s in ctx.config.sources])
+        leases = store.leases()
     if as_json:
-        click.echo(json.dumps([r.__dict__ for r in rows], default=str, indent=2))
+        click.echo(json.dumps({"sources": [r.__dict__ for r in rows], "leases": lease_rows(leases)}, default=str, indent=2))
         return
     click.echo(f"{'source':<12} {'last harvest':<20} {'outcome':<8} {'records':>8} {'deleted':>8} {'quarant.':>8}  last error")
     for r in rows:
         when = r.last_finished.strftime("%Y-%m-%d %H:%M:%S") if r.last_finished else "never"
         click.echo(f"{r.source:<12} {when:<20} {r.last_outcome or '-':<8} {r.records:>8} {r.deleted:>8} "
                    f"{r.quarantined:>8}  {r.last_error or ''}")
+    print_leases(leases)
 
 
 @main.group()
@@ -113,7 +118,7 @@ def quarantine_retry(ctx: Context, sources: tuple[str, ...]) -> None:
     """
     config = ctx.config
     chosen = [config.source(code) for code in sources] or list(config.sources)
-    with run_lock(config.lock_file), ctx.store() as store:
+    with ctx.store() as store, writer_lease(config, store, "quarantine retry"):
         report = retry_quarantined(store, chosen, lambda source: policy_for(config, source))
     for q in report.resolved:
         click.echo(f"resolved #{q.id} {q.source} {q.oai_identifier or q.local_id or q.position}")

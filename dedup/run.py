@@ -18,6 +18,7 @@ from dedup.clusterer import Edge, Facts, assign_ids, group, new_id_candidates
 from dedup.decide import decide
 from dedup.keys import match_keys
 from normalise import Record
+from settings import pause_point
 from store import ClusterChange, ClusterPlan, Store
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> Dedup
     groups = group(scope.facts, fixed, edges, forced, forbidden, evidence, several_per_cluster)
     named, redirects = assign_ids(groups, previous, scope.facts, _alive_names(store, groups, scope.facts))
     retired = set(scope.previous.values()) - {cid for cid, _ in named} - set(redirects)
+    pause_point("dedup-before-save")
     store.save_clusters(ClusterChange(
         [ClusterPlan(cid, members) for cid, members in named], redirects, retired,
         leaving=set(scope.previous) - set(scope.facts), matched={r.id for r in changed},

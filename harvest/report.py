@@ -13,7 +13,7 @@ class SourceReport:
     """Counts and outcome of one source's harvest."""
 
     source: str
-    outcome: str = "ok"            # ok | failed
+    outcome: str = "ok"            # ok | failed | held (another process harvests it now)
     error: str = ""
     counts: PageCounts = field(default_factory=PageCounts)
     requests: int = 0

@@ -14,19 +14,35 @@ from harvest.oai import harvest_oai
 from harvest.report import HarvestOptions, SourceReport
 from harvest.transport import RetryPolicy
 from settings import Config, SourceConfig
-from store import Store, StoreError, now
+from store import LeaseHeld, Store, StoreError, harvest_lease, now
 
 log = logging.getLogger(__name__)
 
 
 def harvest_sources(store: Store, config: Config, sources: list[SourceConfig],
                     options: HarvestOptions = HarvestOptions(), *, run_id: int | None = None,
-                    sleep: Callable[[float], None] = time.sleep) -> list[SourceReport]:
-    """Harvest `sources`, up to `config.harvest.concurrency` at a time; reports in the order given."""
+                    sleep: Callable[[float], None] = time.sleep, command: str = "harvest") -> list[SourceReport]:
+    """Harvest `sources`, up to `config.harvest.concurrency` at a time, each under its harvest lease;
+    reports in the order given (a source whose lease another process holds is reported `held`)."""
     with ThreadPoolExecutor(max_workers=config.harvest.concurrency, thread_name_prefix="harvest") as pool:
-        futures = [pool.submit(harvest_one, store, s, policy_for(config, s, sleep), source_options(options, s),
-                               run_id=run_id) for s in sources]
+        futures = [pool.submit(harvest_leased, store, s, policy_for(config, s, sleep), source_options(options, s),
+                               run_id=run_id, expiry=config.leases.expiry, command=command) for s in sources]
         return [f.result() for f in futures]
+
+
+def harvest_leased(store: Store, source: SourceConfig, policy: RetryPolicy, options: HarvestOptions = HarvestOptions(),
+                   *, run_id: int | None = None, expiry: float, command: str) -> SourceReport:
+    """Harvest one source holding its `harvest:<code>` lease; never two processes on one source."""
+    try:
+        held = store.acquire_lease(harvest_lease(source.code), command, expiry=expiry)
+    except LeaseHeld as exc:
+        return SourceReport(source.code, outcome="held", error=str(exc))
+    except StoreError as exc:
+        return SourceReport(source.code, outcome="failed", error=str(exc))
+    try:
+        return harvest_one(store, source, policy, options, run_id=run_id)
+    finally:
+        store.drop_lease(held)
 
 
 def policy_for(config: Config, source: SourceConfig, sleep: Callable[[float], None] = time.sleep) -> RetryPolicy:

@@ -5,11 +5,13 @@ from settings.config import (
     DemoServer,
     HarvestSettings,
     HoldingsMapping,
+    LeaseSettings,
     SourceConfig,
     default_config,
     load_config,
 )
 from settings.errors import ConfigError
+from settings.pause import pause_point
 from settings.web import (
     LoginThrottleSettings,
     WebSettings,
@@ -24,11 +26,13 @@ __all__ = [
     "DemoServer",
     "HarvestSettings",
     "HoldingsMapping",
+    "LeaseSettings",
     "LoginThrottleSettings",
     "SourceConfig",
     "WebSettings",
     "default_config",
     "load_config",
+    "pause_point",
     "public_base_url",
     "require_secret_key",
     "secret_key_problem",

@@ -78,6 +78,15 @@ class HarvestSettings:
 
 
 @dataclass(frozen=True)
+class LeaseSettings:
+    """How long a lease lasts without renewal, and how long a command waits for one."""
+
+    expiry: float = 120.0            # seconds a holder that stopped renewing keeps a lease (a killed worker's cost)
+    wait: float = 60.0               # seconds dedup, split, merge, quarantine retry and nightly wait for the writer lease
+    web_wait: float = 10.0           # seconds a librarian's split or merge on the web waits for it
+
+
+@dataclass(frozen=True)
 class DemoServer:
     """An OAI-PMH endpoint that `unioncat demo` serves from local files."""
 
@@ -97,7 +106,8 @@ class Config:
     harvest: HarvestSettings = HarvestSettings()
     web: WebSettings = WebSettings()
     demo_servers: tuple[DemoServer, ...] = ()
-    lock_file: Path | None = None
+    reports_dir: Path | None = None
+    leases: LeaseSettings = LeaseSettings()
     change_log_keep_days: int = 30      # change-log entries every consumer has passed are kept this long
 
     @property
@@ -149,9 +159,34 @@ def parse_config(data: dict, path: Path) -> Config:
         harvest=harvest,
         web=parse_web(data.get("web") or {}),
         demo_servers=tuple(_demo_server(item, base, codes) for item in _list(data.get("demo") or {}, "oai_servers")),
-        lock_file=base / data.get("lock_file", "var/nightly.lock"),
+        reports_dir=_reports_dir(data, base),
+        leases=_leases(data.get("leases") or {}),
         change_log_keep_days=_keep_days(data.get("change_log") or {}),
     )
+
+
+def _reports_dir(data: dict, base: Path) -> Path:
+    """`reports`, or for a configuration written before leases the `reports/` folder beside `lock_file`."""
+    if data.get("reports"):
+        return base / data["reports"]
+    if data.get("lock_file"):
+        return (base / data["lock_file"]).parent / "reports"
+    return base / "var" / "reports"
+
+
+def _leases(item: dict) -> LeaseSettings:
+    if not isinstance(item, dict):
+        raise ConfigError("leases: expected a mapping with expiry, wait and web_wait (seconds)")
+    unknown = set(item) - {"expiry", "wait", "web_wait"}
+    if unknown:
+        raise ConfigError(f"leases: unknown keys {sorted(unknown)}; expected expiry, wait and web_wait")
+    try:
+        settings = LeaseSettings(**{key: float(value) for key, value in item.items()})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"leases: {exc}") from exc
+    if settings.expiry <= 0 or settings.wait < 0 or settings.web_wait < 0:
+        raise ConfigError("leases: expiry must be positive, wait and web_wait not negative (seconds)")
+    return settings
 
 
 def _store_url(value: str, base: Path) -> str:

@@ -4,18 +4,22 @@ from store.changes import Change, ChangesMixin, Consumer
 from store.clusters import ClusterChange, ClusterPlan, ClustersMixin, Decision
 from store.feed import FeedMixin
 from store.core import StoreBase, StoreError, now
+from store.leases import WRITER, HeldLease, Lease, LeaseHeld, LeaseLost, LeasesMixin, harvest_lease
+from store.rounds import CLOSING_LEASE, Round, RoundsMixin
 from store.records import IncomingRecord, PageCounts, QuarantineItem, RecordsMixin, StoredRecord
 from store.staff import StaffMixin
 from store.state import Checkpoint, QuarantinedRecord, SourceStatus, StateMixin
 from store.throttle import ThrottleMixin
 
 
-class Store(RecordsMixin, StateMixin, ClustersMixin, ChangesMixin, FeedMixin, StaffMixin, ThrottleMixin, StoreBase):
-    """Records, harvest state, clusters, the change log, staff accounts and login counters in one database
+class Store(RecordsMixin, StateMixin, ClustersMixin, ChangesMixin, FeedMixin, StaffMixin, ThrottleMixin, LeasesMixin,
+            RoundsMixin, StoreBase):
+    """Records, harvest state, clusters, the change log, staff accounts, login counters and leases in one database
     (SQLite or PostgreSQL)."""
 
 
 __all__ = [
-    "Change", "Checkpoint", "ClusterChange", "ClusterPlan", "Consumer", "Decision", "IncomingRecord", "PageCounts", "QuarantineItem",
-    "QuarantinedRecord", "SourceStatus", "Store", "StoreError", "StoredRecord", "now",
+    "CLOSING_LEASE", "Change", "Checkpoint", "ClusterChange", "ClusterPlan", "Consumer", "Decision", "HeldLease",
+    "IncomingRecord", "Lease", "LeaseHeld", "LeaseLost", "PageCounts", "QuarantineItem", "QuarantinedRecord", "Round",
+    "SourceStatus", "Store", "StoreError", "StoredRecord", "WRITER", "harvest_lease", "now",
 ]

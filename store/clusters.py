@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from store import schema
 from store.changes import log_changes
-from store.core import chunks, now
+from store.core import MAX_INDEXED_BYTES, chunks, now
 from store.records import StoredRecord, _stored
 
 K = schema.match_keys
@@ -41,6 +42,14 @@ class Decision:
     made_by: str
     made_at: datetime
     note: str
+
+
+def stored_key(value: str) -> str:
+    """A match key as the store keeps it: one too long for a PostgreSQL index entry (about 2,700
+    bytes) by its digest, which matches exactly what the key itself would."""
+    if len(value.encode("utf-8")) <= MAX_INDEXED_BYTES:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -130,7 +139,7 @@ class ClustersMixin:
         with self.transaction() as conn:
             for chunk in chunks(list(keys), 500):
                 conn.execute(delete(K).where(K.c.record_id.in_(chunk)))
-            rows = [{"record_id": rid, "kind": kind, "value": value} for rid, ks in keys.items() for kind, value in ks]
+            rows = [{"record_id": rid, "kind": kind, "value": stored_key(value)} for rid, ks in keys.items() for kind, value in ks]
             for chunk in chunks(rows, 5000):
                 conn.execute(insert(K), chunk)
 
@@ -145,9 +154,9 @@ class ClustersMixin:
 
     def records_with_keys(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
         """Candidate search: for each key, the records that carry it."""
-        by_kind: dict[str, list[str]] = {}
+        by_kind: dict[str, dict[str, str]] = {}      # kind -> stored value -> the value asked for
         for kind, value in keys:
-            by_kind.setdefault(kind, []).append(value)
+            by_kind.setdefault(kind, {})[stored_key(value)] = value
         out: dict[tuple[str, str], list[int]] = {}
         with self.reading() as conn:
             for kind, values in sorted(by_kind.items()):
@@ -155,7 +164,7 @@ class ClustersMixin:
                 for chunk in chunks(sorted(values), 500):
                     query = select(K.c.record_id, K.c.value).where(K.c.kind == kind, K.c.value.in_(chunk))
                     for rid, value in conn.execute(query):
-                        out.setdefault((kind, value), []).append(rid)
+                        out.setdefault((kind, values[value]), []).append(rid)
         return out
 
     def member_evidence(self, ids: Iterable[int]) -> dict[int, dict]:

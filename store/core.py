@@ -7,9 +7,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from store import versioning
 
@@ -29,22 +30,73 @@ def chunks(items: list, size: int) -> Iterator[list]:
         yield items[start:start + size]
 
 
+# Pool settings a store URL may carry as query parameters (`...?pool_size=10`), with their defaults:
+# they are ours, not the driver's, so they are taken off the URL before it reaches the driver.
+POOL_SETTINGS = {"pool_size": 5, "max_overflow": 10, "pool_timeout": 30}
+CONNECT_TIMEOUT = 10    # seconds to reach a database server
+# The longest value the store puts in an indexed column: PostgreSQL refuses btree entries over
+# 2,704 bytes (SQLite has no limit), so that one odd record cannot fail a page or a run there.
+MAX_INDEXED_BYTES = 1000
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get WAL and foreign keys."""
-    if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    """An engine for `url`; SQLite files get WAL and foreign keys, PostgreSQL the psycopg 3 driver."""
     try:
-        engine = create_engine(url, future=True, connect_args=_connect_args(url))
-    except (SQLAlchemyError, ImportError) as exc:
-        raise StoreError(f"cannot open the store {url}: {exc}") from exc
+        parsed, pool = _parse_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args=_connect_args(parsed), **pool)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StoreError(f"cannot open the store {safe_url(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
-def _connect_args(url: str) -> dict:
-    # the web server answers from several threads; each checks out its own connection
-    return {"check_same_thread": False, "timeout": 30} if url.startswith("sqlite") else {}
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _parse_url(url: str) -> tuple[URL, dict]:
+    """The SQLAlchemy URL (`postgresql://` means psycopg 3) and the engine's pool settings."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "postgresql":
+        return parsed, {}
+    pool = {}
+    for name, default in POOL_SETTINGS.items():
+        value = parsed.query.get(name, default)
+        try:
+            pool[name] = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+    # a web node's pooled connection may have been closed by a server restart: test it before use
+    return parsed.difference_update_query(POOL_SETTINGS), {**pool, "pool_pre_ping": True}
+
+
+def _connect_args(url: URL) -> dict:
+    if url.get_backend_name() == "sqlite":
+        # the web server answers from several threads; each checks out its own connection
+        return {"check_same_thread": False, "timeout": 30}
+    return {"connect_timeout": CONNECT_TIMEOUT}
+
+
+def upsert(conn: Connection, table: Table, values: dict, keys: tuple[str, ...], *, keep: tuple[str, ...] = ()) -> None:
+    """Insert a row, or update the row with the same `keys` (but not its `keep` columns), in one
+    statement safe against a concurrent writer (SQLite and PostgreSQL both have ON CONFLICT)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values)
+    changes = {name: statement.excluded[name] for name in values if name not in keys + keep}
+    if changes:
+        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    conn.execute(statement)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -110,7 +162,7 @@ class StoreBase:
         try:
             return versioning.upgrade(self.engine)
         except (SQLAlchemyError, versioning.SchemaVersionError) as exc:
-            raise StoreError(f"cannot migrate the store {self.url}: {exc}") from exc
+            raise StoreError(f"cannot migrate the store {safe_url(self.url)}: {exc}") from exc
 
     def check_version(self) -> None:
         """Raise StoreError unless the tables are at this unioncat's revision."""
@@ -120,4 +172,4 @@ class StoreBase:
         except versioning.SchemaVersionError as exc:
             raise StoreError(str(exc)) from exc
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the store {self.url}: {exc}") from exc
+            raise StoreError(f"cannot open the store {safe_url(self.url)}: {exc}") from exc

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from normalise import Record
 from store import schema
-from store.core import chunks, now
+from store.core import MAX_INDEXED_BYTES, chunks, now
 from store.rows import content_hash, record_columns, record_row
 
 t = schema.records
@@ -113,6 +113,8 @@ class RecordsMixin:
                     counts.quarantined_items.append(item)
             if checkpoint is not None:
                 self._save_checkpoint(conn, checkpoint)
+            sources = {i.source for i in items} | {q.source for q in quarantined} | {(checkpoint or {}).get("source")}
+            self.check_fences(conn, sources - {None})
         return counts
 
     def mark_deleted(self, source: str, keys: Iterable[str], *, by_oai: bool = True) -> int:
@@ -209,6 +211,10 @@ class _PageWriter:
 
     def write(self, item: IncomingRecord) -> QuarantineItem | None:
         """Insert, update or skip one record; a control-number clash comes back for quarantine."""
+        too_long = _too_long_to_index(item)
+        if too_long:
+            return QuarantineItem(item.source, too_long, oai_identifier=item.oai_identifier, local_id=item.local_id,
+                                  raw=item.raw, raw_format=item.raw_format)
         existing = self._find(item)
         digest = content_hash(item)
         if existing is None and item.deleted and not item.oai_identifier:
@@ -298,6 +304,16 @@ class _PageWriter:
             self.by_oai[(item.source, entry["oai"])] = entry
         if entry["local"]:
             self.by_local[(item.source, entry["local"])] = entry
+
+
+def _too_long_to_index(item: IncomingRecord) -> str | None:
+    """Why a record's identifiers cannot be stored (they are indexed), or None."""
+    parent = item.record.holdings_of if item.record is not None else None
+    for name, value in (("control number", item.local_id), ("OAI identifier", item.oai_identifier),
+                        ("control number of the record it holds (004)", parent)):
+        if value and len(value.encode("utf-8")) > MAX_INDEXED_BYTES:
+            return f"{name} is longer than {MAX_INDEXED_BYTES} bytes ({len(value.encode('utf-8'))})"
+    return None
 
 
 def _existing(conn: Connection, items: list[IncomingRecord]) -> tuple[dict, dict]:

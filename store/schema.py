@@ -9,20 +9,46 @@ two agree.
 
 from __future__ import annotations
 
+from datetime import timezone
+
 from sqlalchemy import (
     BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
     Table, Text, UniqueConstraint,
 )
+from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData()
+
+
+class UtcDateTime(TypeDecorator):
+    """A moment in UTC, aware on the way in and out on both databases.
+
+    PostgreSQL's timestamptz keeps the zone; SQLite keeps text and would drop any
+    offset silently and give naive datetimes back, so values are turned into
+    UTC before they are written and marked UTC when they are read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
 
 records = Table(
     "records", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("source", String(32), nullable=False),
-    Column("local_id", String(255)),            # 001; null for a tombstone never seen alive
-    Column("oai_identifier", String(512)),      # null for file sources
-    Column("datestamp", String(32)),
+    Column("local_id", Text),                   # 001; null for a tombstone never seen alive
+    Column("oai_identifier", Text),             # null for file sources
+    Column("datestamp", Text),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("raw", LargeBinary),                 # the MARC as received, for re-normalising
     Column("raw_format", String(16)),           # iso2709 | marcxml
@@ -30,12 +56,12 @@ records = Table(
     Column("title", Text),
     Column("year", Integer),
     Column("format", String(32)),
-    Column("parent_id", String(255)),           # a holdings record's bibliographic 001 (004)
+    Column("parent_id", Text),                  # a holdings record's bibliographic 001 (004)
     Column("content_hash", String(64)),
     Column("flags", Text, nullable=False, default=""),
     Column("needs_match", Boolean, nullable=False, default=True),
-    Column("harvested_at", DateTime(timezone=True)),
-    Column("updated_at", DateTime(timezone=True)),
+    Column("harvested_at", UtcDateTime()),
+    Column("updated_at", UtcDateTime()),
     UniqueConstraint("source", "local_id", name="uq_records_source_local"),
     UniqueConstraint("source", "oai_identifier", name="uq_records_source_oai"),
 )
@@ -46,81 +72,81 @@ match_keys = Table(
     "match_keys", metadata,
     Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
     Column("kind", String(16), nullable=False),
-    Column("value", String(255), nullable=False),
+    Column("value", Text, nullable=False),
 )
 Index("ix_match_keys_value", match_keys.c.kind, match_keys.c.value)
 Index("ix_match_keys_record", match_keys.c.record_id)
 
 clusters = Table(
     "clusters", metadata,
-    Column("id", String(32), primary_key=True),
+    Column("id", Text, primary_key=True),
     Column("alive", Boolean, nullable=False, default=True),
     Column("size", Integer, nullable=False, default=0),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 cluster_members = Table(
     "cluster_members", metadata,
     Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
-    Column("cluster_id", String(32), ForeignKey("clusters.id"), nullable=False),
+    Column("cluster_id", Text, ForeignKey("clusters.id"), nullable=False),
     Column("evidence", Text, nullable=False, default="{}"),
 )
 Index("ix_cluster_members_cluster", cluster_members.c.cluster_id)
 
 cluster_redirects = Table(
     "cluster_redirects", metadata,
-    Column("old_id", String(32), primary_key=True),
-    Column("new_id", String(32), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("old_id", Text, primary_key=True),
+    Column("new_id", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 dedup_decisions = Table(
     "dedup_decisions", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("kind", String(16), nullable=False),          # split | merge
-    Column("record_a", String(300), nullable=False),     # source:local_id
-    Column("record_b", String(300)),
-    Column("made_by", String(100), nullable=False),
-    Column("made_at", DateTime(timezone=True), nullable=False),
+    Column("record_a", Text, nullable=False),           # source:local_id
+    Column("record_b", Text),
+    Column("made_by", Text, nullable=False),
+    Column("made_at", UtcDateTime(), nullable=False),
     Column("note", Text, nullable=False, default=""),
 )
 
 source_state = Table(
     "source_state", metadata,
     Column("source", String(32), primary_key=True),
-    Column("last_started", DateTime(timezone=True)),
-    Column("last_finished", DateTime(timezone=True)),
-    Column("last_success", DateTime(timezone=True)),
+    Column("last_started", UtcDateTime()),
+    Column("last_finished", UtcDateTime()),
+    Column("last_success", UtcDateTime()),
     Column("last_outcome", String(32)),
     Column("last_error", Text),
-    Column("next_from", String(32)),             # responseDate of the last complete run
-    Column("granularity", String(32)),
+    Column("next_from", Text),                   # responseDate of the last complete run
+    Column("granularity", Text),
 )
 
 checkpoints = Table(
     "checkpoints", metadata,
     Column("source", String(32), primary_key=True),
-    Column("window_from", String(32)),
-    Column("window_until", String(32)),
+    Column("window_from", Text),
+    Column("window_until", Text),
     Column("token", Text),
     Column("pages_done", Integer, nullable=False, default=0),
-    Column("response_date", String(32)),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("response_date", Text),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 quarantine = Table(
     "quarantine", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("source", String(32), nullable=False),
-    Column("oai_identifier", String(512)),
-    Column("local_id", String(255)),
-    Column("position", String(255)),             # file:record number or page number
+    Column("oai_identifier", Text),
+    Column("local_id", Text),
+    Column("position", Text),                    # file:record number or page number
     Column("reason", Text, nullable=False),
     Column("raw", LargeBinary),
     Column("raw_format", String(16)),
     Column("run_id", Integer),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Column("resolved", Boolean, nullable=False, default=False),
 )
 Index("ix_quarantine_source", quarantine.c.source, quarantine.c.resolved)
@@ -129,8 +155,8 @@ runs = Table(
     "runs", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("command", String(32), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
     Column("outcome", String(32)),
     Column("report", Text),
 )
@@ -140,10 +166,10 @@ staff_users = Table(
     "staff_users", metadata,
     Column("username", String(100), primary_key=True),
     Column("password_hash", String(255), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     # bumped on every password change and on removal: sessions signed with another version are void
     Column("session_version", Integer, nullable=False, default=1, server_default="1"),
-    Column("removed_at", DateTime(timezone=True)),     # kept, so a re-created name never revives old sessions
+    Column("removed_at", UtcDateTime()),     # kept, so a re-created name never revives old sessions
 )
 
 login_throttle = Table(
@@ -155,6 +181,34 @@ login_throttle = Table(
     Column("locked_until", Float),                     # Unix seconds; null when never locked
 )
 
+leases = Table(
+    "leases", metadata,
+    Column("name", Text, primary_key=True),              # writer | harvest:<source> | harvest-round | ...
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("command", Text, nullable=False),
+    Column("token", String(64), nullable=False),          # the holder's secret: renewals and releases compare it
+    Column("acquired_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+harvest_rounds = Table(
+    "harvest_rounds", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),      # dedup and index done; null while the round is open
+    Column("outcome", Text),
+)
+
+round_sources = Table(
+    "round_sources", metadata,
+    Column("round_id", Integer, ForeignKey("harvest_rounds.id", ondelete="CASCADE"), primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("state", String(16), nullable=False),         # todo | done | failed | missed
+    Column("worker", Text),
+    Column("finished_at", UtcDateTime()),
+)
+
 # Append-only: one row per cluster whose displayed record changed, merged away or emptied, written
 # in the clustering's own transaction. BIGINT on PostgreSQL; on SQLite only INTEGER is the rowid.
 change_log = Table(
@@ -163,7 +217,7 @@ change_log = Table(
     Column("cluster_id", Text, nullable=False),
     Column("kind", String(16), nullable=False),          # changed | merged | emptied
     Column("target", Text),                              # the absorbing cluster of a merged one
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     sqlite_autoincrement=True,     # never reuse a number, even after pruning every entry
 )
 Index("ix_change_log_created", change_log.c.created_at)
@@ -174,5 +228,5 @@ change_consumers = Table(
     "change_consumers", metadata,
     Column("name", Text, primary_key=True),
     Column("position", BigInteger, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )

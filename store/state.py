@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from store import schema
-from store.core import now
+from store.core import now, upsert
 
 
 @dataclass
@@ -71,17 +71,13 @@ class StateMixin:
         return Checkpoint(row.source, row.window_from, row.window_until, row.token, row.pages_done, row.response_date)
 
     def _save_checkpoint(self, conn: Connection, values: dict) -> None:
-        table = schema.checkpoints
-        values = {**values, "updated_at": now()}
-        if conn.execute(select(table.c.source).where(table.c.source == values["source"])).first():
-            conn.execute(update(table).where(table.c.source == values["source"]).values(**values))
-        else:
-            conn.execute(insert(table).values(**values))
+        upsert(conn, schema.checkpoints, {**values, "updated_at": now()}, ("source",))
 
     def save_checkpoint(self, **values) -> None:
         """Save a checkpoint on its own (normally it travels with a page's records)."""
         with self.transaction() as conn:
             self._save_checkpoint(conn, values)
+            self.check_fences(conn, {values["source"]})
 
     def clear_checkpoint(self, source: str) -> None:
         """Forget the resumption point once a list is complete."""
@@ -97,6 +93,7 @@ class StateMixin:
             _upsert_state(conn, source, {"next_from": next_from, "granularity": granularity})
             conn.execute(update(q).where(q.c.source == source, q.c.resolved.is_(False), q.c.raw_format == PAGE_FORMAT)
                          .values(resolved=True))
+            self.check_fences(conn, {source})
 
     def set_source_state(self, source: str, **values) -> None:
         """Update the bookkeeping row of a source (last_started, last_outcome, ...)."""
@@ -171,8 +168,4 @@ class StateMixin:
 
 
 def _upsert_state(conn: Connection, source: str, values: dict) -> None:
-    table = schema.source_state
-    if conn.execute(select(table.c.source).where(table.c.source == source)).first():
-        conn.execute(update(table).where(table.c.source == source).values(**values))
-    else:
-        conn.execute(insert(table).values(source=source, **values))
+    upsert(conn, schema.source_state, {"source": source, **values}, ("source",))

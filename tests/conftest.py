@@ -1,7 +1,9 @@
-"""Shared fixtures: real data from ../shared/data, fresh state per test from tmp_path."""
+"""Shared fixtures: real data from ../shared/data, fresh state per test from tmp_path,
+and a fresh store per test on SQLite and on a throwaway PostgreSQL server."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,9 @@ import yaml
 
 from settings import load_config
 from store import Store
+from tests.pg import TEMPLATE, PostgresServer, PostgresUnavailable
+
+DATABASES = ["sqlite", "postgresql"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -26,8 +31,8 @@ def shared(relative: str) -> Path:
 def write_config(tmp_path):
     """Write a configuration with the given sources into tmp_path and load it."""
 
-    def write(sources: list[dict], **extra):
-        data = {"store": "var/store.sqlite", "index": "var/index", "sources": sources, **extra}
+    def write(sources: list[dict], store: str = "var/store.sqlite", **extra):
+        data = {"store": store, "index": "var/index", "sources": sources, **extra}
         path = tmp_path / "config.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True))
         config = load_config(path)
@@ -38,7 +43,81 @@ def write_config(tmp_path):
 
 
 @pytest.fixture
-def store(tmp_path):
-    """An empty record store in a real SQLite file."""
-    with Store(f"sqlite:///{tmp_path / 'store.sqlite'}", migrate=True) as opened:
+def write_store_config(write_config, store_url):
+    """`write_config` with the store on each database in turn (SQLite, then PostgreSQL)."""
+
+    def write(sources: list[dict], **extra):
+        return write_config(sources, store=store_url, **extra)
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def built_once() -> dict:
+    """A cache for test data built once per session and shared by modules (a module imported by another,
+    such as tests.test_web, is a second copy of itself, so a cache in its globals is not shared)."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server for the whole session, with a migrated template database.
+
+    The suite fails (never skips) when it cannot be started, naming the reason.
+    """
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"the test PostgreSQL server could not be started: {exc}", pytrace=False)
+    try:
+        server.execute(f"CREATE DATABASE {TEMPLATE}")
+        Store(server.url(TEMPLATE), migrate=True).close()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server) -> str:
+    """The URL of the session's PostgreSQL server (its maintenance database `postgres`)."""
+    return pg_server.url()
+
+
+@pytest.fixture
+def pg_store_url(pg_server):
+    """A fresh migrated, empty PostgreSQL database for one test, dropped afterwards."""
+    name = pg_server.fresh_database()
+    yield pg_server.url(name)
+    pg_server.discard_database(name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """An empty SQLite store migrated once per session; copying it is ten times faster than migrating."""
+    path = tmp_path_factory.mktemp("template") / "store.sqlite"
+    Store(f"sqlite:///{path}", migrate=True).close()
+    return path
+
+
+def pytest_generate_tests(metafunc):
+    """A test that uses a store runs on every database, or only on those it names with
+    `@pytest.mark.databases("sqlite")` (tests of the transport, where the store does nothing new)."""
+    if "store_url" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("databases")
+        metafunc.parametrize("store_url", list(marker.args) if marker else DATABASES, indirect=True)
+
+
+@pytest.fixture
+def store_url(request, tmp_path, sqlite_template):
+    """A fresh migrated, empty store: an SQLite file, then a PostgreSQL database."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_store_url")
+    shutil.copyfile(sqlite_template, tmp_path / "store.sqlite")
+    return f"sqlite:///{tmp_path / 'store.sqlite'}"
+
+
+@pytest.fixture
+def store(store_url):
+    """An empty record store, on each database in turn."""
+    with Store(store_url) as opened:
         yield opened

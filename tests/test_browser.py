@@ -16,8 +16,8 @@ import threading
 import pytest
 from waitress import create_server
 
-from tests.conftest import ROOT
-from tests.test_web import catalogue  # noqa: F401  (the shared sample catalogue)
+from tests.conftest import DATABASES, ROOT
+from tests.test_web import sample_catalogue
 from web import create_app
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -26,10 +26,27 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @pytest.fixture(scope="module")
-def served(catalogue):  # noqa: F811
-    server = create_server(create_app(catalogue), host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+def catalogue(request, tmp_path_factory):
+    """The shared sample catalogue on SQLite (one smoke test runs on PostgreSQL too)."""
+    return sample_catalogue(request, tmp_path_factory, "sqlite")
+
+
+def serve(config):
+    server = create_server(create_app(config), host="127.0.0.1", port=0, threads=2)
+    threading.Thread(target=server.run, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def served(catalogue):
+    server = serve(catalogue)
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def served_on_postgresql(request, tmp_path_factory):
+    server = serve(sample_catalogue(request, tmp_path_factory, "postgresql"))
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
 
@@ -119,7 +136,9 @@ def test_paging_forward_and_back(page, served):
     assert page.locator("li.hit h2").all_inner_texts() == first_page
 
 
-def test_opening_a_record_shows_holdings_from_several_libraries(page, served):
+@pytest.mark.parametrize("database", DATABASES)
+def test_opening_a_record_shows_holdings_from_several_libraries(page, request, database):
+    served = request.getfixturevalue("served" if database == "sqlite" else "served_on_postgresql")
     search_for(page, served, "beyond the crisis in art")
     page.locator("li.hit h2 a").first.click()
     page.wait_for_selector("section.holdings")
@@ -127,7 +146,7 @@ def test_opening_a_record_shows_holdings_from_several_libraries(page, served):
     assert len(members) == 5 and "UNC Chapel Hill" in members and "Libris (Sweden)" in members
     assert page.locator("section.holding-source th.library").count() >= 5
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "record.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"record-{database}.png"), full_page=True)
 
 
 

@@ -96,7 +96,7 @@ def test_nightly_over_file_sources_then_status_and_export(runner, write_config):
     assert again.exit_code == 0, again.output               # nothing newly quarantined
     assert "0 new, 0 changed" in again.output
     status = runner.invoke(main, ["--config", str(config.path), "status", "--json"])
-    rows = {row["source"]: row for row in json.loads(status.output)}
+    rows = {row["source"]: row for row in json.loads(status.output)["sources"]}
     assert rows["lul"]["records"] == 99 and rows["lul"]["quarantined"] == 1
     exported = [json.loads(line) for line in runner.invoke(main, ["--config", str(config.path), "export", "clusters"]).output.splitlines()]
     assert sum(len(c["records"]) for c in exported) == rows["lul"]["records"] + rows["duke"]["records"]

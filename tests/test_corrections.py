@@ -18,14 +18,14 @@ from web.auth import hash_password
 
 
 @pytest.fixture
-def catalogue(tmp_path):
-    """Three members: alpha and beta hold one Libris edition, gamma another book."""
+def catalogue(tmp_path, store_url):
+    """Three members: alpha and beta hold one Libris edition, gamma another book (on each database)."""
     for code, relative in (("alpha", "libris/batchimport/batch2.xml"), ("beta", "libris/batchimport/batch3.xml"),
                            ("gamma", "trln-marc-to-argot/duke/record_with_holding.xml")):
         (tmp_path / code).mkdir()
         shutil.copy(shared(relative), tmp_path / code / "records.xml")
     sources = "".join(f"  - {{code: {c}, name: {c.title()}, type: file, path: {c}/*.xml}}\n" for c in ("alpha", "beta", "gamma"))
-    (tmp_path / "config.yaml").write_text(f"store: store.sqlite\nindex: index\nsources:\n{sources}")
+    (tmp_path / "config.yaml").write_text(f"store: {json.dumps(store_url)}\nindex: index\nsources:\n{sources}")
     config = load_config(tmp_path / "config.yaml")
     cli(config, "nightly")
     return config

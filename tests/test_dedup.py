@@ -24,8 +24,8 @@ def libris_copies(tmp_path):
     return folders
 
 
-def config_for(write_config, folders, codes):
-    return write_config([{"code": c, "name": c.title(), "type": "file", "path": str(folders[c] / "*.xml")} for c in codes])
+def config_for(write, folders, codes):
+    return write([{"code": c, "name": c.title(), "type": "file", "path": str(folders[c] / "*.xml")} for c in codes])
 
 
 def run(config, *args):
@@ -40,8 +40,8 @@ def clusters(config):
     return {c["cluster"]: sorted(r["source"] for r in c["records"]) for c in map(json.loads, lines)}
 
 
-def test_isbn10_and_isbn13_copies_are_one_cluster_and_a_computer_file_stays_apart(write_config, libris_copies):
-    config = config_for(write_config, libris_copies, ["alpha", "beta", "gamma", "delta"])
+def test_isbn10_and_isbn13_copies_are_one_cluster_and_a_computer_file_stays_apart(write_store_config, libris_copies):
+    config = config_for(write_store_config, libris_copies, ["alpha", "beta", "gamma", "delta"])
     run(config, "nightly")
     groups = sorted(clusters(config).values())
     assert ["alpha", "beta"] in groups          # 91-27-10850-3 == 9789127108509
@@ -49,12 +49,12 @@ def test_isbn10_and_isbn13_copies_are_one_cluster_and_a_computer_file_stays_apar
     assert ["delta"] in groups and ["gamma"] in groups
 
 
-def test_cluster_id_survives_a_member_joining_and_leaving(write_config, libris_copies):
-    first = config_for(write_config, libris_copies, ["alpha", "beta"])
+def test_cluster_id_survives_a_member_joining_and_leaving(write_store_config, libris_copies):
+    first = config_for(write_store_config, libris_copies, ["alpha", "beta"])
     run(first, "nightly")
     (cluster_id,) = [cid for cid, members in clusters(first).items() if members == ["alpha", "beta"]]
     shutil.copy(shared("libris/batchimport/batch3.xml"), libris_copies["gamma"] / "records.xml")   # gamma buys the book
-    joined = config_for(write_config, libris_copies, ["alpha", "beta", "gamma"])
+    joined = config_for(write_store_config, libris_copies, ["alpha", "beta", "gamma"])
     run(joined, "nightly")
     assert clusters(joined)[cluster_id] == ["alpha", "beta", "gamma"]
     (libris_copies["alpha"] / "records.xml").unlink()
@@ -63,11 +63,11 @@ def test_cluster_id_survives_a_member_joining_and_leaving(write_config, libris_c
     assert clusters(joined)[cluster_id] == ["beta", "gamma"]
 
 
-def test_deleted_record_leaves_its_cluster_and_the_index(write_config, libris_copies):
+def test_deleted_record_leaves_its_cluster_and_the_index(write_store_config, libris_copies):
     from settings import load_config
     from web import create_app
 
-    config = config_for(write_config, libris_copies, ["alpha", "beta"])
+    config = config_for(write_store_config, libris_copies, ["alpha", "beta"])
     run(config, "nightly")
     client = create_app(load_config(config.path)).test_client()
     (hit,) = client.get("/api/search?q=polisbilen").get_json()["hits"]
@@ -82,11 +82,11 @@ def test_deleted_record_leaves_its_cluster_and_the_index(write_config, libris_co
     assert [m["source"] for m in record["members"]] == ["alpha"]
 
 
-def test_only_changed_records_and_their_cluster_mates_are_matched_again(write_config, libris_copies):
+def test_only_changed_records_and_their_cluster_mates_are_matched_again(write_store_config, libris_copies):
     from dedup import run_dedup
     from store import Store
 
-    config = config_for(write_config, libris_copies, ["alpha", "beta", "gamma", "delta"])
+    config = config_for(write_store_config, libris_copies, ["alpha", "beta", "gamma", "delta"])
     run(config, "nightly")
     with Store(config.store_url) as store:
         assert run_dedup(store).rematched == 0            # nothing changed since the nightly run
@@ -113,7 +113,7 @@ def test_displayed_record_prefers_the_fuller_member_and_not_one_in_capitals():
     assert len(view.holdings) == sum(len(m.holdings) for m in (shouting, sparse, full))   # every holding listed
 
 
-def test_a_source_configured_for_several_records_per_cluster_gets_them_merged(write_config, tmp_path):
+def test_a_source_configured_for_several_records_per_cluster_gets_them_merged(write_store_config, tmp_path):
     folder = tmp_path / "union"
     folder.mkdir()
     shutil.copy(shared("libris/batchimport/batch2.xml"), folder / "a.xml")
@@ -121,7 +121,7 @@ def test_a_source_configured_for_several_records_per_cluster_gets_them_merged(wr
     twin = shared("libris/batchimport/batch3.xml").read_text(encoding="utf-8").replace(">20203738<", ">20203739<")
     (folder / "b.xml").write_text(twin, encoding="utf-8")
     for several in (False, True):
-        config = write_config([{"code": "union", "name": "Union", "type": "file", "path": str(folder / "*.xml"),
+        config = write_store_config([{"code": "union", "name": "Union", "type": "file", "path": str(folder / "*.xml"),
                                 "several_per_cluster": several}])
         run(config, "nightly")
         run(config, "dedup", "--full")
@@ -129,8 +129,8 @@ def test_a_source_configured_for_several_records_per_cluster_gets_them_merged(wr
         assert sorted(clusters(config).values()) == expected
 
 
-def test_a_dedup_run_leaves_the_garbage_collector_as_it_found_it(write_config, libris_copies):
-    config = config_for(write_config, libris_copies, ["alpha", "beta"])
+def test_a_dedup_run_leaves_the_garbage_collector_as_it_found_it(write_store_config, libris_copies):
+    config = config_for(write_store_config, libris_copies, ["alpha", "beta"])
     assert gc.isenabled()
     run(config, "nightly")
     assert gc.isenabled() and ["alpha", "beta"] in clusters(config).values()

@@ -70,5 +70,10 @@ def test_demo_harvests_every_sample_library_and_serves_them(tmp_path):
         assert page.status_code == 200 and "<form" in page.text
     finally:
         process.send_signal(signal.SIGINT)
-        output = process.communicate(timeout=30)[0]
+        try:
+            output = process.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired:
+            process.kill()          # never leave the demo serving after the test
+            output = process.communicate()[0]
+            raise AssertionError(f"the demo did not stop within 30 s of Ctrl+C:\n{output}")
     assert "libris: ok" in output, output      # harvested over OAI-PMH from the demo endpoint

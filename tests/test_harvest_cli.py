@@ -45,10 +45,10 @@ def peer(duke_records):
 
 
 @pytest.fixture
-def config(peer, write_config):
+def config(peer, write_store_config):
     """A configuration with the OAI-PMH source and a file source, retrying without long waits."""
     _repository, _injector, server = peer
-    return write_config([
+    return write_store_config([
         {"code": "duke", "name": "Duke", "type": "oai", "url": server.url},
         {"code": "ada", "name": "DNB", "type": "file", "path": str(shared("dnb-marc21-rs/ada.mrc"))},
     ], harvest={"timeout": 5, "max_retries": 1, "backoff": 0.01})
@@ -62,7 +62,7 @@ def test_nightly_exits_0_and_writes_a_report_per_source(config):
     result = invoke(config, "nightly")
     assert result.exit_code == 0, result.output
     assert "duke: ok; 49 new" in result.output and "ada: ok; 1 new" in result.output
-    [report_file] = (config.lock_file.parent / "reports").glob("run-*.json")
+    [report_file] = config.reports_dir.glob("run-*.json")
     sources = {s["source"]: s for s in json.loads(report_file.read_text())["sources"]}
     for key in ("new", "changed", "deleted", "quarantined", "requests", "retries", "duration", "outcome"):
         assert key in sources["duke"], key
@@ -96,6 +96,7 @@ def test_nightly_exits_1_naming_newly_quarantined_records_then_0(config, peer):
     assert "oai:duke:nameless" in listed.output and "1 quarantined record(s)" in listed.output
 
 
+@pytest.mark.databases("sqlite")    # the configuration's checks; no store is opened
 def test_usage_and_configuration_errors_exit_2(config, tmp_path):
     assert invoke(config, "harvest", "--source", "nope").exit_code == 2
     bad = tmp_path / "bad.yaml"
@@ -134,28 +135,44 @@ def test_quarantine_retry_resolves_what_now_reads_and_exits_1_naming_what_does_n
     assert "oai:duke:b" in listed.output and "oai:duke:a" not in listed.output
 
 
-def test_two_nightly_runs_never_overlap_nor_a_harvest_with_a_nightly_run(config, peer):
-    _repository, injector, _server = peer
-    first_is_harvesting = threading.Event()
-    injector.add(Fault("slow", delay=2, when=Match(verb="ListRecords", nth=2,
-                                                   predicate=lambda request: first_is_harvesting.set() or True)))
+def test_a_second_run_never_harvests_a_source_another_process_harvests_and_names_the_holder(peer, write_config):
+    """The per-source harvest lease replaced the file lock: a nightly run and a harvest started while
+    another nightly run harvests duke skip duke (exit 1, naming the holder) and still harvest the rest."""
+    _repository, injector, server = peer
+    config = write_config([
+        {"code": "duke", "name": "Duke", "type": "oai", "url": server.url},
+        {"code": "ada", "name": "DNB", "type": "file", "path": str(shared("dnb-marc21-rs/ada.mrc"))},
+    ], harvest={"timeout": 120, "max_retries": 1, "backoff": 0.01})
+    first_is_harvesting, go_on = threading.Event(), threading.Event()
+
+    def hold_the_second_page(request) -> bool:
+        first_is_harvesting.set()
+        return not go_on.wait(120)        # the first run waits here, holding duke's lease, until the test goes on
+
+    injector.add(Fault("slow", delay=0, when=Match(verb="ListRecords", nth=2, predicate=hold_the_second_page)))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = subprocess.Popen([*RUN, "--config", str(config.path), "nightly"], cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert first_is_harvesting.wait(30), first.communicate()
-    second = subprocess.run([*RUN, "--config", str(config.path), "nightly"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
-    assert second.returncode == 1 and "another nightly run (or harvest) holds the lock" in second.stderr
-    harvest = subprocess.run([*RUN, "--config", str(config.path), "harvest"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=60)
-    assert harvest.returncode == 1 and "holds the lock" in harvest.stderr
-    out, err = first.communicate(timeout=60)
+    try:
+        assert first_is_harvesting.wait(60), "the first run never reached duke's second page"
+        for command in ("nightly", "harvest"):
+            second = subprocess.run([*RUN, "--config", str(config.path), command], cwd=ROOT, env=env,
+                                    capture_output=True, text=True, timeout=60)
+            assert second.returncode == 1, second.stdout + second.stderr
+            assert "duke skipped: the harvest:duke lease is held by" in second.stderr
+            assert f"pid {first.pid} (nightly)" in second.stderr
+            assert "ada: ok" in second.stdout
+    finally:
+        go_on.set()
+        out, err = first.communicate(timeout=60)
     assert first.returncode == 0, out + err
+    assert injector.count("ListRecords") == 5             # duke's five pages, each fetched by the first run only
     third = subprocess.run([*RUN, "--config", str(config.path), "nightly"], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=60)
-    assert third.returncode == 0, third.stdout + third.stderr        # the lock was released
+    assert third.returncode == 0, third.stdout + third.stderr        # the leases were released
 
 
+@pytest.mark.databases("sqlite")    # the terminal's output; the store does the same on both
 def test_progress_is_redrawn_on_a_terminal_and_logged_as_plain_lines_otherwise(config):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     controller, terminal = pty.openpty()

@@ -143,6 +143,7 @@ def test_server_down_mid_run_keeps_every_stored_page_and_the_next_run_resumes(st
     assert_invariants(store, peer.repository)
 
 
+@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 @pytest.mark.parametrize("where", ["Identify", "ListRecords"])
 def test_forbidden_stops_the_source_without_retrying_and_loses_nothing(store, peer, sleeps, where):
     nth = 1 if where == "Identify" else 3
@@ -161,6 +162,7 @@ def test_forbidden_stops_the_source_without_retrying_and_loses_nothing(store, pe
 
 # --- HTTP errors and Retry-After ---------------------------------------------------------------
 
+@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_server_errors_are_retried_and_nothing_is_lost(store, peer, sleeps, status):
     peer.injector.add(Fault("status", status=status, retry_after="1", times=2, when=Match(verb="ListRecords", nth=2)))
@@ -170,6 +172,7 @@ def test_server_errors_are_retried_and_nothing_is_lost(store, peer, sleeps, stat
     assert_invariants(store, peer.repository)
 
 
+@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 @pytest.mark.parametrize("retry_after, expected", [
     ("1", (1.0, 1.0)),
     ("date", (25.0, 30.0)),
@@ -209,6 +212,7 @@ def test_the_retry_budget_of_a_source_stops_it_by_name_even_when_each_request_re
     assert_invariants(store, peer.repository)
 
 
+@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 def test_a_page_gzipped_without_saying_so_is_read(store, peer, sleeps):
     def undeclared_gzip(environ, start_response):
         captured = {}
@@ -224,6 +228,7 @@ def test_a_page_gzipped_without_saying_so_is_read(store, peer, sleeps):
     assert_invariants(store, peer.repository)
 
 
+@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 def test_a_read_timeout_mid_list_is_retried(store, peer, sleeps):
     peer.injector.add(Fault("slow", delay=1.0, times=1, when=Match(verb="ListRecords", nth=3)))
     report = harvest(store, peer, sleeps, timeout=0.3)
@@ -234,6 +239,7 @@ def test_a_read_timeout_mid_list_is_retried(store, peer, sleeps):
 
 # --- broken pages ------------------------------------------------------------------------------
 
+@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 @pytest.mark.parametrize("full_length", [False, True], ids=["cut-with-matching-length", "connection-closed-mid-body"])
 def test_a_truncated_page_is_fetched_again_never_taken_for_the_end(store, peer, sleeps, full_length):
     peer.injector.add(Fault("truncate", at=2000, full_length=full_length, times=1, when=Match(verb="ListRecords", nth=3)))
@@ -256,6 +262,7 @@ def test_a_page_that_stays_truncated_is_kept_aside_and_the_source_fails_by_name(
     assert_invariants(store, peer.repository)
 
 
+@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 @pytest.mark.parametrize("chars", ["\x0b", "&#x1A;"])
 def test_invalid_xml_characters_are_dropped_and_only_the_touched_records_flagged(store, peer, sleeps, chars):
     peer.injector.add(Fault("invalid_xml", chars=chars, times=None, when=Match(verb="ListRecords", nth=2)))
@@ -301,6 +308,7 @@ def test_the_same_token_forever_stops_the_source_by_name_and_the_next_run_resume
     assert_invariants(store, peer.repository)
 
 
+@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 def test_endless_empty_pages_are_stopped(store, peer, sleeps):
     peer.injector.add(Fault("empty_page", times=None, when=Match(verb="ListRecords", nth=2)))
     failed = harvest(store, peer, sleeps)
@@ -483,7 +491,7 @@ from settings import SourceConfig
 from store import Store
 import store.records as records
 
-url, db, stall_page, marker = sys.argv[1:5]
+url, store_url, stall_page, marker = sys.argv[1:5]
 pages = {"n": 0}
 original_resolve = records._resolve_stored
 
@@ -496,16 +504,16 @@ def resolve_stored(conn, stored):
     return original_resolve(conn, stored)
 
 records._resolve_stored = resolve_stored
-with Store(f"sqlite:///{db}", migrate=True) as store:
+with Store(store_url) as store:
     source = SourceConfig(code="duke", name="Duke", type="oai", url=url)
     report = harvest_one(store, source, RetryPolicy(timeout=5, max_retries=1))
 print(report.outcome, report.error)
 """
 
 
-def start_child(peer, db, tmp_path, stall_page=0):
+def start_child(peer, store_url, tmp_path, stall_page=0):
     marker = tmp_path / "stalled"
-    args = [sys.executable, "-c", CHILD, peer.url, str(db), str(stall_page), str(marker)]
+    args = [sys.executable, "-c", CHILD, peer.url, store_url, str(stall_page), str(marker)]
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE), marker
 
 
@@ -531,13 +539,12 @@ def assert_equals_a_clean_run(store, peer, sleeps, tmp_path):
         assert sorted(q.oai_identifier for q in store.quarantined()) == sorted(q.oai_identifier for q in clean.quarantined())
 
 
-def test_sigkill_between_pages_then_a_restart_ends_like_a_clean_run(tmp_path, peer, sleeps):
+def test_sigkill_between_pages_then_a_restart_ends_like_a_clean_run(tmp_path, store_url, peer, sleeps):
     asked = threading.Event()
     peer.injector.add(Fault("slow", delay=3, when=Match(verb="ListRecords", nth=5, predicate=lambda r: asked.set() or True)))
-    db = tmp_path / "killed.sqlite"
-    child, _ = start_child(peer, db, tmp_path)
+    child, _ = start_child(peer, store_url, tmp_path)
     kill_when(child, asked.is_set, "to page 5")
-    with Store(f"sqlite:///{db}") as store:
+    with Store(store_url) as store:
         assert store.checkpoint("duke").pages_done == 4
         assert len(list(store.records(source="duke", live_only=False))) + len(store.quarantined()) == 4 * PAGE
         peer.injector.clear()
@@ -548,11 +555,11 @@ def test_sigkill_between_pages_then_a_restart_ends_like_a_clean_run(tmp_path, pe
         assert_invariants(store, peer.repository)
 
 
-def test_sigkill_while_writing_a_page_loses_the_half_page_and_the_restart_ends_like_a_clean_run(tmp_path, peer, sleeps):
-    db = tmp_path / "killed.sqlite"
-    child, marker = start_child(peer, db, tmp_path, stall_page=4)    # page 4's records written, not its checkpoint
+def test_sigkill_while_writing_a_page_loses_the_half_page_and_the_restart_ends_like_a_clean_run(tmp_path, store_url, peer,
+                                                                                               sleeps):
+    child, marker = start_child(peer, store_url, tmp_path, stall_page=4)    # page 4's records written, not its checkpoint
     kill_when(child, marker.exists, "into page 4")
-    with Store(f"sqlite:///{db}") as store:
+    with Store(store_url) as store:
         assert store.checkpoint("duke").pages_done == 3
         assert len(list(store.records(source="duke", live_only=False))) + len(store.quarantined()) == 3 * PAGE
         resumed = harvest(store, peer, sleeps)

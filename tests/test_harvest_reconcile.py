@@ -129,9 +129,9 @@ def test_reconciliation_fetches_records_listed_but_never_stored(store, forgetful
     assert live_ids(store) == server_live(repository)
 
 
-def test_a_source_configured_to_reconcile_does_so_on_every_harvest(store, forgetful, write_config):
+def test_a_source_configured_to_reconcile_does_so_on_every_harvest(store, forgetful, write_store_config):
     repository, server = forgetful
-    config = write_config([{"code": "duke", "name": "Duke", "type": "oai", "url": server.url, "reconcile": True}])
+    config = write_store_config([{"code": "duke", "name": "Duke", "type": "oai", "url": server.url, "reconcile": True}])
     harvest_sources(store, config, list(config.sources))
     repository.delete(sorted(server_live(repository))[0])
     [report] = harvest_sources(store, config, list(config.sources))

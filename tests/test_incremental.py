@@ -97,16 +97,45 @@ def built(base, tmp_path_factory):
     return out
 
 
-@pytest.fixture
-def catalogues(built, tmp_path):
-    """Per size: a fresh copy of the built store and index, opened."""
-    opened = {}
+@pytest.fixture(scope="module")
+def built_on_postgresql(base, built, pg_server):
+    """Per size: the same store in a PostgreSQL database made once; tests clone it.
+
+    Its clusters, ids and change log are those of the SQLite store, entry for
+    entry, so the index built from that one serves it too (checked below).
+    """
+    names = {}
+    for size in SIZES:
+        names[size] = pg_server.create_database()
+        copies = editions(base, size)
+        with Store(pg_server.url(names[size])) as store:
+            fill(store, copies)
+            cluster_by_truth(store, copies)
+            with Store(f"sqlite:///{built[size] / 'store.sqlite'}") as twin:
+                assert store.latest_change() == twin.latest_change()
+                assert store.alive_cluster_ids() == twin.alive_cluster_ids()
+    yield names
+    for name in names.values():
+        pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalogues(request, built, tmp_path):
+    """Per size: a fresh copy of the built store (on each database in turn) and its index, opened."""
+    opened, clones = {}, []
     for size, folder in built.items():
         shutil.copytree(folder, tmp_path / str(size))
-        opened[size] = (Store(f"sqlite:///{tmp_path / str(size) / 'store.sqlite'}"), tmp_path / str(size) / "index")
+        url = f"sqlite:///{tmp_path / str(size) / 'store.sqlite'}"
+        if request.param == "postgresql":
+            server, made = request.getfixturevalue("pg_server"), request.getfixturevalue("built_on_postgresql")
+            clones.append(server.create_database(template=made[size]))
+            url = server.url(clones[-1])
+        opened[size] = (Store(url), tmp_path / str(size) / "index")
     yield opened
     for store, _ in opened.values():
         store.close()
+    for name in clones:
+        request.getfixturevalue("pg_server").drop_database(name)
 
 
 def change_ten(store: Store, base) -> None:
@@ -175,9 +204,9 @@ def _two_editions_held_by_different_members(base):
 
 
 @pytest.fixture
-def small(base, tmp_path):
-    """A store of the base corpus's first 60 records, clustered by a dedup run."""
-    with Store(f"sqlite:///{tmp_path / 'small.sqlite'}", migrate=True) as store:
+def small(base, store_url):
+    """A store of the base corpus's first 60 records, clustered by a dedup run (on each database in turn)."""
+    with Store(store_url) as store:
         fill(store, base[:60])
         run_dedup(store)
         yield store
@@ -271,7 +300,7 @@ def test_changes_prune_from_the_cli_keeps_the_configured_age_and_consumers_show_
     from cli import main
 
     def cli(keep_days, *args):
-        (tmp_path / "config.yaml").write_text(f"store: {tmp_path / 'small.sqlite'}\nindex: index\nsources: []\n"
+        (tmp_path / "config.yaml").write_text(f"store: {small.url}\nindex: index\nsources: []\n"
                                               f"change_log: {{keep_days: {keep_days}}}\n")
         return CliRunner().invoke(main, ["--config", str(tmp_path / "config.yaml"), "changes", *args])
 

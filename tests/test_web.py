@@ -12,15 +12,14 @@ from click.testing import CliRunner
 
 from cli import main
 from settings import load_config
-from tests.conftest import ROOT
+from tests.conftest import DATABASES, ROOT
 from web import create_app
 
 DATA = ROOT / "tests" / "data"
 EXTRA_FILES = ["xss_title_and_javascript_856.xml", "beyond_the_crisis_in_art_second_edition.xml"]
-_BUILT: dict = {}
 
 
-def build_catalogue(folder):
+def build_catalogue(folder, store: str = "var/store.sqlite"):
     """The six sample members (all read from files) plus `extra`, harvested, deduplicated and indexed."""
     data = yaml.safe_load((ROOT / "config.yaml").read_text())
     for source in data["sources"]:
@@ -31,19 +30,30 @@ def build_catalogue(folder):
     data["sources"].append({"code": "extra", "name": "Test additions", "type": "file",
                             "path": [str(DATA / name) for name in EXTRA_FILES]})
     data.pop("demo", None)
-    data.update(store="var/store.sqlite", index="var/index", lock_file="var/nightly.lock")
+    data.update(store=store, index="var/index", lock_file="var/nightly.lock")
     (folder / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
     result = CliRunner().invoke(main, ["--config", str(folder / "config.yaml"), "nightly"])
     assert result.exit_code in (0, 1), result.output
     return load_config(folder / "config.yaml")
 
 
-@pytest.fixture(scope="module")
-def catalogue(tmp_path_factory):
-    """The sample catalogue, built once per test run (the browser tests share it)."""
-    if "config" not in _BUILT:
-        _BUILT["config"] = build_catalogue(tmp_path_factory.mktemp("catalogue"))
-    return _BUILT["config"]
+def sample_catalogue(request, tmp_path_factory, database: str):
+    """The sample catalogue on `database`, built once per test run (other web modules share it)."""
+    built = request.getfixturevalue("built_once")
+    key = f"sample catalogue on {database}"
+    if key not in built:
+        store = "var/store.sqlite"
+        if database == "postgresql":
+            server = request.getfixturevalue("pg_server")
+            store = server.url(server.create_database())    # kept until the server stops with the session
+        built[key] = build_catalogue(tmp_path_factory.mktemp(f"catalogue-{database}"), store)
+    return built[key]
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def catalogue(request, tmp_path_factory):
+    """The sample catalogue, on SQLite and on PostgreSQL."""
+    return sample_catalogue(request, tmp_path_factory, request.param)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from flask_babel import gettext as _, ngettext
 
 from dedup import CorrectionError, merge_clusters, split_record
 from normalise import MarcReadError, parse_raw
+from store import WRITER, LeaseHeld
 from web.app import services
 from web.audit import audit, client_address, failed_login
 from web.auth import check_csrf, current_staff, password_matches, staff_required, start_staff_session
@@ -101,15 +102,24 @@ def merge(cluster_id: str):
 
 
 def _correct(action, follow: str, what: tuple[str, dict]):
-    # the web never writes the index (several workers would fight over its one writer):
-    # the next index run picks the correction up
-    _config, store, _searcher = services()
+    """Apply a split or merge under the writer lease, waiting for its holder up to `leases.web_wait`.
+
+    The web never writes the index (several workers would fight over its one
+    writer): the next index run picks the correction up.
+    """
+    config, store, _searcher = services()
     try:
-        action(store)
+        with store.lease(WRITER, f"web: {request.endpoint} by {current_staff()}", expiry=config.leases.expiry,
+                         wait=config.leases.web_wait):
+            action(store)
+            audit(what[0], current_staff(), **what[1])
+    except LeaseHeld as exc:
+        flash(_("Not saved: the catalogue is being updated (%(holder)s). Please try again in a few minutes.",
+                holder=exc.lease.holder()), "error")
+        return redirect(referrer_target(url_for("pages.search")))
     except CorrectionError as exc:
         flash(str(exc), "error")
         return redirect(referrer_target(url_for("pages.search")))
-    audit(what[0], current_staff(), **what[1])
     flash(_("Saved. The change appears in search after the next index run."), "info")
     cluster_id = store.resolve_cluster(follow)
     return redirect(url_for("staff.record", cluster_id=cluster_id) if cluster_id else url_for("pages.search"))

@@ -7,14 +7,14 @@ AUTOINCREMENT, PostgreSQL's identity). `change_consumers` keeps each
 consumer's position.
 
 Revision ID: incr_change_log
-Revises: websec_sessions_throttle
+Revises: lease_leases
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "incr_change_log"
-down_revision = "websec_sessions_throttle"
+down_revision = "lease_leases"
 branch_labels = None
 depends_on = None
 
