@@ -70,11 +70,13 @@ def _baseline_rate(store: Store) -> float:
     """Clusters per second the old way: one cluster's members and holdings per query pair, one writer."""
     from dedup import cluster_view
     from index.documents import document_for
-    from index.writer import Codec, open_or_create
+    from index.schema import make_schema
+    from index.storage import create_index
+    from index.writer import Codec
 
     ids = next(store.cluster_id_batches(BASELINE_SAMPLE))
     with tempfile.TemporaryDirectory() as folder:
-        writer = open_or_create(Path(folder), rebuild=True).writer(limitmb=256, codec=Codec())
+        writer = create_index(Path(folder), make_schema()).writer(limitmb=256, codec=Codec())
         started = time.perf_counter()
         for cluster_id in ids:
             writer.add_document(**document_for(cluster_view(store, cluster_id), NAMES))
