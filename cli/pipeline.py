@@ -8,6 +8,7 @@ import json
 import secrets
 import time
 from dataclasses import replace
+from datetime import timedelta
 
 import click
 
@@ -95,6 +96,7 @@ def _finish_round(config: Config, store: Store, report: WorkerReport, then_dedup
 def _dedup_and_index(config: Config, store: Store) -> tuple:
     dedup_report = run_dedup(store, several_per_cluster=config.several_per_cluster)
     index_report = update_index(store, config.index_dir, source_names(config))
+    store.prune_changes(timedelta(days=config.change_log_keep_days))
     click.echo(f"dedup: {dedup_report.records} records in {dedup_report.clusters} clusters, "
                f"{dedup_report.multi_member} held by several sources")
     click.echo(f"index: {index_report.total} clusters searchable")

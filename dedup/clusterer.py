@@ -133,10 +133,14 @@ def _heirs(groups: list[dict[int, dict]], previous: dict[int, str]) -> dict[str,
     return {cid: min(by_group, key=lambda n: (-by_group[n], n)) for cid, by_group in counts.items()}
 
 
-def _new_id(seed: str, taken: set[str]) -> str:
+def new_id_candidates(seed: str) -> list[str]:
+    """The ids a group first named after `seed` (its first member's public id) may get, in the order tried."""
     digest = hashlib.sha1(seed.encode("utf-8")).hexdigest()
-    for length in range(10, 41):
-        candidate = "c" + digest[:length]
+    return ["c" + digest[:length] for length in range(10, 41)]
+
+
+def _new_id(seed: str, taken: set[str]) -> str:
+    for candidate in new_id_candidates(seed):
         if candidate not in taken:
             return candidate
     raise ValueError(f"no free cluster id for {seed}")

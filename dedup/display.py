@@ -74,15 +74,27 @@ def _unique_by(key, items):
 
 def cluster_view(store, cluster_id: str) -> ClusterView | None:
     """The displayed record of a live cluster, read from `store` (a `store.Store`)."""
-    members = [_with_separate_holdings(store, stored.record)
-               for stored, _evidence in store.cluster_members(cluster_id) if stored.record]
-    return build_view(cluster_id, members) if members else None
+    return cluster_views(store, [cluster_id])[cluster_id]
 
 
-def _with_separate_holdings(store, record: Record) -> Record:
+def cluster_views(store, cluster_ids: list[str]) -> dict[str, ClusterView | None]:
+    """The displayed records of many clusters, read in two queries: members, then separate holdings.
+
+    A cluster that is gone (merged away, emptied, unknown) maps to None.
+    """
+    members = {cid: [stored.record for stored in records if stored.record]
+               for cid, records in store.cluster_records(cluster_ids).items()}
+    linked = store.separate_holdings((r.source, r.local_id) for records in members.values() for r in records)
+    views = {}
+    for cid in cluster_ids:
+        records = [_with_separate_holdings(r, linked.get((r.source, r.local_id), [])) for r in members.get(cid, [])]
+        views[cid] = build_view(cid, records) if records else None
+    return views
+
+
+def _with_separate_holdings(record: Record, holdings_records: list) -> Record:
     """Attach the holdings of separate holdings records (linked by 004) to their bibliographic record."""
-    linked = [h for stored in store.holdings_records(record.source, record.local_id) if stored.record
-              for h in stored.record.holdings]
+    linked = [h for stored in holdings_records if stored.record for h in stored.record.holdings]
     if linked:
         own = [h for h in record.holdings if h.library != record.source]   # drop the "held by the source" default
         record.holdings = own + linked

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from dedup.clusterer import Edge, Facts, assign_ids, group
+from dedup.clusterer import Edge, Facts, assign_ids, group, new_id_candidates
 from dedup.decide import decide
 from dedup.keys import match_keys
 from normalise import Record
 from settings import pause_point
-from store import ClusterPlan, Store
+from store import ClusterChange, ClusterPlan, Store
 
 log = logging.getLogger(__name__)
 MAX_CANDIDATES_PER_KEY = 50   # a key shared by more records is noise (one ISBN on a whole series)
@@ -71,36 +71,98 @@ def _collector_paused():
 
 
 def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> DedupReport:
-    report = DedupReport()
     changed = store.records_to_match()
     store.replace_match_keys({r.id: (set() if r.deleted or r.record is None else match_keys(r.record)) for r in changed})
-    facts = {rid: Facts(info["source"], info["public_id"]) for rid, info in store.live_record_facts().items()}
-    previous = {rid: cid for rid, cid in store.cluster_assignments().items() if rid in facts}
-    forced, forbidden, decided = _decisions(store, facts)
-    affected = _affected(set(facts) if full else {r.id for r in changed} | decided, previous, facts)
     known = {r.id: r.record for r in changed if r.record is not None and not r.deleted}
-    edges = _edges(store, affected, facts, known, several_per_cluster)
-    fixed = _fixed_groups(previous, affected)
-    evidence = {rid: ev for rid, ev in store.member_evidence().items() if rid in facts and rid not in affected}
-    groups = group(facts, fixed, edges, forced, forbidden, evidence, several_per_cluster)
-    old_alive = set(store.cluster_ids())
-    named, redirects = assign_ids(groups, previous, facts, old_alive)
-    retired = old_alive - {cid for cid, _ in named} - set(redirects)
+    seeds = {r.id for r in changed} | (store.live_record_ids() if full else set())
+    scope = _scope(store, seeds, several_per_cluster)
+    edges = _edges(store, scope.pairs, known)
+    forced, forbidden = _decisions(store, scope.facts)
+    previous = {rid: cid for rid, cid in scope.previous.items() if rid in scope.facts}
+    fixed = _fixed_groups(previous, scope.affected)
+    evidence = store.member_evidence(set(scope.facts) - scope.affected)
+    groups = group(scope.facts, fixed, edges, forced, forbidden, evidence, several_per_cluster)
+    named, redirects = assign_ids(groups, previous, scope.facts, _alive_names(store, groups, scope.facts))
+    retired = set(scope.previous.values()) - {cid for cid, _ in named} - set(redirects)
     pause_point("dedup-before-save")
-    store.save_clusters([ClusterPlan(cid, members) for cid, members in named], redirects, retired, [r.id for r in changed])
-    store.touch_clusters({cid for cid, members in named if affected & set(members)})
-    report.records, report.rematched, report.compared = len(facts), len(affected), len(edges)
-    report.clusters = len(named)
-    report.multi_member = sum(1 for _, members in named if len(members) > 1)
-    report.merged_away, report.retired = len(redirects), len(retired)
+    store.save_clusters(ClusterChange(
+        [ClusterPlan(cid, members) for cid, members in named], redirects, retired,
+        leaving=set(scope.previous) - set(scope.facts), matched={r.id for r in changed},
+        refreshed={r.id for r in changed}, display=_holdings_parents(store, changed)))
+    return _report(store, scope, edges, redirects, retired)
+
+
+@dataclass
+class _Scope:
+    """The records one run looks at: the affected ones and the whole clusters of their candidates."""
+
+    facts: dict[int, Facts]          # live records in scope, in record id order
+    previous: dict[int, str]         # their clusters before the run, with members deleted since
+    affected: set[int]               # matched again: the changed records and their clusters' other members
+    pairs: set[tuple[int, int]]      # candidate pairs to decide
+
+
+def _scope(store: Store, seeds: set[int], several_per_cluster: frozenset[str]) -> _Scope:
+    """Read only what the changed records reach: their clusters, their candidates and the candidates' clusters."""
+    previous = store.clusters_of(seeds)
+    previous.update(store.members_of(set(previous.values())))
+    facts = _facts(store, seeds | set(previous))
+    affected = {rid for rid in seeds | set(previous) if rid in facts}
+    pairs = _pairs(store, affected, facts, several_per_cluster)
+    candidates = {rid for pair in pairs for rid in pair} - affected
+    theirs = store.clusters_of(candidates)
+    previous.update(store.members_of(set(theirs.values()) - set(previous.values())))
+    facts.update(_facts(store, set(previous) - set(facts)))
+    wanted = affected | candidates | set(previous)
+    return _Scope({rid: facts[rid] for rid in sorted(wanted) if rid in facts}, previous, affected, pairs)
+
+
+def _facts(store: Store, ids: set[int]) -> dict[int, Facts]:
+    return {rid: Facts(info["source"], info["public_id"]) for rid, info in store.record_facts(ids).items()}
+
+
+def _pairs(store: Store, affected: set[int], facts: dict[int, Facts], several_per_cluster: frozenset[str]) -> set[tuple[int, int]]:
+    """Candidates by shared key among other sources' records; `facts` gains the candidates' facts."""
+    keys = store.match_keys_of(affected)
+    holders = store.records_with_keys({key for rid in affected for key in keys.get(rid, ())})
+    facts.update(_facts(store, {rid for ids in holders.values() for rid in ids} - set(facts)))
+    pairs = set()
+    for rid in affected:
+        for key in keys.get(rid, ()):
+            others = [o for o in holders.get(key, ()) if o in facts]
+            if len(others) > MAX_CANDIDATES_PER_KEY:
+                continue
+            pairs |= {(min(rid, o), max(rid, o)) for o in others if o != rid and
+                      (facts[o].source != facts[rid].source or facts[o].source in several_per_cluster)}
+    return pairs
+
+
+def _alive_names(store: Store, groups: list[dict[int, dict]], facts: dict[int, Facts]) -> set[str]:
+    """The live cluster ids a new group's name could run into (`assign_ids` steps past them).
+
+    Only each group's first candidate is looked up, and the longer ones of the
+    few groups whose first is taken or shared.
+    """
+    candidates = [new_id_candidates(facts[min(members)].public_id) for members in groups]
+    firsts = Counter(names[0] for names in candidates)
+    alive = store.alive_cluster_ids(firsts)
+    crowded = [names for names in candidates if names[0] in alive or firsts[names[0]] > 1]
+    return alive | store.alive_cluster_ids(name for names in crowded for name in names[1:])
+
+
+def _holdings_parents(store: Store, changed: list) -> set[str]:
+    """The clusters whose members' separate holdings records (linked by 004) changed."""
+    parents = {(r.source, r.record.holdings_of) for r in changed
+               if r.record is not None and r.record.format == "holdings" and r.record.holdings_of}
+    return store.clusters_holding(parents) if parents else set()
+
+
+def _report(store: Store, scope: _Scope, edges: list[Edge], redirects: dict[str, str], retired: set[str]) -> DedupReport:
+    records, clusters, several = store.cluster_totals()
+    report = DedupReport(records=records, rematched=len(scope.affected), compared=len(edges), clusters=clusters,
+                         multi_member=several, merged_away=len(redirects), retired=len(retired))
     log.info("dedup: %d records in %d clusters (%d with several members)", report.records, report.clusters, report.multi_member)
     return report
-
-
-def _affected(seeds: set[int], previous: dict[int, str], facts: dict[int, Facts]) -> set[int]:
-    """The changed records and every other member of the clusters they were in (a leaver may split one)."""
-    touched = {previous[rid] for rid in seeds if rid in previous}
-    return ({rid for rid in seeds if rid in facts} | {rid for rid, cid in previous.items() if cid in touched})
 
 
 def _fixed_groups(previous: dict[int, str], affected: set[int]) -> list[set[int]]:
@@ -111,20 +173,8 @@ def _fixed_groups(previous: dict[int, str], affected: set[int]) -> list[set[int]
     return list(by_cluster.values())
 
 
-def _edges(store: Store, affected: set[int], facts: dict[int, Facts], known: dict[int, Record],
-           several_per_cluster: frozenset[str]) -> list[Edge]:
-    """Candidates by shared key among other sources' records, each pair decided on its evidence."""
-    keys = store.all_match_keys() if affected else {}
-    wanted = {key for rid in affected for key in keys.get(rid, ())}
-    holders = store.records_with_keys(wanted)
-    pairs = set()
-    for rid in affected:
-        for key in keys.get(rid, ()):
-            others = [o for o in holders.get(key, ()) if o in facts]
-            if len(others) > MAX_CANDIDATES_PER_KEY:
-                continue
-            pairs |= {(min(rid, o), max(rid, o)) for o in others if o != rid and
-                      (facts[o].source != facts[rid].source or facts[o].source in several_per_cluster)}
+def _edges(store: Store, pairs: set[tuple[int, int]], known: dict[int, Record]) -> list[Edge]:
+    """Each candidate pair decided on its evidence; the matching ones."""
     records = _records(store, {rid for pair in pairs for rid in pair}, known)
     edges = []
     for a, b in sorted(pairs):
@@ -141,14 +191,15 @@ def _records(store: Store, ids: set[int], known: dict[int, Record]) -> dict[int,
     return {rid: known.get(rid) or loaded[rid] for rid in ids if rid in known or rid in loaded}
 
 
-def _decisions(store: Store, facts: dict[int, Facts]) -> tuple[list[tuple[int, int]], set[frozenset], set[int]]:
-    """Librarians' merges as forced pairs, splits as pairs that must stay apart; later decisions win."""
+def _decisions(store: Store, facts: dict[int, Facts]) -> tuple[list[tuple[int, int]], set[frozenset]]:
+    """Librarians' merges among the records in scope as forced pairs, splits as pairs that must stay apart;
+    later decisions win."""
     by_public = {fact.public_id: rid for rid, fact in facts.items()}
     latest: dict[frozenset, str] = {}
-    for decision in store.decisions():
+    for decision in store.decisions(about=by_public):
         a, b = by_public.get(decision.record_a), by_public.get(decision.record_b or "")
         if a is not None and b is not None and a != b:
             latest[frozenset((a, b))] = decision.kind
     forced = [tuple(sorted(pair)) for pair, kind in latest.items() if kind == "merge"]
     forbidden = {pair for pair, kind in latest.items() if kind == "split"}
-    return forced, forbidden, {rid for pair in latest for rid in pair}
+    return forced, forbidden

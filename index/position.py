@@ -1,8 +1,10 @@
 """How far an index has read the store: the one place that knows what a position is.
 
-Today a position is the time a run started, matched against each cluster's
-`updated_at`. The store's change log will replace it with a rising sequence
-number; only these functions change then.
+A position is a sequence number of the store's change log: the index holds
+every change up to it. Each index (one per node and folder) is a consumer of
+the log of its own; the position saved in the index folder is the one that
+counts, and the store's consumer table gets a copy after it, so that pruning
+keeps what the index has not read yet.
 
 The position is saved inside the index folder it describes, only after that
 folder's Whoosh commit, and atomically (a temporary file moved over the old
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
 from pathlib import Path
 
 from store import Store, now
@@ -21,31 +22,35 @@ from store import Store, now
 STATE_FILE = "state.json"
 
 
-def current_position(store: Store) -> datetime:
-    """The store's position now: read before any cluster, so that later changes are read again next time."""
-    del store  # a time needs no store; a change-log sequence will
-    return now()
+def current_position(store: Store, since: int | None = None) -> int:
+    """The store's position now: read before any cluster, so that later changes are read again next time.
+
+    Never behind `since`: a log pruned empty answers 0.
+    """
+    return max(store.latest_change(), since or 0)
 
 
-def changed_clusters(store: Store, since: datetime | None, *, alive: bool = True) -> list[str]:
-    """Ids of the clusters changed after `since` (every one when None); the dead ones with `alive=False`."""
-    return store.cluster_ids(changed_since=since, alive=alive)
+def changed_clusters(store: Store, since: int, upto: int) -> list[str]:
+    """Ids of the clusters the change log names after `since` up to `upto`, alive or not, each once."""
+    return store.changed_cluster_ids(since, upto)
 
 
-def load_position(folder: Path) -> datetime | None:
-    """The position saved in `folder`, or None when there is none that can be trusted."""
+def load_position(folder: Path) -> int | None:
+    """The position saved in `folder`, or None when there is none that can be trusted (an index from
+    before the change log kept a time instead: it is rebuilt once)."""
     try:
-        return datetime.fromisoformat(json.loads((Path(folder) / STATE_FILE).read_text())["indexed_at"])
+        position = json.loads((Path(folder) / STATE_FILE).read_text())["change_seq"]
     except (ValueError, KeyError, TypeError, OSError):
         return None
+    return position if isinstance(position, int) and not isinstance(position, bool) and position >= 0 else None
 
 
-def save_position(folder: Path, position: datetime) -> None:
+def save_position(folder: Path, position: int) -> None:
     """Save `position` in `folder` atomically: a reader sees the old file or the new one, never half."""
     path = Path(folder) / STATE_FILE
     temporary = path.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")
     with temporary.open("w") as handle:
-        handle.write(json.dumps({"indexed_at": position.isoformat()}))
+        handle.write(json.dumps({"change_seq": position, "indexed_at": now().isoformat()}))
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)

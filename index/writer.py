@@ -18,22 +18,24 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.index import LockError
 
-from dedup import cluster_view
+from dedup import cluster_views
+from index import feed
 from index.documents import document_for
 from index.errors import SearchIndexError
 from index.generations import finish_interrupted, live_folder, new_generation, remove_old, switch, writing
 from index.position import changed_clusters, current_position, load_position, save_position
 from index.schema import make_schema
 from index.storage import create_index, missing_fields, open_index
-from store import Store, now
+from store import Store
+from store.core import chunks
 
 log = logging.getLogger(__name__)
 FAULT_ENV = "UNIONCAT_INDEX_FAULT"
@@ -76,23 +78,43 @@ class Codec(W3Codec):
 
 def build_index(index_dir: Path, documents: Iterable[dict], *, procs: int = 1, limitmb: int = 256) -> int:
     """A new live generation in `index_dir` holding `documents` (from `document_for`); returns how many."""
+    count = 0
+
+    def fill(_ix, writer):
+        nonlocal count
+        for document in documents:
+            writer.add_document(**document)
+            count += 1
+            _document_fault(count)
+
+    options = {"procs": procs, "multisegment": True} if procs > 1 else {}
     with writing(Path(index_dir)):
         finish_interrupted(Path(index_dir))
-        return _write_generation(Path(index_dir), documents, now(), procs=procs, limitmb=limitmb)
+        _write_generation(Path(index_dir), fill, 0, options=options, limitmb=limitmb)
+    return count
 
 
-def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *, rebuild: bool = False) -> IndexReport:
-    """Bring the index up to date with the store's clusters; rebuild it aside when asked or needed."""
+def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *, rebuild: bool = False,
+                 procs: int = 2) -> IndexReport:
+    """Bring the index up to date with the store's clusters; rebuild it aside when asked or needed.
+
+    An update re-indexes the clusters the store's change log names after the
+    live index's position, fetched in batches; a rebuild streams every live
+    cluster in batches on `procs` processes (`index.feed`). Either way the
+    position moves, in the index and then among the store's change-log
+    consumers, only after the commit.
+    """
     index_dir = Path(index_dir)
     with writing(index_dir):
         live, unfinished = finish_interrupted(index_dir)
         reason = "asked for" if rebuild else _rebuild_reason(live, unfinished)
         if reason:
             log.info("index: rebuilding (%s)", reason)
-            report = _rebuild(store, index_dir, source_names)
+            report, position = _rebuild(store, index_dir, source_names, procs)
         else:
-            report = _update(store, live, source_names)
+            report, position = _update(store, live, source_names)
         live = _live_after_run(index_dir)
+        store.set_consumer_position(consumer_name(index_dir), position)
         with open_index(live).searcher() as searcher:
             report.total = searcher.doc_count()
     log.info("index: %d clusters indexed, %d removed, %d in all", report.indexed, report.removed, report.total)
@@ -112,37 +134,36 @@ def _rebuild_reason(live: Path | None, unfinished: bool) -> str:
     return ""
 
 
-def _rebuild(store: Store, index_dir: Path, source_names: dict[str, str]) -> IndexReport:
+def consumer_name(index_dir: Path) -> str:
+    """This index's name among the change log's consumers: one per node and folder."""
+    return f"index:{socket.gethostname()}:{Path(index_dir).resolve()}"
+
+
+def _rebuild(store: Store, index_dir: Path, source_names: dict[str, str], procs: int) -> tuple[IndexReport, int]:
     position = current_position(store)   # before reading any cluster: what changes meanwhile is read next time
     report = IndexReport(rebuilt=True)
 
-    def documents():
-        for cluster_id in changed_clusters(store, None):
-            view = cluster_view(store, cluster_id)
-            if view is not None:
-                report.indexed += 1
-                yield document_for(view, source_names)
+    def fill(ix, writer):
+        report.indexed, merge = feed.rebuild(ix, writer, store, source_names, procs, added=_document_fault)
+        return merge
 
-    _write_generation(index_dir, documents(), position)
-    return report
+    _write_generation(index_dir, fill, position)
+    return report, position
 
 
-def _write_generation(index_dir: Path, documents: Iterable[dict], position: datetime, *, procs: int = 1,
-                      limitmb: int = 256) -> int:
-    """Write `documents` into a new generation, save `position` in it, then make it live."""
+def _write_generation(index_dir: Path, fill: Callable, position: int, *, options: dict | None = None,
+                      limitmb: int = 256) -> None:
+    """Fill a new generation (`fill(ix, writer)` returns None, or a merge function for the commit), save
+    `position` in it, then make it live."""
     folder = new_generation(index_dir)
     ix = create_index(folder, make_schema())
-    options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-    writer = ix.writer(limitmb=limitmb, codec=Codec(), **options)
-    count = 0
-    fault = os.environ.get(FAULT_ENV, "")
+    writer = ix.writer(limitmb=limitmb, codec=Codec(), **(options or {}))
     try:
-        for document in documents:
-            writer.add_document(**document)
-            count += 1
-            if fault.startswith("documents:"):
-                _fault(f"documents:{count}")
-        writer.commit()
+        merge = fill(ix, writer)
+        if merge is not None:
+            writer.commit(mergetype=merge)
+        else:
+            writer.commit()
     except BaseException:
         writer.cancel()   # the half-built folder stays: the next run sees the rebuild unfinished and redoes it
         raise
@@ -152,34 +173,31 @@ def _write_generation(index_dir: Path, documents: Iterable[dict], position: date
     switch(index_dir, folder)
     _fault("switched")
     remove_old(index_dir)
-    return count
 
 
-def _update(store: Store, live: Path, source_names: dict[str, str]) -> IndexReport:
+def _update(store: Store, live: Path, source_names: dict[str, str]) -> tuple[IndexReport, int]:
     since = load_position(live)
-    position = current_position(store)
+    position = current_position(store, since)
     report = IndexReport()
     try:
         writer = open_index(live).writer(limitmb=256, codec=Codec())
     except LockError as exc:
         raise SearchIndexError(f"the index {live} is being written by another process") from exc
     try:
-        for cluster_id in changed_clusters(store, since):
-            view = cluster_view(store, cluster_id)
-            if view is None:
-                writer.delete_by_term("id", cluster_id)
-                continue
-            writer.update_document(**document_for(view, source_names))
-            report.indexed += 1
-        for cluster_id in changed_clusters(store, since, alive=False):
-            writer.delete_by_term("id", cluster_id)
-            report.removed += 1
+        for batch in chunks(changed_clusters(store, since, position), feed.BATCH):
+            for cluster_id, view in cluster_views(store, batch).items():
+                if view is None:
+                    writer.delete_by_term("id", cluster_id)
+                    report.removed += 1
+                else:
+                    writer.update_document(**document_for(view, source_names))
+                    report.indexed += 1
         writer.commit()
     except BaseException:
         writer.cancel()
         raise
     save_position(live, position)
-    return report
+    return report, position
 
 
 def _live_after_run(index_dir: Path) -> Path:
@@ -187,6 +205,11 @@ def _live_after_run(index_dir: Path) -> Path:
     if live is None:
         raise SearchIndexError(f"no index in {index_dir} after writing it")
     return live
+
+
+def _document_fault(count: int) -> None:
+    if os.environ.get(FAULT_ENV, "").startswith("documents:"):
+        _fault(f"documents:{count}")
 
 
 def _fault(point: str) -> None:

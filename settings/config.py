@@ -108,6 +108,7 @@ class Config:
     demo_servers: tuple[DemoServer, ...] = ()
     reports_dir: Path | None = None
     leases: LeaseSettings = LeaseSettings()
+    change_log_keep_days: int = 30      # change-log entries every consumer has passed are kept this long
 
     @property
     def several_per_cluster(self) -> frozenset[str]:
@@ -160,6 +161,7 @@ def parse_config(data: dict, path: Path) -> Config:
         demo_servers=tuple(_demo_server(item, base, codes) for item in _list(data.get("demo") or {}, "oai_servers")),
         reports_dir=_reports_dir(data, base),
         leases=_leases(data.get("leases") or {}),
+        change_log_keep_days=_keep_days(data.get("change_log") or {}),
     )
 
 
@@ -278,6 +280,13 @@ def _harvest(item: dict) -> HarvestSettings:
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"harvest: {exc}") from exc
+
+
+def _keep_days(item) -> int:
+    days = item.get("keep_days", 30) if isinstance(item, dict) else None
+    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+        raise ConfigError(f"change_log.keep_days: expected a whole number of days, 0 or more, not {days!r}")
+    return days
 
 
 def _share(value) -> float:

@@ -1,6 +1,8 @@
 """The durable record store: the only user of SQL."""
 
-from store.clusters import ClusterPlan, ClustersMixin, Decision
+from store.changes import Change, ChangesMixin, Consumer
+from store.clusters import ClusterChange, ClusterPlan, ClustersMixin, Decision
+from store.feed import FeedMixin
 from store.core import StoreBase, StoreError, now
 from store.leases import WRITER, HeldLease, Lease, LeaseHeld, LeaseLost, LeasesMixin, harvest_lease
 from store.rounds import CLOSING_LEASE, Round, RoundsMixin
@@ -10,12 +12,14 @@ from store.state import Checkpoint, QuarantinedRecord, SourceStatus, StateMixin
 from store.throttle import ThrottleMixin
 
 
-class Store(RecordsMixin, StateMixin, ClustersMixin, StaffMixin, ThrottleMixin, LeasesMixin, RoundsMixin, StoreBase):
-    """Records, harvest state, clusters, staff accounts, login counters and leases in one database (SQLite or PostgreSQL)."""
+class Store(RecordsMixin, StateMixin, ClustersMixin, ChangesMixin, FeedMixin, StaffMixin, ThrottleMixin, LeasesMixin,
+            RoundsMixin, StoreBase):
+    """Records, harvest state, clusters, the change log, staff accounts, login counters and leases in one database
+    (SQLite or PostgreSQL)."""
 
 
 __all__ = [
-    "CLOSING_LEASE", "Checkpoint", "ClusterPlan", "Decision", "HeldLease", "IncomingRecord", "Lease", "LeaseHeld", "LeaseLost", "PageCounts",
-    "QuarantineItem", "QuarantinedRecord", "Round", "SourceStatus", "Store", "StoreError", "StoredRecord", "WRITER",
-    "harvest_lease", "now",
+    "CLOSING_LEASE", "Change", "Checkpoint", "ClusterChange", "ClusterPlan", "Consumer", "Decision", "HeldLease",
+    "IncomingRecord", "Lease", "LeaseHeld", "LeaseLost", "PageCounts", "QuarantineItem", "QuarantinedRecord", "Round",
+    "SourceStatus", "Store", "StoreError", "StoredRecord", "WRITER", "harvest_lease", "now",
 ]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Iterator
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection
 
 from store import schema
+from store.changes import log_changes
 from store.core import MAX_INDEXED_BYTES, chunks, now
 from store.records import StoredRecord, _stored
 
@@ -50,10 +52,77 @@ def stored_key(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def _changed(plan: ClusterPlan, existing, old_members: dict[int, str]) -> bool:
-    """True when a cluster's membership differs from what the store held."""
-    return not existing.alive or existing.size != len(plan.members) or any(
-        old_members.get(rid) != plan.id for rid in plan.members)
+@dataclass
+class ClusterChange:
+    """What one dedup run decided for the clusters it looked at; all others stay as they are.
+
+    `plans` are the clusters of the records looked at, complete; `redirects`
+    maps merged-away cluster ids to their heir; `retired` ids lost every
+    member; `leaving` are records that left every cluster (deleted);
+    `matched` are the records matched again; `refreshed` records had their
+    data changed, so their cluster's displayed record did too; `display`
+    names more clusters whose displayed record changed (a holdings record's
+    parent).
+    """
+
+    plans: list[ClusterPlan]
+    redirects: dict[str, str] = field(default_factory=dict)
+    retired: set[str] = field(default_factory=set)
+    leaving: set[int] = field(default_factory=set)
+    matched: set[int] = field(default_factory=set)
+    refreshed: set[int] = field(default_factory=set)
+    display: set[str] = field(default_factory=set)
+
+
+_LIVE_BIB = (schema.records.c.deleted.is_(False), schema.records.c.local_id.is_not(None), schema.records.c.format != "holdings")
+
+
+def _facts(conn: Connection, condition) -> dict[int, dict]:
+    t = schema.records
+    query = select(t.c.id, t.c.source, t.c.local_id, t.c.format, t.c.year).where(condition, *_LIVE_BIB)
+    return {r.id: {"source": r.source, "public_id": f"{r.source}:{r.local_id}", "format": r.format, "year": r.year}
+            for r in conn.execute(query)}
+
+
+def _memberships(conn: Connection, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """record id -> (cluster id, evidence JSON) as stored, for the given records."""
+    out = {}
+    for chunk in chunks(sorted(set(ids)), 500):
+        query = select(M.c.record_id, M.c.cluster_id, M.c.evidence).where(M.c.record_id.in_(chunk))
+        out.update((rid, (cid, ev)) for rid, cid, ev in conn.execute(query))
+    return out
+
+
+def _cluster_rows(conn: Connection, ids: set[str]) -> dict:
+    out = {}
+    for chunk in chunks(sorted(ids), 500):
+        out.update((row.id, row) for row in conn.execute(select(C.c.id, C.c.size, C.c.alive).where(C.c.id.in_(chunk))))
+    return out
+
+
+def _write_memberships(conn: Connection, change: ClusterChange, old: dict[int, tuple[str, str]]) -> set[int]:
+    """Delete, insert or update only the memberships that differ; returns the records whose cluster changed."""
+    wanted = {rid: (p.id, json.dumps(ev)) for p in change.plans for rid, ev in p.members.items()}
+    stale = sorted(rid for rid in old if old[rid] != wanted.get(rid))
+    for chunk in chunks(stale, 500):
+        conn.execute(delete(M).where(M.c.record_id.in_(chunk)))
+    rows = [{"record_id": rid, "cluster_id": cid, "evidence": ev} for rid, (cid, ev) in sorted(wanted.items())
+            if old.get(rid) != (cid, ev)]
+    for chunk in chunks(rows, 5000):
+        conn.execute(insert(M), chunk)
+    return {rid for rid, (cid, _ev) in wanted.items() if rid not in old or old[rid][0] != cid} | (set(old) - set(wanted))
+
+
+def _write_clusters(conn: Connection, change: ClusterChange, existing: dict, old: dict, stamp: datetime) -> None:
+    new = [p for p in change.plans if p.id not in existing]
+    if new:
+        conn.execute(insert(C), [{"id": p.id, "alive": True, "size": len(p.members), "created_at": stamp,
+                                  "updated_at": stamp} for p in new])
+    for p in change.plans:
+        row = existing.get(p.id)
+        if row is not None and (not row.alive or row.size != len(p.members) or any(
+                old.get(rid, ("",))[0] != p.id for rid in p.members)):
+            conn.execute(update(C).where(C.c.id == p.id).values(alive=True, size=len(p.members), updated_at=stamp))
 
 
 class ClustersMixin:
@@ -74,13 +143,13 @@ class ClustersMixin:
             for chunk in chunks(rows, 5000):
                 conn.execute(insert(K), chunk)
 
-    def all_match_keys(self) -> dict[int, set[tuple[str, str]]]:
-        """Every live record's match keys."""
+    def match_keys_of(self, ids: Iterable[int]) -> dict[int, set[tuple[str, str]]]:
+        """The match keys of the given records."""
         out: dict[int, set[tuple[str, str]]] = {}
-        query = select(K.c.record_id, K.c.kind, K.c.value)
         with self.reading() as conn:
-            for rid, kind, value in conn.execute(query):
-                out.setdefault(rid, set()).add((kind, value))
+            for chunk in chunks(sorted(set(ids)), 500):
+                for rid, kind, value in conn.execute(select(K.c.record_id, K.c.kind, K.c.value).where(K.c.record_id.in_(chunk))):
+                    out.setdefault(rid, set()).add((kind, value))
         return out
 
     def records_with_keys(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
@@ -98,62 +167,104 @@ class ClustersMixin:
                         out.setdefault((kind, values[value]), []).append(rid)
         return out
 
-    def member_evidence(self) -> dict[int, dict]:
-        """record id -> the evidence stored with its cluster membership."""
+    def member_evidence(self, ids: Iterable[int]) -> dict[int, dict]:
+        """record id -> the evidence stored with its cluster membership, for the given records."""
+        out = {}
         with self.reading() as conn:
-            return {rid: json.loads(ev) for rid, ev in conn.execute(select(M.c.record_id, M.c.evidence))}
+            for chunk in chunks(sorted(set(ids)), 500):
+                out.update((rid, json.loads(ev)) for rid, ev in
+                           conn.execute(select(M.c.record_id, M.c.evidence).where(M.c.record_id.in_(chunk))))
+        return out
 
-    def live_record_facts(self) -> dict[int, dict]:
-        """Per live record: source, public id, format and year, for dedup's vetoes."""
+    def record_facts(self, ids: Iterable[int]) -> dict[int, dict]:
+        """Per live bibliographic record among `ids`: source, public id, format and year, for dedup's vetoes."""
+        out = {}
+        with self.reading() as conn:
+            for chunk in chunks(sorted(set(ids)), 500):
+                out.update(_facts(conn, schema.records.c.id.in_(chunk)))
+        return out
+
+    def live_record_ids(self) -> set[int]:
+        """Every live bibliographic record's id (a full dedup run starts from them all)."""
+        with self.reading() as conn:
+            return set(conn.execute(select(schema.records.c.id).where(*_LIVE_BIB)).scalars())
+
+    def clusters_of(self, ids: Iterable[int]) -> dict[int, str]:
+        """record id -> cluster id, as the last run left them, for the given records."""
+        out = {}
+        with self.reading() as conn:
+            for chunk in chunks(sorted(set(ids)), 500):
+                out.update(conn.execute(select(M.c.record_id, M.c.cluster_id).where(M.c.record_id.in_(chunk))).all())
+        return out
+
+    def members_of(self, cluster_ids: Iterable[str]) -> dict[int, str]:
+        """record id -> cluster id for every member of the given clusters."""
+        out = {}
+        with self.reading() as conn:
+            for chunk in chunks(sorted(set(cluster_ids)), 500):
+                out.update(conn.execute(select(M.c.record_id, M.c.cluster_id).where(M.c.cluster_id.in_(chunk))).all())
+        return out
+
+    def clusters_holding(self, public_ids: Iterable[tuple[str, str]]) -> set[str]:
+        """The clusters of the records named (source, local id): the parents of changed holdings records."""
         t = schema.records
-        query = select(t.c.id, t.c.source, t.c.local_id, t.c.format, t.c.year).where(
-            t.c.deleted.is_(False), t.c.local_id.is_not(None), t.c.format != "holdings")
+        by_source: dict[str, set[str]] = {}
+        for source, local in public_ids:
+            by_source.setdefault(source, set()).add(local)
+        out = set()
         with self.reading() as conn:
-            return {r.id: {"source": r.source, "public_id": f"{r.source}:{r.local_id}", "format": r.format, "year": r.year}
-                    for r in conn.execute(query)}
+            for source, locals_ in sorted(by_source.items()):
+                for chunk in chunks(sorted(locals_), 500):
+                    query = (select(M.c.cluster_id).join(t, t.c.id == M.c.record_id)
+                             .where(t.c.source == source, t.c.local_id.in_(chunk)))
+                    out.update(conn.execute(query).scalars())
+        return out
 
-    def cluster_assignments(self) -> dict[int, str]:
-        """record id -> cluster id, as the last run left them."""
+    def alive_cluster_ids(self, ids: Iterable[str] | None = None) -> set[str]:
+        """The live clusters among `ids` (every live cluster when None)."""
+        query = select(C.c.id).where(C.c.alive.is_(True))
         with self.reading() as conn:
-            return dict(conn.execute(select(M.c.record_id, M.c.cluster_id)).all())
+            if ids is None:
+                return set(conn.execute(query).scalars())
+            return {cid for chunk in chunks(sorted(set(ids)), 500) for cid in conn.execute(query.where(C.c.id.in_(chunk))).scalars()}
 
-    def save_clusters(self, plans: list[ClusterPlan], redirects: dict[str, str], retired: set[str], matched: Iterable[int]) -> None:
-        """Replace the clustering with `plans` in one transaction.
+    def cluster_totals(self) -> tuple[int, int, int]:
+        """(live bibliographic records, live clusters, live clusters with several members): counted, not read."""
+        with self.reading() as conn:
+            records = conn.execute(select(func.count()).select_from(schema.records).where(*_LIVE_BIB)).scalar()
+            alive = conn.execute(select(func.count()).select_from(C).where(C.c.alive.is_(True))).scalar()
+            several = conn.execute(select(func.count()).select_from(C).where(C.c.alive.is_(True), C.c.size > 1)).scalar()
+        return records or 0, alive or 0, several or 0
 
-        `redirects` maps merged-away cluster ids to the cluster that absorbed
-        them; `retired` ids had every member deleted and leave the index.
+    def save_clusters(self, change: ClusterChange) -> int:
+        """Write what a dedup run decided, in one transaction with its change-log entries.
+
+        Only memberships that differ from the stored ones are written; clusters
+        merged away redirect to their heir, emptied ones die. Returns the number
+        of change-log entries written.
         """
         stamp = now()
         with self.transaction() as conn:
-            existing = {row.id: row for row in conn.execute(select(C.c.id, C.c.size, C.c.alive))}
-            old_members = dict(conn.execute(select(M.c.record_id, M.c.cluster_id)).all())
-            conn.execute(delete(M))
-            new = [p for p in plans if p.id not in existing]
-            changed = [p for p in plans if p.id in existing and _changed(p, existing[p.id], old_members)]
-            if new:
-                conn.execute(insert(C), [{"id": p.id, "alive": True, "size": len(p.members), "created_at": stamp,
-                                          "updated_at": stamp} for p in new])
-            for p in changed:
-                conn.execute(update(C).where(C.c.id == p.id).values(alive=True, size=len(p.members), updated_at=stamp))
-            for chunk in chunks([p.id for p in plans], 500):
-                conn.execute(delete(R).where(R.c.old_id.in_(chunk)))
-            rows = [{"record_id": rid, "cluster_id": p.id, "evidence": json.dumps(ev)} for p in plans for rid, ev in p.members.items()]
-            for chunk in chunks(rows, 5000):
-                conn.execute(insert(M), chunk)
-            gone = (set(redirects) | retired) & set(existing)
+            ids = [rid for p in change.plans for rid in p.members] + sorted(change.leaving)
+            old = _memberships(conn, ids)
+            touched = {p.id for p in change.plans} | set(change.redirects) | change.retired
+            existing = _cluster_rows(conn, touched)
+            _write_clusters(conn, change, existing, old, stamp)
+            moved = _write_memberships(conn, change, old)
+            gone = (set(change.redirects) | change.retired) & set(existing)
             for chunk in chunks(sorted(gone), 500):
                 conn.execute(update(C).where(C.c.id.in_(chunk)).values(alive=False, size=0, updated_at=stamp))
-            for old, new_id in redirects.items():
-                conn.execute(delete(R).where(R.c.old_id == old))
-                conn.execute(insert(R).values(old_id=old, new_id=new_id, created_at=stamp))
-            for chunk in chunks(list(matched), 500):
+            for chunk in chunks([p.id for p in change.plans], 500):
+                conn.execute(delete(R).where(R.c.old_id.in_(chunk)))
+            for old_id, new_id in change.redirects.items():
+                conn.execute(delete(R).where(R.c.old_id == old_id))
+                conn.execute(insert(R).values(old_id=old_id, new_id=new_id, created_at=stamp))
+            for chunk in chunks(sorted(change.matched), 500):
                 conn.execute(update(schema.records).where(schema.records.c.id.in_(chunk)).values(needs_match=False))
-
-    def touch_clusters(self, ids: Iterable[str]) -> None:
-        """Mark clusters changed (a member's data changed) so the index refreshes them."""
-        with self.transaction() as conn:
-            for chunk in chunks(sorted(set(ids)), 500):
-                conn.execute(update(C).where(C.c.id.in_(chunk)).values(updated_at=now()))
+            shown = {p.id for p in change.plans if moved & set(p.members) or change.refreshed & set(p.members)}
+            left = {old[rid][0] for rid in moved if rid in old}     # a cluster that lost a member changed too
+            shown |= (left & {p.id for p in change.plans}) | (change.display - gone)
+            return log_changes(conn, shown, change.redirects, change.retired - set(change.redirects))
 
     def cluster_ids(self, *, changed_since: datetime | None = None, alive: bool = True) -> list[str]:
         """Cluster ids, optionally only those changed since a time."""
@@ -216,10 +327,22 @@ class ClustersMixin:
         with self.transaction() as conn:
             result = conn.execute(insert(D).values(kind=kind, record_a=record_a, record_b=record_b,
                                                    made_by=made_by, made_at=now(), note=note))
+            # the next dedup run matches the records named again, and with them only their clusters
+            for public_id in filter(None, (record_a, record_b)):
+                source, _, local = public_id.partition(":")
+                conn.execute(update(schema.records).where(schema.records.c.source == source, schema.records.c.local_id == local)
+                             .values(needs_match=True))
             return result.inserted_primary_key[0]
 
-    def decisions(self) -> list[Decision]:
-        """Every stored decision, oldest first."""
+    def decisions(self, about: Iterable[str] | None = None) -> list[Decision]:
+        """Stored decisions, oldest first: every one, or those naming a record among the public ids `about`."""
+        query = select(D).order_by(D.c.id)
         with self.reading() as conn:
-            return [Decision(r.id, r.kind, r.record_a, r.record_b, r.made_by, r.made_at, r.note)
-                    for r in conn.execute(select(D).order_by(D.c.id))]
+            if about is None:
+                rows = conn.execute(query).all()
+            else:
+                found = {}
+                for chunk in chunks(sorted(set(about)), 250):
+                    found.update((r.id, r) for r in conn.execute(query.where(D.c.record_a.in_(chunk) | D.c.record_b.in_(chunk))))
+                rows = [found[key] for key in sorted(found)]
+        return [Decision(r.id, r.kind, r.record_a, r.record_b, r.made_by, r.made_at, r.note) for r in rows]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timezone
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
+    BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
     Table, Text, UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
@@ -207,4 +207,26 @@ round_sources = Table(
     Column("state", String(16), nullable=False),         # todo | done | failed | missed
     Column("worker", Text),
     Column("finished_at", UtcDateTime()),
+)
+
+# Append-only: one row per cluster whose displayed record changed, merged away or emptied, written
+# in the clustering's own transaction. BIGINT on PostgreSQL; on SQLite only INTEGER is the rowid.
+change_log = Table(
+    "change_log", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("cluster_id", Text, nullable=False),
+    Column("kind", String(16), nullable=False),          # changed | merged | emptied
+    Column("target", Text),                              # the absorbing cluster of a merged one
+    Column("created_at", UtcDateTime(), nullable=False),
+    sqlite_autoincrement=True,     # never reuse a number, even after pruning every entry
+)
+Index("ix_change_log_created", change_log.c.created_at)
+
+# Each consumer of the change log (a node's index, later a search engine or the OAI provider)
+# and the last sequence number whose work it has made durable.
+change_consumers = Table(
+    "change_consumers", metadata,
+    Column("name", Text, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )

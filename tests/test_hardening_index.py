@@ -24,7 +24,7 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
-import index.writer as writer
+import index.feed as feed
 from dedup import merge_clusters
 from index import Searcher, SearchRequest, update_index
 from index.storage import open_index
@@ -171,18 +171,18 @@ def test_finding_01_a_rebuild_saves_the_position_it_started_from_so_changes_made
     (tmp_path / "config.yaml").write_text(yaml.safe_dump({"store": "store.sqlite", "index": "index", "sources": sources}))
     assert CliRunner().invoke(main, ["--config", str(tmp_path / "config.yaml"), "nightly"]).exit_code == 0
     config = load_config(tmp_path / "config.yaml")
-    read_view, seen = writer.cluster_view, []
+    read_views, seen = feed.cluster_views, []
 
-    def merge_once_all_are_read(store, cluster_id):
-        view = read_view(store, cluster_id)
-        seen.append(cluster_id)
+    def merge_once_all_are_read(store, cluster_ids):
+        views = read_views(store, cluster_ids)
+        seen.extend(cluster_ids)
         if len(seen) == len(store.cluster_ids()):    # a librarian merges two clusters the rebuild has read
             gamma = next(r.public_id for r in store.records(source="gamma"))
             merge_clusters(store, "alpha:20203738", gamma, "anna", "", several_per_cluster=False)
-        return view
+        return views
 
     with Store(config.store_url) as store:
-        monkeypatch.setattr(writer, "cluster_view", merge_once_all_are_read)
+        monkeypatch.setattr(feed, "cluster_views", merge_once_all_are_read)   # the rebuild reads in batches
         update_index(store, config.index_dir, {}, rebuild=True)
         monkeypatch.undo()
         assert update_index(store, config.index_dir, {}).removed == 1

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import String, create_engine, inspect, text
 
 from cli import main
-from store import ClusterPlan, Store, StoreError, schema, versioning
+from store import ClusterChange, ClusterPlan, Store, StoreError, schema, versioning
 from tests.conftest import ROOT
 
 LEGACY_DUMP = ROOT / "tests" / "data" / "store-0.1.0.sql"
@@ -140,7 +140,7 @@ def test_migrate_widens_a_postgresql_store_at_the_baseline_keeping_its_rows(pg_s
         with Store(url) as store:
             assert store.resolve_cluster("lib:42") == "c0123456789"
             longer = "c" + "f" * 40                      # an id grown past the baseline's 32 characters
-            store.save_clusters([ClusterPlan(longer, {1: {}})], {"c0123456789": longer}, set(), [1])
+            store.save_clusters(ClusterChange([ClusterPlan(longer, {1: {}})], {"c0123456789": longer}, matched={1}))
             assert store.resolve_cluster("c0123456789") == longer == store.resolve_cluster("lib:42")
     finally:
         pg_server.drop_database(name)

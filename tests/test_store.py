@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from store import ClusterPlan, IncomingRecord, QuarantineItem, Store, StoreError
+from store import ClusterChange, ClusterPlan, IncomingRecord, QuarantineItem, Store, StoreError
 
 
 def test_values_longer_than_the_old_column_limits_are_kept_whole(store):
@@ -20,8 +20,8 @@ def test_values_longer_than_the_old_column_limits_are_kept_whole(store):
                      checkpoint={"source": "src", "window_from": stamp, "window_until": stamp, "token": token,
                                  "pages_done": 1, "response_date": stamp})
     [stored] = store.records(source="src")
-    store.save_clusters([ClusterPlan(cluster_id, {stored.id: {"why": "alone"}})], {"c" + "9" * 45: cluster_id},
-                        set(), [stored.id])
+    store.save_clusters(ClusterChange([ClusterPlan(cluster_id, {stored.id: {"why": "alone"}})],
+                                      {"c" + "9" * 45: cluster_id}, matched={stored.id}))
     store.add_decision("split", f"src:{local_id}", f"src:{local_id}", "anna " * 40, "n" * 2000)
     store.set_source_state("src", next_from=stamp, granularity=stamp)
 
