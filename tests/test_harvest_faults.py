@@ -143,7 +143,6 @@ def test_server_down_mid_run_keeps_every_stored_page_and_the_next_run_resumes(st
     assert_invariants(store, peer.repository)
 
 
-@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 @pytest.mark.parametrize("where", ["Identify", "ListRecords"])
 def test_forbidden_stops_the_source_without_retrying_and_loses_nothing(store, peer, sleeps, where):
     nth = 1 if where == "Identify" else 3
@@ -162,7 +161,6 @@ def test_forbidden_stops_the_source_without_retrying_and_loses_nothing(store, pe
 
 # --- HTTP errors and Retry-After ---------------------------------------------------------------
 
-@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_server_errors_are_retried_and_nothing_is_lost(store, peer, sleeps, status):
     peer.injector.add(Fault("status", status=status, retry_after="1", times=2, when=Match(verb="ListRecords", nth=2)))
@@ -172,7 +170,6 @@ def test_server_errors_are_retried_and_nothing_is_lost(store, peer, sleeps, stat
     assert_invariants(store, peer.repository)
 
 
-@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 @pytest.mark.parametrize("retry_after, expected", [
     ("1", (1.0, 1.0)),
     ("date", (25.0, 30.0)),
@@ -212,7 +209,6 @@ def test_the_retry_budget_of_a_source_stops_it_by_name_even_when_each_request_re
     assert_invariants(store, peer.repository)
 
 
-@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 def test_a_page_gzipped_without_saying_so_is_read(store, peer, sleeps):
     def undeclared_gzip(environ, start_response):
         captured = {}
@@ -228,7 +224,6 @@ def test_a_page_gzipped_without_saying_so_is_read(store, peer, sleeps):
     assert_invariants(store, peer.repository)
 
 
-@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 def test_a_read_timeout_mid_list_is_retried(store, peer, sleeps):
     peer.injector.add(Fault("slow", delay=1.0, times=1, when=Match(verb="ListRecords", nth=3)))
     report = harvest(store, peer, sleeps, timeout=0.3)
@@ -239,7 +234,6 @@ def test_a_read_timeout_mid_list_is_retried(store, peer, sleeps):
 
 # --- broken pages ------------------------------------------------------------------------------
 
-@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 @pytest.mark.parametrize("full_length", [False, True], ids=["cut-with-matching-length", "connection-closed-mid-body"])
 def test_a_truncated_page_is_fetched_again_never_taken_for_the_end(store, peer, sleeps, full_length):
     peer.injector.add(Fault("truncate", at=2000, full_length=full_length, times=1, when=Match(verb="ListRecords", nth=3)))
@@ -262,7 +256,6 @@ def test_a_page_that_stays_truncated_is_kept_aside_and_the_source_fails_by_name(
     assert_invariants(store, peer.repository)
 
 
-@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 @pytest.mark.parametrize("chars", ["\x0b", "&#x1A;"])
 def test_invalid_xml_characters_are_dropped_and_only_the_touched_records_flagged(store, peer, sleeps, chars):
     peer.injector.add(Fault("invalid_xml", chars=chars, times=None, when=Match(verb="ListRecords", nth=2)))
@@ -308,7 +301,6 @@ def test_the_same_token_forever_stops_the_source_by_name_and_the_next_run_resume
     assert_invariants(store, peer.repository)
 
 
-@pytest.mark.databases("sqlite")    # the transport's behaviour; the store does the same on both
 def test_endless_empty_pages_are_stopped(store, peer, sleeps):
     peer.injector.add(Fault("empty_page", times=None, when=Match(verb="ListRecords", nth=2)))
     failed = harvest(store, peer, sleeps)
