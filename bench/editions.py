@@ -13,6 +13,8 @@ twenty times faster than making and normalising its MARC.
 
 from __future__ import annotations
 
+import copy
+
 import logging
 import pickle
 import random
@@ -117,3 +119,17 @@ def cluster_by_truth(store: Store, copies: list[Copy]) -> None:
     plans = [ClusterPlan(new_id_candidates(facts[min(members)]["public_id"])[0], members)
              for members in by_edition.values()]
     store.save_clusters(ClusterChange(plans, matched=set(ids)))
+
+
+def retitled(record: Record) -> Record:
+    """A copy of `record` as a member would send it after correcting its title."""
+    clone = copy.deepcopy(record)
+    clone.title += " (revised printing)"
+    return clone
+
+
+def moved(record: Record, source: str, local_id: str) -> Record:
+    """A copy of `record` as another member's new record."""
+    clone = copy.deepcopy(record)
+    clone.source, clone.local_id = source, local_id
+    return clone

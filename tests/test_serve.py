@@ -101,7 +101,7 @@ def a_search(port: int) -> requests.Response:
     return requests.get(f"http://127.0.0.1:{port}/api/search", params={"q": "art"}, timeout=ANSWER_WITHIN)
 
 
-def test_finding_6_a_search_is_answered_while_200_idle_connections_are_held(server):
+def test_finding_06_a_search_is_answered_while_200_idle_connections_are_held(server):
     _process, port = server
     with ExitStack() as stack:
         open_connections(stack, port, IDLE_CONNECTIONS)
@@ -111,7 +111,7 @@ def test_finding_6_a_search_is_answered_while_200_idle_connections_are_held(serv
     assert response.json()["total"] > 0
 
 
-def test_finding_6_a_search_is_answered_while_200_connections_have_sent_half_a_header(server):
+def test_finding_06_a_search_is_answered_while_200_connections_have_sent_half_a_header(server):
     _process, port = server
     with ExitStack() as stack:
         open_connections(stack, port, IDLE_CONNECTIONS, b"GET /api/search?q=art HTTP/1.1\r\nHost: 127.0.0.1\r\n")
