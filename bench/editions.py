@@ -121,14 +121,14 @@ def cluster_by_truth(store: Store, copies: list[Copy]) -> None:
     store.save_clusters(ClusterChange(plans, matched=set(ids)))
 
 
-def retitled(record: Record) -> Record:
+def with_new_title(record: Record) -> Record:
     """A copy of `record` as a member would send it after correcting its title."""
     clone = copy.deepcopy(record)
     clone.title += " (revised printing)"
     return clone
 
 
-def moved(record: Record, source: str, local_id: str) -> Record:
+def as_new_record(record: Record, source: str, local_id: str) -> Record:
     """A copy of `record` as another member's new record."""
     clone = copy.deepcopy(record)
     clone.source, clone.local_id = source, local_id

@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.dedup import SOURCES  # noqa: E402
-from bench.editions import Copy, base_corpus, editions, fill, moved, retitled, shard  # noqa: E402
+from bench.editions import Copy, as_new_record, base_corpus, editions, fill, shard, with_new_title  # noqa: E402
 from store import IncomingRecord, Store  # noqa: E402
 
 NAMES: dict[str, str] = {}
@@ -100,12 +100,12 @@ def change_one_percent(store: Store, copies: list[Copy], base: list[Copy], rng: 
     fresh: list[Copy] = []
     for number in range(10_000, 10_100):                       # shards of editions no store has yet
         fresh += shard(base, number)[: count - len(picked) - len(fresh)]
-    pages = [IncomingRecord(c.source, c.local_id, b"revised", "", retitled(c.record)) for c in retitled]
+    pages = [IncomingRecord(c.source, c.local_id, b"revised", "", with_new_title(c.record)) for c in retitled]
     for n, c in enumerate(fresh):
         if n % 2:   # a copy of a held edition in a member that lacks it
             held = rng.choice(copies)
             source = next(s for s in SOURCES if s != held.source)
-            pages.append(IncomingRecord(source, f"{held.local_id}-copy", b"new", "", moved(held.record, source, f"{held.local_id}-copy")))
+            pages.append(IncomingRecord(source, f"{held.local_id}-copy", b"new", "", as_new_record(held.record, source, f"{held.local_id}-copy")))
         else:
             pages.append(IncomingRecord(c.source, c.local_id, b"new", "", c.record))
     for start in range(0, len(pages), 5000):

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event
 
 from bench.dedup import SOURCES
-from bench.editions import base_corpus, cluster_by_truth, editions, fill, moved, retitled
+from bench.editions import as_new_record, base_corpus, cluster_by_truth, editions, fill, with_new_title
 from dedup import merge_clusters, run_dedup
 from index import update_index
 from index.writer import consumer_name
@@ -141,11 +141,11 @@ def catalogues(request, built, tmp_path):
 def change_ten(store: Store, base) -> None:
     """Ten records of the base corpus (in every store): four changed, three deleted, three new copies."""
     # the generated records carry no MARC: distinct bytes make the store see a new version
-    changed = [IncomingRecord(c.source, c.local_id, b"revised", "marcxml", retitled(c.record)) for c in base[100:104]]
+    changed = [IncomingRecord(c.source, c.local_id, b"revised", "marcxml", with_new_title(c.record)) for c in base[100:104]]
     new = []
     for c in base[300:303]:
         source = next(s for s in SOURCES if s != c.source)
-        new.append(IncomingRecord(source, f"{c.local_id}-new", b"", "marcxml", moved(c.record, source, f"{c.local_id}-new")))
+        new.append(IncomingRecord(source, f"{c.local_id}-new", b"", "marcxml", as_new_record(c.record, source, f"{c.local_id}-new")))
     store.write_page(changed + new)
     for c in base[200:203]:
         assert store.mark_deleted(c.source, [c.local_id], by_oai=False) == 1
@@ -209,7 +209,7 @@ def test_the_change_log_names_exactly_the_clusters_a_run_changed_merged_away_or_
     assert _logged_since(small, 0)["changed"] == small.alive_cluster_ids()
     position = small.latest_change()
     changed = base[5]
-    small.write_page([IncomingRecord(changed.source, changed.local_id, b"revised", "", retitled(changed.record))])
+    small.write_page([IncomingRecord(changed.source, changed.local_id, b"revised", "", with_new_title(changed.record))])
     run_dedup(small)
     assert _logged_since(small, position) == {"changed": {small.resolve_cluster(f"{changed.source}:{changed.local_id}")},
                                               "merged": set(), "emptied": set()}
@@ -251,7 +251,7 @@ def test_the_index_follows_the_change_log_and_records_its_position_among_the_con
     update_index(small, index_dir, NAMES, rebuild=True)
     assert small.consumer_position(consumer_name(index_dir)) == small.latest_change()
     changed = base[9]
-    small.write_page([IncomingRecord(changed.source, changed.local_id, b"revised", "", retitled(changed.record))])
+    small.write_page([IncomingRecord(changed.source, changed.local_id, b"revised", "", with_new_title(changed.record))])
     run_dedup(small)
     report = update_index(small, index_dir, NAMES)
     assert (report.indexed, report.removed, report.rebuilt) == (1, 0, False)
