@@ -86,15 +86,22 @@ def _finish_round(config: Config, store: Store, report: WorkerReport, then_dedup
             click.echo(f"round {report.round_id}: finished by another worker")
             return []
         if then_dedup:
-            with writer_lease(config, store, "harvest --worker"):
-                _dedup_and_index(config, store)
+            _dedup_and_index(config, store, "harvest --worker")
         return store.close_round(report.round_id, "deadline" if current.todo() else "done")
     finally:
         store.drop_lease(closing)
 
 
-def _dedup_and_index(config: Config, store: Store) -> tuple:
-    dedup_report = run_dedup(store, several_per_cluster=config.several_per_cluster)
+def _dedup_and_index(config: Config, store: Store, command: str) -> tuple:
+    """Dedup under the writer lease, then the index step outside it.
+
+    The index only reads clusters and follows the change log from a position
+    taken before it reads, so a librarian's correction made while it runs is
+    picked up next time; holding the lease through a long index run would
+    only turn librarians away.
+    """
+    with writer_lease(config, store, command):
+        dedup_report = run_dedup(store, several_per_cluster=config.several_per_cluster)
     index_report = update_index(store, config.index_dir, source_names(config))
     store.prune_changes(timedelta(days=config.change_log_keep_days))
     click.echo(f"dedup: {dedup_report.records} records in {dedup_report.clusters} clusters, "
@@ -215,8 +222,7 @@ def _nightly(ctx: Context, *, full: bool, force: bool, fail: bool = True, reconc
                                       _options(config, full, force, reconcile, progress), run_id=run_id,
                                       command="nightly")
         _print_harvest(reports)
-        with writer_lease(config, store, "nightly"):
-            dedup_report, index_report = _dedup_and_index(config, store)
+        dedup_report, index_report = _dedup_and_index(config, store, "nightly")
         report = {"sources": [r.to_dict() for r in reports], "dedup": dedup_report.to_dict(),
                   "index": index_report.to_dict(), "duration": round(time.monotonic() - started, 3)}
         outcome = "ok" if all(r.ok and not r.counts.quarantined and not r.warnings for r in reports) else "failures"
