@@ -12,8 +12,10 @@ PORT   ?= 5000
 demo: install
 	$(BIN)/unioncat --config config.yaml demo --host $(HOST) --port $(PORT)
 
+# Two pytest-xdist workers, one per core; tests that share a module's fixture or one heavy resource
+# stay in one worker (`--dist loadgroup`, see tests/conftest.py).
 test: install-test browser postgresql
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 

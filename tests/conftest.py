@@ -1,5 +1,14 @@
 """Shared fixtures: real data from ../shared/data, fresh state per test from tmp_path,
-and a fresh store per test on SQLite and on a throwaway PostgreSQL server."""
+and a fresh store per test on SQLite and on a throwaway PostgreSQL server.
+
+`make test` runs the suite on two pytest-xdist workers (`-n 2 --dist loadgroup`).
+Session fixtures are then made once per worker, lazily, by the first test
+that asks (each worker starts its own throwaway PostgreSQL server). A test
+that shares an expensive module fixture runs in the same worker as the rest
+of its module (see `pytest_collection_modifyitems`); tests that need one
+heavy resource of the whole session, of which two would be one too many,
+say so with `@pytest.mark.xdist_group("name")` and run in one worker.
+"""
 
 from __future__ import annotations
 
@@ -97,6 +106,38 @@ def sqlite_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "store.sqlite"
     Store(f"sqlite:///{path}", migrate=True).close()
     return path
+
+
+def pytest_itemcollected(item):
+    """Keep a module's tests in one xdist worker when they share a module-scoped fixture, so that
+    it is built once, not once per worker; the other tests go to whichever worker is free.
+    (Marked as each test is collected: xdist reads the groups before other hooks may add them.)"""
+    if item.get_closest_marker("xdist_group") is None and _uses_a_module_fixture(item):
+        item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+def pytest_configure(config):
+    """Refuse `--dist loadgroup` where pytest-xdist ignores the groups (3.8 on pytest 9.2,
+    pytest-dev/pytest-xdist#1386): every worker would build each module's expensive fixtures and start
+    the resources meant to be started once, and nothing would say so."""
+    if getattr(config.option, "dist", "no") != "loadgroup" or hasattr(config, "workerinput"):
+        return
+    from importlib.metadata import version
+
+    from packaging.version import Version
+
+    if Version(version("pytest")) >= Version("9.2") and Version(version("pytest-xdist")) < Version("3.9"):
+        raise pytest.UsageError(f"pytest-xdist {version('pytest-xdist')} ignores xdist_group marks on pytest "
+                                f"{version('pytest')} (pytest-dev/pytest-xdist#1386): `make install-test` "
+                                "installs the pytest that setup.cfg asks for")
+
+
+def _uses_a_module_fixture(item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(definition.scope == "module" for definitions in info.name2fixturedefs.values()
+               for definition in definitions)
 
 
 def pytest_generate_tests(metafunc):

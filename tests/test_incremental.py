@@ -83,12 +83,17 @@ def base():
 
 
 @pytest.fixture(scope="module")
-def built(base, tmp_path_factory):
+def sized(base):
+    """Per size: that many records, made once for both databases."""
+    return {size: editions(base, size) for size in SIZES}
+
+
+@pytest.fixture(scope="module")
+def built(sized, tmp_path_factory):
     """Per size: a clustered SQLite store of that many records and its index, made once; tests copy them."""
     out = {}
-    for size in SIZES:
+    for size, copies in sized.items():
         folder = tmp_path_factory.mktemp(f"store{size}")
-        copies = editions(base, size)
         with Store(f"sqlite:///{folder / 'store.sqlite'}", migrate=True) as store:
             fill(store, copies)
             cluster_by_truth(store, copies)
@@ -98,16 +103,15 @@ def built(base, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def built_on_postgresql(base, built, pg_server):
+def built_on_postgresql(sized, built, pg_server):
     """Per size: the same store in a PostgreSQL database made once; tests clone it.
 
     Its clusters, ids and change log are those of the SQLite store, entry for
     entry, so the index built from that one serves it too (checked below).
     """
     names = {}
-    for size in SIZES:
+    for size, copies in sized.items():
         names[size] = pg_server.create_database()
-        copies = editions(base, size)
         with Store(pg_server.url(names[size])) as store:
             fill(store, copies)
             cluster_by_truth(store, copies)

@@ -276,7 +276,7 @@ def test_server_listens_on_loopback_on_a_free_port_until_stopped(repository):
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [
-    (503, "1"), (503, retry_after_date(120)), (503, "99999999999"), (503, "soon"),
+    (503, "1"), pytest.param(503, retry_after_date(120), id="503-date"), (503, "99999999999"), (503, "soon"),
     (429, "2"), (403, None), (500, None), (502, None), (504, None),
 ])
 def test_status_fault_sends_status_and_retry_after_then_recovers(repository, serve, status, retry_after):
