@@ -5,9 +5,10 @@ and a fresh store per test on SQLite and on a throwaway PostgreSQL server.
 Session fixtures are then made once per worker, lazily, by the first test
 that asks (each worker starts its own throwaway PostgreSQL server). A test
 that shares an expensive module fixture runs in the same worker as the rest
-of its module (see `pytest_collection_modifyitems`); tests that need one
-heavy resource of the whole session, of which two would be one too many,
-say so with `@pytest.mark.xdist_group("name")` and run in one worker.
+of its module (see `pytest_itemcollected`); tests that need one heavy
+resource of the whole session, of which two would be one too many, name its
+fixture in `ONE_PER_RUN` or say so with `@pytest.mark.xdist_group("name")`,
+and run in one worker.
 """
 
 from __future__ import annotations
@@ -108,12 +109,25 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+# Session fixtures of which one per run is enough and two too many (a cluster of servers): the tests
+# that ask for one by name run in one xdist group, so that only one worker starts it. A test that
+# reaches such a fixture through `request.getfixturevalue` says so with its own xdist_group mark.
+ONE_PER_RUN = {"solr_cluster": "solr"}
+
+
 def pytest_itemcollected(item):
     """Keep a module's tests in one xdist worker when they share a module-scoped fixture, so that
-    it is built once, not once per worker; the other tests go to whichever worker is free.
-    (Marked as each test is collected: xdist reads the groups before other hooks may add them.)"""
-    if item.get_closest_marker("xdist_group") is None and _uses_a_module_fixture(item):
-        item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    it is built once, not once per worker, and the tests of a `ONE_PER_RUN` fixture in one group; the
+    other tests go to whichever worker is free. (Marked as each test is collected: xdist reads the
+    groups before other hooks could add them.)"""
+    if item.get_closest_marker("xdist_group") is not None:
+        return
+    names = getattr(item, "fixturenames", ())
+    group = next((ONE_PER_RUN[name] for name in names if name in ONE_PER_RUN), None)
+    if group is None and _uses_a_module_fixture(item):
+        group = item.module.__name__
+    if group is not None:
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_configure(config):
