@@ -96,8 +96,10 @@ class StateMixin:
             self.check_fences(conn, {source})
 
     def set_source_state(self, source: str, **values) -> None:
-        """Update the bookkeeping row of a source (last_started, last_outcome, ...)."""
+        """Update the bookkeeping row of a source (last_started, last_outcome, ...); fenced like a page:
+        a process that lost the source's harvest lease cannot overwrite its new holder's outcome."""
         with self.transaction() as conn:
+            self.check_fences(conn, {source})
             _upsert_state(conn, source, values)
 
     def source_state(self, source: str) -> SourceStatus:
