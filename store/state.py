@@ -106,6 +106,13 @@ class StateMixin:
         """The bookkeeping of one source (empty when never harvested)."""
         return self.status([source])[0]
 
+    def last_successes(self) -> dict[str, datetime]:
+        """When each source was last harvested successfully (one small table: no record counts)."""
+        state = schema.source_state
+        with self.reading() as conn:
+            return {row.source: row.last_success for row in conn.execute(
+                select(state.c.source, state.c.last_success).where(state.c.last_success.is_not(None)))}
+
     def status(self, sources: list[str]) -> list[SourceStatus]:
         """One `SourceStatus` per source code, in the order given."""
         counts = self.record_counts()
