@@ -8,6 +8,7 @@ or AA violation.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -80,14 +81,16 @@ def page(browser):
 def axe_script() -> str:
     """axe-core's browser build, installed from the npm registry into test-artifacts/node."""
     target = ARTIFACTS / "node" / "node_modules" / "axe-core" / "axe.min.js"
-    if not target.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is needed to install axe-core for the accessibility test")
-        ARTIFACTS.mkdir(exist_ok=True)
-        done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(ARTIFACTS / "node"),
-                               f"axe-core@{AXE_VERSION}"], capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0 and target.exists(), done.stderr
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / "node.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)     # two xdist workers (or two clones' runs) never install at once
+        if not target.exists():
+            npm = shutil.which("npm")
+            if npm is None:
+                pytest.fail("npm is needed to install axe-core for the accessibility test")
+            done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(ARTIFACTS / "node"),
+                                   f"axe-core@{AXE_VERSION}"], capture_output=True, text=True, timeout=300)
+            assert done.returncode == 0 and target.exists(), done.stderr
     return str(target)
 
 
