@@ -54,7 +54,10 @@ def served_on_postgresql(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
+    try:
+        import playwright.sync_api as playwright
+    except ImportError:       # a missing part fails the run, never skips it
+        pytest.fail("playwright is not installed; `make test` installs the test extra")
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("chromium is not installed; `make test` installs Debian's chromium")
