@@ -192,14 +192,17 @@ def _records(store: Store, ids: set[int], known: dict[int, Record]) -> dict[int,
 
 
 def _decisions(store: Store, facts: dict[int, Facts]) -> tuple[list[tuple[int, int]], set[frozenset]]:
-    """Librarians' merges among the records in scope as forced pairs, splits as pairs that must stay apart;
-    later decisions win."""
+    """Librarians' decisions among the records in scope: every pair across a merge's two sides is forced
+    together, across a split's kept apart; for each pair the latest decision counts, undone ones none."""
     by_public = {fact.public_id: rid for rid, fact in facts.items()}
     latest: dict[frozenset, str] = {}
-    for decision in store.decisions(about=by_public):
-        a, b = by_public.get(decision.record_a), by_public.get(decision.record_b or "")
-        if a is not None and b is not None and a != b:
-            latest[frozenset((a, b))] = decision.kind
+    for decision in store.decisions(about=by_public, counting=True):
+        side_a = [by_public[p] for p in decision.side_a if p in by_public]
+        side_b = [by_public[p] for p in decision.side_b if p in by_public]
+        for a in side_a:
+            for b in side_b:
+                if a != b:
+                    latest[frozenset((a, b))] = decision.kind
     forced = [tuple(sorted(pair)) for pair, kind in latest.items() if kind == "merge"]
     forbidden = {pair for pair, kind in latest.items() if kind == "split"}
     return forced, forbidden
