@@ -50,3 +50,18 @@ def _pair(pa: str, a: Record, pb: str, b: Record, several: frozenset[str], marks
     if a.year and b.year and abs(a.year - b.year) > 1:
         out.append(("years-apart", f"{pa} is from {a.year}, {pb} from {b.year}"))
     return out
+
+
+def cluster_rules(members: dict[str, Record], *, several_per_cluster: frozenset[str] = frozenset(),
+                  marks: set[tuple[str, str]] = frozenset()) -> list[Broken]:
+    """The rules the members of one cluster (public id -> Record) break among themselves, each pair once."""
+    found: dict[str, tuple[set[str], list[str]]] = {}
+    ordered = sorted(members.items())
+    for n, (pa, a) in enumerate(ordered):
+        for pb, b in ordered[n + 1:]:
+            for rule, detail in _pair(pa, a, pb, b, several_per_cluster, marks):
+                records, details = found.setdefault(rule, (set(), []))
+                records |= {pa, pb}
+                if len(details) < MAX_DETAILS:
+                    details.append(detail)
+    return [Broken(rule, sorted(found[rule][0]), "; ".join(found[rule][1])) for rule in RULES if rule in found]
