@@ -8,6 +8,7 @@ The contract (CLI and web call only these):
     check(preview, account, note="", override=False)    raises what confirm would refuse with
     undo(store, decision_id, account, note="") -> Outcome   (UndoNeedsConfirmation: confirm its preview)
     apply_queued(store) -> list[Outcome]                 call while holding the writer lease
+    apply_queued_if_free(store) -> list[Outcome]         takes the lease when free (a web request, a command)
     may_correct(account, moved_records) -> bool
     mark_not_identifying(store, scheme, value, account, note) -> int (decision id)
     unmark_not_identifying(store, scheme, value, account, note) -> int
@@ -169,6 +170,23 @@ def apply_queued(store: Store, *, several_per_cluster: frozenset[str] = frozense
     return outcomes
 
 
+def apply_queued_if_free(store: Store, *, several_per_cluster: frozenset[str] = frozenset()) -> list[Outcome]:
+    """Apply the queued corrections when there are any and the writer lease is free (taken and given back
+    here); [] otherwise. For a web request or a command that does not otherwise write."""
+    if store.holds_lease(WRITER):
+        return apply_queued(store, several_per_cluster=several_per_cluster)
+    if not store.queued_decisions():
+        return []
+    try:
+        held = store.acquire_lease(WRITER, "applying queued corrections")
+    except LeaseHeld:
+        return []
+    try:
+        return apply_queued(store, several_per_cluster=several_per_cluster)
+    finally:
+        store.drop_lease(held)
+
+
 def mark_not_identifying(store: Store, scheme: str, value: str, account: Account, note: str) -> int:
     """Record that identifier `scheme` `value` identifies nothing (dedup ignores it from the next run); the
     decision id."""
@@ -240,7 +258,9 @@ def _decision(made: Plan, account: Account, note: str, override: bool) -> NewDec
 def _apply_or_queue(store: Store, made: Plan, new: NewDecision, wait: float, several: frozenset[str]) -> Outcome:
     """Apply under the writer lease (already held, or taken now); queued when another process holds it."""
     if store.holds_lease(WRITER):
-        return _apply(store, made, new)
+        outcome = _apply(store, made, new)
+        apply_queued(store, several_per_cluster=several)
+        return outcome
     try:
         held = store.acquire_lease(WRITER, f"{new.kind} by {new.made_by}", wait=wait)
     except LeaseHeld as exc:
