@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.editions import Copy, base_corpus, cluster_by_truth, editions, fill  # noqa: E402
-from store import Account, Store  # noqa: E402
+from bench.editions import Copy, base_corpus, fill, shard  # noqa: E402
+from store import Account, ClusterChange, ClusterPlan, Store  # noqa: E402
 
 BASELINE = 10_000
 OPERATIONS = ("preview merge", "confirm merge", "split (preview+confirm)", "undo merge")
@@ -35,17 +35,31 @@ OPERATIONS = ("preview merge", "confirm merge", "split (preview+confirm)", "undo
 def build(url: str, size: int, base: list[Copy]) -> tuple[float, list[str]]:
     """Seconds to build the store, and its records' public ids.
 
-    Only the ids are kept: a process holding a million records as objects
-    would time its own garbage collector walking them, which a librarian's
-    command or web request does not hold.
+    Shard by shard, each clustered by truth as it is written, so that a store
+    of a million records never has them all in memory; only the ids are kept
+    (a process holding a million records as objects would time its own
+    garbage collector walking them, which a librarian's request does not).
     """
-    started = time.perf_counter()
-    copies = editions(base, size)
+    from dedup import match_keys
+    from dedup.clusterer import new_id_candidates
+
+    started, public_ids, number = time.perf_counter(), [], 0
     with Store(url, migrate=True) as store:
-        fill(store, copies)
-        cluster_by_truth(store, copies)
-    public_ids = [f"{c.source}:{c.local_id}" for c in copies]
-    del copies
+        while len(public_ids) < size:
+            copies = shard(base, number)[: size - len(public_ids)]
+            number += 1
+            first = len(public_ids) + 1          # a fresh store numbers its records in the order written
+            fill(store, copies)
+            edition = {f"{c.source}:{c.local_id}": c for c in copies}
+            facts = store.record_facts(range(first, first + len(copies)))
+            assert len(facts) == len(copies) and all(info["public_id"] in edition for info in facts.values())
+            by_edition: dict[int, dict[int, dict]] = {}
+            for rid, info in sorted(facts.items()):
+                by_edition.setdefault(edition[info["public_id"]].edition, {})[rid] = {"matched": []}
+            store.replace_match_keys({rid: match_keys(edition[info["public_id"]].record) for rid, info in facts.items()})
+            store.save_clusters(ClusterChange([ClusterPlan(new_id_candidates(facts[min(m)]["public_id"])[0], m)
+                                               for m in by_edition.values()], matched=set(facts)))
+            public_ids += list(edition)
     gc.collect()
     return time.perf_counter() - started, public_ids
 
