@@ -1,25 +1,28 @@
 """The durable record store: the only user of SQL."""
 
 from store.changes import Change, ChangesMixin, Consumer
-from store.clusters import ClusterChange, ClusterPlan, ClustersMixin, Decision
+from store.clusters import ClusterChange, ClusterPlan, ClustersMixin
+from store.decisions import Decision, DecisionsMixin, NewDecision
 from store.feed import FeedMixin
 from store.core import StoreBase, StoreError, now
 from store.leases import WRITER, HeldLease, Lease, LeaseHeld, LeaseLost, LeasesMixin, harvest_lease
 from store.rounds import CLOSING_LEASE, Round, RoundsMixin
+from store.review import REVIEW_STATES, NearMiss, NearMissPair, ReviewMixin, SuspiciousCluster
 from store.records import IncomingRecord, PageCounts, QuarantineItem, RecordsMixin, StoredRecord
-from store.staff import StaffMixin
+from store.staff import ROLES, Account, StaffMixin
 from store.state import Checkpoint, QuarantinedRecord, SourceStatus, StateMixin
 from store.throttle import ThrottleMixin
 
 
-class Store(RecordsMixin, StateMixin, ClustersMixin, ChangesMixin, FeedMixin, StaffMixin, ThrottleMixin, LeasesMixin,
-            RoundsMixin, StoreBase):
-    """Records, harvest state, clusters, the change log, staff accounts, login counters and leases in one database
-    (SQLite or PostgreSQL)."""
+class Store(RecordsMixin, StateMixin, ClustersMixin, DecisionsMixin, ReviewMixin, ChangesMixin, FeedMixin, StaffMixin,
+            ThrottleMixin, LeasesMixin, RoundsMixin, StoreBase):
+    """Records, harvest state, clusters, librarians' decisions, review queues, the change log, staff accounts,
+    login counters and leases in one database (SQLite or PostgreSQL)."""
 
 
 __all__ = [
-    "CLOSING_LEASE", "Change", "Checkpoint", "ClusterChange", "ClusterPlan", "Consumer", "Decision", "HeldLease",
+    "ROLES", "Account", "CLOSING_LEASE", "Change", "Checkpoint", "ClusterChange", "ClusterPlan", "Consumer", "Decision",
+    "HeldLease", "NearMiss", "NearMissPair", "NewDecision", "REVIEW_STATES", "SuspiciousCluster",
     "IncomingRecord", "Lease", "LeaseHeld", "LeaseLost", "PageCounts", "QuarantineItem", "QuarantinedRecord", "Round",
     "SourceStatus", "Store", "StoreError", "StoredRecord", "WRITER", "harvest_lease", "now",
 ]

@@ -20,7 +20,6 @@ K = schema.match_keys
 C = schema.clusters
 M = schema.cluster_members
 R = schema.cluster_redirects
-D = schema.dedup_decisions
 
 
 @dataclass
@@ -29,19 +28,6 @@ class ClusterPlan:
 
     id: str
     members: dict[int, dict]
-
-
-@dataclass
-class Decision:
-    """A librarian's split or merge, honoured by every later run."""
-
-    id: int
-    kind: str
-    record_a: str
-    record_b: str | None
-    made_by: str
-    made_at: datetime
-    note: str
 
 
 def stored_key(value: str) -> str:
@@ -243,28 +229,32 @@ class ClustersMixin:
         merged away redirect to their heir, emptied ones die. Returns the number
         of change-log entries written.
         """
-        stamp = now()
         with self.transaction() as conn:
-            ids = [rid for p in change.plans for rid in p.members] + sorted(change.leaving)
-            old = _memberships(conn, ids)
-            touched = {p.id for p in change.plans} | set(change.redirects) | change.retired
-            existing = _cluster_rows(conn, touched)
-            _write_clusters(conn, change, existing, old, stamp)
-            moved = _write_memberships(conn, change, old)
-            gone = (set(change.redirects) | change.retired) & set(existing)
-            for chunk in chunks(sorted(gone), 500):
-                conn.execute(update(C).where(C.c.id.in_(chunk)).values(alive=False, size=0, updated_at=stamp))
-            for chunk in chunks([p.id for p in change.plans], 500):
-                conn.execute(delete(R).where(R.c.old_id.in_(chunk)))
-            for old_id, new_id in change.redirects.items():
-                conn.execute(delete(R).where(R.c.old_id == old_id))
-                conn.execute(insert(R).values(old_id=old_id, new_id=new_id, created_at=stamp))
-            for chunk in chunks(sorted(change.matched), 500):
-                conn.execute(update(schema.records).where(schema.records.c.id.in_(chunk)).values(needs_match=False))
-            shown = {p.id for p in change.plans if moved & set(p.members) or change.refreshed & set(p.members)}
-            left = {old[rid][0] for rid in moved if rid in old}     # a cluster that lost a member changed too
-            shown |= (left & {p.id for p in change.plans}) | (change.display - gone)
-            return log_changes(conn, shown, change.redirects, change.retired - set(change.redirects))
+            return self.write_clusters(conn, change)
+
+    def write_clusters(self, conn: Connection, change: ClusterChange) -> int:
+        """`save_clusters` inside the caller's transaction."""
+        stamp = now()
+        ids = [rid for p in change.plans for rid in p.members] + sorted(change.leaving)
+        old = _memberships(conn, ids)
+        touched = {p.id for p in change.plans} | set(change.redirects) | change.retired
+        existing = _cluster_rows(conn, touched)
+        _write_clusters(conn, change, existing, old, stamp)
+        moved = _write_memberships(conn, change, old)
+        gone = (set(change.redirects) | change.retired) & set(existing)
+        for chunk in chunks(sorted(gone), 500):
+            conn.execute(update(C).where(C.c.id.in_(chunk)).values(alive=False, size=0, updated_at=stamp))
+        for chunk in chunks([p.id for p in change.plans], 500):
+            conn.execute(delete(R).where(R.c.old_id.in_(chunk)))
+        for old_id, new_id in change.redirects.items():
+            conn.execute(delete(R).where(R.c.old_id == old_id))
+            conn.execute(insert(R).values(old_id=old_id, new_id=new_id, created_at=stamp))
+        for chunk in chunks(sorted(change.matched), 500):
+            conn.execute(update(schema.records).where(schema.records.c.id.in_(chunk)).values(needs_match=False))
+        shown = {p.id for p in change.plans if moved & set(p.members) or change.refreshed & set(p.members)}
+        left = {old[rid][0] for rid in moved if rid in old}     # a cluster that lost a member changed too
+        shown |= (left & {p.id for p in change.plans}) | (change.display - gone)
+        return log_changes(conn, shown, change.redirects, change.retired - set(change.redirects))
 
     def cluster_ids(self, *, changed_since: datetime | None = None, alive: bool = True) -> list[str]:
         """Cluster ids, optionally only those changed since a time."""
@@ -321,28 +311,3 @@ class ClustersMixin:
                  .where(M.c.cluster_id == cluster_id).order_by(t.c.source, t.c.local_id))
         with self.reading() as conn:
             return [f"{source}:{local}" for source, local in conn.execute(query)]
-
-    def add_decision(self, kind: str, record_a: str, record_b: str | None, made_by: str, note: str = "") -> int:
-        """Store a librarian's split or merge."""
-        with self.transaction() as conn:
-            result = conn.execute(insert(D).values(kind=kind, record_a=record_a, record_b=record_b,
-                                                   made_by=made_by, made_at=now(), note=note))
-            # the next dedup run matches the records named again, and with them only their clusters
-            for public_id in filter(None, (record_a, record_b)):
-                source, _, local = public_id.partition(":")
-                conn.execute(update(schema.records).where(schema.records.c.source == source, schema.records.c.local_id == local)
-                             .values(needs_match=True))
-            return result.inserted_primary_key[0]
-
-    def decisions(self, about: Iterable[str] | None = None) -> list[Decision]:
-        """Stored decisions, oldest first: every one, or those naming a record among the public ids `about`."""
-        query = select(D).order_by(D.c.id)
-        with self.reading() as conn:
-            if about is None:
-                rows = conn.execute(query).all()
-            else:
-                found = {}
-                for chunk in chunks(sorted(set(about)), 250):
-                    found.update((r.id, r) for r in conn.execute(query.where(D.c.record_a.in_(chunk) | D.c.record_b.in_(chunk))))
-                rows = [found[key] for key in sorted(found)]
-        return [Decision(r.id, r.kind, r.record_a, r.record_b, r.made_by, r.made_at, r.note) for r in rows]

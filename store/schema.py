@@ -13,7 +13,7 @@ from datetime import timezone
 
 from sqlalchemy import (
     BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
-    Table, Text, UniqueConstraint,
+    Table, Text, UniqueConstraint, false,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -110,6 +110,60 @@ dedup_decisions = Table(
     Column("made_by", Text, nullable=False),
     Column("made_at", UtcDateTime(), nullable=False),
     Column("note", Text, nullable=False, default=""),
+    Column("override", Boolean, nullable=False, default=False, server_default=false()),
+    Column("status", String(16), nullable=False, default="applied", server_default="applied"),  # applied | queued | refused
+    Column("preview", Text),                            # the Preview (JSON) the decision was confirmed on
+    Column("state", String(64)),                        # its state token
+    Column("applied_at", UtcDateTime()),
+    Column("outcome", Text),                            # why a queued correction was refused when its turn came
+    Column("undoes", Integer),                          # an undo: the decision it undid
+    Column("undone_by", Text),
+    Column("undone_at", UtcDateTime()),
+)
+Index("ix_dedup_decisions_made_by", dedup_decisions.c.made_by)
+Index("ix_dedup_decisions_status", dedup_decisions.c.status)
+
+# The two sides of a decision (public ids): every pair across them together (merge) or apart (split).
+decision_records = Table(
+    "decision_records", metadata,
+    Column("decision_id", Integer, ForeignKey("dedup_decisions.id", ondelete="CASCADE"), primary_key=True),
+    Column("record", Text, primary_key=True),
+    Column("side", String(1), nullable=False),          # a | b
+)
+Index("ix_decision_records_record", decision_records.c.record)
+
+# Identifier values that do not identify (one ISBN on a whole series): dedup takes them as no evidence.
+identifier_marks = Table(
+    "identifier_marks", metadata,
+    Column("scheme", String(16), primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("decision_id", Integer, ForeignKey("dedup_decisions.id"), nullable=False),
+)
+
+# Pairs a dedup run compared and did not merge although they came close (kind close-title | one-veto).
+near_misses = Table(
+    "near_misses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_a", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("record_b", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("found_at", UtcDateTime(), nullable=False),
+    Column("state", String(16), nullable=False, default="open", server_default="open"),   # open | merged | dismissed
+    Column("reviewed_by", Text),
+    Column("reviewed_at", UtcDateTime()),
+    UniqueConstraint("record_a", "record_b", name="uq_near_misses_pair"),
+)
+Index("ix_near_misses_state", near_misses.c.state, near_misses.c.score)
+Index("ix_near_misses_record_b", near_misses.c.record_b)
+
+# Clusters whose members disagree (identifiers, years, formats), as the run that last touched them found.
+suspicious_clusters = Table(
+    "suspicious_clusters", metadata,
+    Column("cluster_id", Text, primary_key=True),
+    Column("reasons", Text, nullable=False),            # JSON list
+    Column("found_at", UtcDateTime(), nullable=False),
 )
 
 source_state = Table(
@@ -170,6 +224,8 @@ staff_users = Table(
     # bumped on every password change and on removal: sessions signed with another version are void
     Column("session_version", Integer, nullable=False, default=1, server_default="1"),
     Column("removed_at", UtcDateTime()),     # kept, so a re-created name never revives old sessions
+    Column("role", String(16), nullable=False, default="administrator", server_default="administrator"),  # or cataloguer
+    Column("member", String(32)),            # a source code: the account corrects only that member's records
 )
 
 login_throttle = Table(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, ngettext
 
-from dedup import CorrectionError, merge_clusters, split_record
+from dedup import CorrectionError, NotPermitted, confirm, preview_merge, preview_split
 from normalise import MarcReadError, parse_raw
-from store import WRITER, LeaseHeld
+from store import WRITER, Account, LeaseHeld
 from web.app import services
 from web.audit import audit, client_address, failed_login
 from web.auth import check_csrf, current_staff, password_matches, staff_required, start_staff_session
@@ -84,8 +84,8 @@ def split(cluster_id: str):
     check_csrf()
     several = services()[0].several_per_cluster
     record_id = request.form.get("record", "")
-    return _correct(lambda store: split_record(store, record_id, current_staff(), request.form.get("note", ""),
-                                               several_per_cluster=several), record_id,
+    return _correct(lambda store, account: confirm(store, preview_split(store, record_id, account), account,
+                                                   request.form.get("note", ""), several_per_cluster=several), record_id,
                     ("split", {"cluster": cluster_id, "record": record_id}))
 
 
@@ -96,8 +96,9 @@ def merge(cluster_id: str):
     check_csrf()
     other = request.form.get("other", "").strip()
     several = services()[0].several_per_cluster
-    return _correct(lambda store: merge_clusters(store, cluster_id, other, current_staff(), request.form.get("note", ""),
-                                                 several_per_cluster=several), cluster_id,
+    return _correct(lambda store, account: confirm(
+        store, preview_merge(store, cluster_id, other, account, several_per_cluster=several), account,
+        request.form.get("note", ""), bool(request.form.get("override")), several_per_cluster=several), cluster_id,
                     ("merge", {"cluster": cluster_id, "other": other}))
 
 
@@ -111,12 +112,14 @@ def _correct(action, follow: str, what: tuple[str, dict]):
     try:
         with store.lease(WRITER, f"web: {request.endpoint} by {current_staff()}", expiry=config.leases.expiry,
                          wait=config.leases.web_wait):
-            action(store)
+            action(store, store.staff_account(current_staff()) or Account(current_staff(), "cataloguer"))
             audit(what[0], current_staff(), **what[1])
     except LeaseHeld as exc:
         flash(_("Not saved: the catalogue is being updated (%(holder)s). Please try again in a few minutes.",
                 holder=exc.lease.holder()), "error")
         return redirect(referrer_target(url_for("pages.search")))
+    except NotPermitted:
+        abort(403)
     except CorrectionError as exc:
         flash(str(exc), "error")
         return redirect(referrer_target(url_for("pages.search")))
