@@ -30,17 +30,16 @@ CHEAP = "scrypt:1024:8:1"        # a cheap cost for test accounts: verification 
 POLISBILEN = ["alpha:20203738", "beta:20203738"]
 
 
-@pytest.fixture
-def catalogue(tmp_path, store_url):
-    """The four members harvested, deduplicated and indexed, with the accounts anna and carl."""
+def build_catalogue(folder, store_url: str):
+    """The four members harvested, deduplicated and indexed in `folder`, with the accounts anna and carl."""
     files = {"alpha": "libris/batchimport/batch2.xml", "beta": "libris/batchimport/batch3.xml",
              "gamma": "trln-marc-to-argot/duke/record_with_holding.xml", "delta": "pymarc/bad_records.mrc"}
     for code, relative in files.items():
-        (tmp_path / code).mkdir()
-        shutil.copy(shared(relative), tmp_path / code / shared(relative).name)
+        (folder / code).mkdir()
+        shutil.copy(shared(relative), folder / code / shared(relative).name)
     sources = "".join(f"  - {{code: {c}, name: {c.title()}, type: file, path: {c}/*.*}}\n" for c in files)
-    (tmp_path / "config.yaml").write_text(f"store: {json.dumps(store_url)}\nindex: index\nsources:\n{sources}")
-    config = load_config(tmp_path / "config.yaml")
+    (folder / "config.yaml").write_text(f"store: {json.dumps(store_url)}\nindex: index\nsources:\n{sources}")
+    config = load_config(folder / "config.yaml")
     result = CliRunner().invoke(main, ["--config", str(config.path), "nightly"])
     assert result.exit_code in (0, 1), result.output
     with Store(config.store_url) as store:
@@ -48,6 +47,12 @@ def catalogue(tmp_path, store_url):
             store.set_staff_password(name, generate_password_hash(PASSWORD, CHEAP))
             store.set_staff_role(name, role, member)
     return config
+
+
+@pytest.fixture
+def catalogue(tmp_path, store_url):
+    """The four members on each database in turn."""
+    return build_catalogue(tmp_path, store_url)
 
 
 @pytest.fixture
@@ -315,3 +320,21 @@ def test_staff_pages_never_answer_500_to_bad_input(client):
         assert client.get(path).status_code in (200, 400, 404), path
     assert post(client, "/staff/confirm", {"token": "not-a-token"}).status_code == 400
     assert post(client, "/staff/undo/999999").status_code == 400
+
+
+@pytest.mark.databases("sqlite")
+def test_an_identifier_is_marked_as_not_identifying_from_the_cluster_and_the_mark_is_in_the_history(client, store):
+    login(client)
+    cluster = cluster_of(store, "alpha:20203738")
+    page = html(client.get(f"/staff/record/{cluster}"))
+    assert 'data-identifier="isbn:9789127108509"' in page and "Mark as not identifying" in page
+    form = {"scheme": "isbn", "value": "9789127108509", "action": "mark", "back": f"/staff/record/{cluster}"}
+    assert "Not saved" in html(post(client, "/staff/marks", {**form, "note": ""}, follow=True))      # a note is needed
+    done = post(client, "/staff/marks", {**form, "note": "printed on the whole series"}, follow=True)
+    assert "no longer counts as evidence" in html(done) and ("isbn", "9789127108509") in store.identifier_marks()
+    assert "marked as not identifying" in html(done) and "Take the mark back" in html(done)
+    assert "printed on the whole series" in html(client.get("/staff/history?by=anna"))
+    carl = create_app(client.application.extensions["unioncat"]["config"]).test_client()
+    login(carl, "carl")
+    assert post(carl, "/staff/marks", {**form, "action": "unmark", "note": "no"}).status_code == 403
+    assert ("isbn", "9789127108509") in store.identifier_marks()

@@ -11,6 +11,7 @@ from web.app import services
 from web.auth import check_csrf, staff_required
 from web.staff.blueprint import current_account, staff
 from web.staff.finding import SEARCH_KINDS, find_clusters
+from web.staff.marks import member_identifiers
 
 HISTORY_SHOWN = 50
 
@@ -25,15 +26,16 @@ def record(cluster_id: str):
         abort(404)
     if resolved != cluster_id:
         return redirect(url_for("staff.record", cluster_id=resolved, **request.args))
+    stored_members = store.cluster_members(cluster_id)
     members = [{"id": stored.public_id, "source": stored.source, "marc": marc_text(stored), "evidence": evidence,
-                "flags": stored.flags} for stored, evidence in store.cluster_members(cluster_id)]
+                "flags": stored.flags} for stored, evidence in stored_members]
     q, by = request.args.get("q", "")[:500], request.args.get("by", "any")
     by = by if by in SEARCH_KINDS else "any"
     candidates, error = find_clusters(q, by, exclude=cluster_id)
     return render_template("staff/record.html", cluster_id=cluster_id, members=members, q=q, by=by,
                            kinds=SEARCH_KINDS, candidates=candidates, search_error=error, searched=bool(q.strip()),
                            history=history(store, cluster=cluster_id, limit=HISTORY_SHOWN),
-                           account=current_account())
+                           account=current_account(), identifiers=member_identifiers(s for s, _e in stored_members))
 
 
 @staff.route("/record/<path:cluster_id>/split", methods=["POST"])
