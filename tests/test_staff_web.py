@@ -169,17 +169,18 @@ def test_a_merge_is_previewed_confirmed_with_an_override_listed_in_the_history_a
 
 def test_a_confirm_after_the_clusters_changed_is_refused_with_the_fresh_preview(client, store):
     login(client)
-    polisbilen = cluster_of(store, "alpha:20203738")
-    preview = client.get(f"/staff/preview/split?record=beta:20203738")
+    gamma_record = next(r.public_id for r in store.records(source="gamma"))
+    preview = client.get(f"/staff/preview/merge?a=alpha:20203738&b={gamma_record}")
     stale_token = form_token(preview)
     other = create_app(client.application.extensions["unioncat"]["config"]).test_client()
-    login(other)
-    post(other, "/staff/confirm", {"token": form_token(other.get("/staff/preview/split?record=alpha:20203738"))})
+    login(other)                                  # another librarian splits beta out meanwhile
+    assert post(other, "/staff/confirm", {"token": form_token(other.get("/staff/preview/split?record=beta:20203738"))}
+                ).status_code == 302
     after_other = memberships(store)
-    refused = post(client, "/staff/confirm", {"token": stale_token})
+    refused = post(client, "/staff/confirm", {"token": stale_token, "override": "1", "note": "checked"})
     assert refused.status_code == 409 and "changed since the preview" in html(refused)
     assert form_token(refused) != stale_token and memberships(store) == after_other
-    assert polisbilen                                                     # (the cluster the preview was made on)
+    assert "beta:20203738" not in html(refused).split('id="after-heading"')[1].split("</section>")[0]
 
 
 def test_a_correction_confirmed_while_a_run_holds_the_writer_lease_is_queued(client, store, catalogue):
@@ -188,7 +189,7 @@ def test_a_correction_confirmed_while_a_run_holds_the_writer_lease_is_queued(cli
     before = memberships(store)
     with Store(catalogue.store_url) as nightly, nightly.lease(WRITER, "nightly run", expiry=60):
         queued = post(client, "/staff/confirm", {"token": form_token(preview), "note": "two printings"}, follow=True)
-        assert "Queued behind tonight's run" in html(queued) and memberships(store) == before
+        assert "Queued behind tonight&#39;s run" in html(queued) and memberships(store) == before
         assert re.search(r'data-count="queued">1<', html(client.get("/staff/")))
 
 
@@ -306,7 +307,7 @@ def test_every_staff_form_post_needs_the_csrf_token(client, store):
     login(client)
     paths = ["/staff/confirm", "/staff/undo/1", "/staff/queues/duplicates/1/dismiss", "/staff/queues/quarantine/1/retry",
              "/staff/accounts", "/staff/accounts/anna/role", "/staff/accounts/anna/remove", "/staff/password",
-             "/staff/logout", f"/staff/record/{cluster_of(store, 'alpha:20203738')}/split"]
+             "/staff/logout", "/staff/marks", f"/staff/record/{cluster_of(store, 'alpha:20203738')}/split"]
     for path in paths:
         assert client.post(path, data={"note": "x"}).status_code == 400, path
 

@@ -34,7 +34,8 @@ MAX_NOTE = 2000
 def preview_merge():
     """What merging the cluster of `b` into the cluster of `a` would do."""
     a, b = request.args.get("a", "").strip()[:200], request.args.get("b", "").strip()[:200]
-    return _previewed(lambda store: merge_preview(store, a, b, current_account()))
+    several = services()[0].several_per_cluster
+    return _previewed(lambda store: merge_preview(store, a, b, current_account(), several_per_cluster=several))
 
 
 @staff.route("/preview/split")
@@ -128,10 +129,11 @@ def _cluster_after(store, preview) -> str:
 def undo(decision_id: int):
     """Undo a decision: at once when nothing else changed its clusters since, else through its preview."""
     check_csrf()
-    _config, store, _searcher = services()
+    config, store, _searcher = services()
     note = request.form.get("note", "").strip()[:MAX_NOTE]
     try:
-        outcome = undo_decision(store, decision_id, current_account(), note)
+        outcome = undo_decision(store, decision_id, current_account(), note,
+                                several_per_cluster=config.several_per_cluster)
     except NotPermitted:
         abort(403)
     except UndoNeedsConfirmation as exc:
