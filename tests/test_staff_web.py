@@ -49,9 +49,20 @@ def build_catalogue(folder, store_url: str):
     return config
 
 
+@pytest.fixture(scope="module")
+def built_on_sqlite(tmp_path_factory):
+    """The catalogue on SQLite built once: each test takes a copy of the folder, store and index."""
+    folder = tmp_path_factory.mktemp("staff-catalogue")
+    build_catalogue(folder, "store.sqlite")
+    return folder
+
+
 @pytest.fixture
-def catalogue(tmp_path, store_url):
-    """The four members on each database in turn."""
+def catalogue(request, tmp_path, store_url):
+    """The four members, fresh for each test, on each database in turn."""
+    if store_url.startswith("sqlite"):
+        shutil.copytree(request.getfixturevalue("built_on_sqlite"), tmp_path / "catalogue")
+        return load_config(tmp_path / "catalogue" / "config.yaml")
     return build_catalogue(tmp_path, store_url)
 
 
