@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import click
 
 from cli.base import Context, Failures, handled, main, pass_context
+from dedup import apply_queued
 from settings import Config
 from store import WRITER, Lease, Store
 
@@ -15,7 +16,8 @@ from store import WRITER, Lease, Store
 def writer_lease(config: Config, store: Store, command: str):
     """Hold the writer lease for a change to clusters, waiting up to `leases.wait` for its holder.
 
-    After that the command stops with `LeaseHeld` (exit 1) naming the holder.
+    After that the command stops with `LeaseHeld` (exit 1) naming the holder. Before the lease is given
+    up, the corrections queued behind its holder are applied.
     """
     def waiting(lease: Lease) -> None:
         click.echo(f"unioncat: waiting up to {config.leases.wait:g}s for the writer lease held by {lease.holder()}",
@@ -23,6 +25,9 @@ def writer_lease(config: Config, store: Store, command: str):
 
     with store.lease(WRITER, command, expiry=config.leases.expiry, wait=config.leases.wait, on_wait=waiting):
         yield
+        # corrections librarians confirmed while another process held the lease wait for its next holder
+        for outcome in apply_queued(store, several_per_cluster=config.several_per_cluster):
+            click.echo(f"unioncat: queued decision {outcome.decision_id} {outcome.message}", err=True)
 
 
 @main.group()

@@ -7,7 +7,8 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
-from store import Store
+from dedup.preview import Preview
+from store import Decision, Store
 
 CSV_COLUMNS = ("id", "kind", "status", "made_by", "made_at", "note", "override", "records", "moved", "rules_broken",
                "undoes", "undone_by", "undone_at")
@@ -37,7 +38,23 @@ def history(store: Store, *, cluster: str | None = None, record: str | None = No
             limit: int | None = None) -> list[HistoryEntry]:
     """Decisions newest first: every one, or those about a cluster's current members (`cluster`, any id that
     resolves), about one record (`source:001`), or made by one librarian."""
-    raise NotImplementedError
+    if cluster is not None:
+        resolved = store.resolve_cluster(cluster)
+        found = store.decisions(about=store.member_public_ids(resolved)) if resolved else []
+        found = [d for d in found if d.kind != "mark"]
+    elif record is not None:
+        found = store.decisions(about=[record])
+    else:
+        found = list(reversed(store.decisions_by(by, limit=limit)))
+    entries = [_entry(d) for d in reversed(found)]
+    return entries[:limit] if limit is not None else entries
+
+
+def _entry(d: Decision) -> HistoryEntry:
+    preview = Preview.from_json(d.preview) if d.preview else None
+    return HistoryEntry(d.id, d.kind, d.status, d.made_by, d.made_at, d.note, d.override, d.side_a + d.side_b,
+                        preview.moved_records if preview else [], preview.rules_broken if preview else [],
+                        d.undoes, d.undone_by, d.undone_at, d.outcome)
 
 
 def history_csv(entries: list[HistoryEntry]) -> str:

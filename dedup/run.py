@@ -12,14 +12,15 @@ import gc
 import logging
 from collections import Counter, defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dedup.clusterer import Edge, Facts, assign_ids, group, new_id_candidates
 from dedup.decide import decide
 from dedup.keys import match_keys
+from dedup.review import kept_apart, near_miss_kind, suspicious
 from normalise import Record
 from settings import pause_point
-from store import ClusterChange, ClusterPlan, Store
+from store import ClusterChange, ClusterPlan, NearMissPair, Store
 
 log = logging.getLogger(__name__)
 MAX_CANDIDATES_PER_KEY = 50   # a key shared by more records is noise (one ISBN on a whole series)
@@ -72,11 +73,13 @@ def _collector_paused():
 
 def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> DedupReport:
     changed = store.records_to_match()
+    # keys of marked identifiers stay stored (an unmark finds their holders) but find no candidates
     store.replace_match_keys({r.id: (set() if r.deleted or r.record is None else match_keys(r.record)) for r in changed})
-    known = {r.id: r.record for r in changed if r.record is not None and not r.deleted}
+    marks = store.identifier_marks()
+    known = {r.id: without_marked(r.record, marks) for r in changed if r.record is not None and not r.deleted}
     seeds = {r.id for r in changed} | (store.live_record_ids() if full else set())
-    scope = _scope(store, seeds, several_per_cluster)
-    edges = _edges(store, scope.pairs, known)
+    scope = _scope(store, seeds, several_per_cluster, marks)
+    edges, misses, records = _edges(store, scope.pairs, known, marks)
     forced, forbidden = _decisions(store, scope.facts)
     previous = {rid: cid for rid, cid in scope.previous.items() if rid in scope.facts}
     fixed = _fixed_groups(previous, scope.affected)
@@ -89,7 +92,30 @@ def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> Dedup
         [ClusterPlan(cid, members) for cid, members in named], redirects, retired,
         leaving=set(scope.previous) - set(scope.facts), matched={r.id for r in changed},
         refreshed={r.id for r in changed}, display=_holdings_parents(store, changed)))
+    _save_review(store, scope, named, misses, forbidden, _Loaded(records, known, marks), several_per_cluster)
     return _report(store, scope, edges, redirects, retired)
+
+
+@dataclass
+class _Loaded:
+    """The records a run has read, and how to read more (marked identifiers left out)."""
+
+    records: dict[int, Record]
+    known: dict[int, Record]
+    marks: set[tuple[str, str]]
+
+
+def _save_review(store: Store, scope: "_Scope", named: list, misses: list[NearMissPair], forbidden: set[frozenset],
+                 loaded: _Loaded, several_per_cluster: frozenset[str]) -> None:
+    """Near misses of the records matched again, and the suspicious among the clusters they are in."""
+    cluster_of = {rid: cid for cid, members in named for rid in members}
+    store.save_near_misses(scope.affected, kept_apart(misses, cluster_of, forbidden))
+    touched = {cid: sorted(members) for cid, members in named if scope.affected & set(members)}
+    wanted = {rid for members in touched.values() if len(members) > 1 for rid in members}
+    records = {**loaded.records, **_records(store, wanted - set(loaded.records), loaded.known, loaded.marks)}
+    clusters = {cid: {scope.facts[rid].public_id: records[rid] for rid in members if rid in records}
+                for cid, members in touched.items() if len(members) > 1}
+    store.save_suspicious(touched, suspicious(clusters, several_per_cluster=several_per_cluster, marks=loaded.marks))
 
 
 @dataclass
@@ -102,13 +128,13 @@ class _Scope:
     pairs: set[tuple[int, int]]      # candidate pairs to decide
 
 
-def _scope(store: Store, seeds: set[int], several_per_cluster: frozenset[str]) -> _Scope:
+def _scope(store: Store, seeds: set[int], several_per_cluster: frozenset[str], marks: set[tuple[str, str]]) -> _Scope:
     """Read only what the changed records reach: their clusters, their candidates and the candidates' clusters."""
     previous = store.clusters_of(seeds)
     previous.update(store.members_of(set(previous.values())))
     facts = _facts(store, seeds | set(previous))
     affected = {rid for rid in seeds | set(previous) if rid in facts}
-    pairs = _pairs(store, affected, facts, several_per_cluster)
+    pairs = _pairs(store, affected, facts, several_per_cluster, marks)
     candidates = {rid for pair in pairs for rid in pair} - affected
     theirs = store.clusters_of(candidates)
     previous.update(store.members_of(set(theirs.values()) - set(previous.values())))
@@ -121,9 +147,11 @@ def _facts(store: Store, ids: set[int]) -> dict[int, Facts]:
     return {rid: Facts(info["source"], info["public_id"]) for rid, info in store.record_facts(ids).items()}
 
 
-def _pairs(store: Store, affected: set[int], facts: dict[int, Facts], several_per_cluster: frozenset[str]) -> set[tuple[int, int]]:
-    """Candidates by shared key among other sources' records; `facts` gains the candidates' facts."""
-    keys = store.match_keys_of(affected)
+def _pairs(store: Store, affected: set[int], facts: dict[int, Facts], several_per_cluster: frozenset[str],
+           marks: set[tuple[str, str]]) -> set[tuple[int, int]]:
+    """Candidates by shared key among other sources' records, but for marked identifiers; `facts` gains the
+    candidates' facts."""
+    keys = {rid: {key for key in ks if not _marked(key, marks)} for rid, ks in store.match_keys_of(affected).items()}
     holders = store.records_with_keys({key for rid in affected for key in keys.get(rid, ())})
     facts.update(_facts(store, {rid for ids in holders.values() for rid in ids} - set(facts)))
     pairs = set()
@@ -173,22 +201,39 @@ def _fixed_groups(previous: dict[int, str], affected: set[int]) -> list[set[int]
     return list(by_cluster.values())
 
 
-def _edges(store: Store, pairs: set[tuple[int, int]], known: dict[int, Record]) -> list[Edge]:
-    """Each candidate pair decided on its evidence; the matching ones."""
-    records = _records(store, {rid for pair in pairs for rid in pair}, known)
-    edges = []
+def _edges(store: Store, pairs: set[tuple[int, int]], known: dict[int, Record], marks: set[tuple[str, str]],
+           ) -> tuple[list[Edge], list[NearMissPair], dict[int, Record]]:
+    """Each candidate pair decided on its evidence (marked identifiers left out): the matching ones, the near
+    misses, and the records read."""
+    records = _records(store, {rid for pair in pairs for rid in pair}, known, marks)
+    edges, misses = [], []
     for a, b in sorted(pairs):
         verdict = decide(records[a], records[b])
         if verdict.match:
             edges.append(Edge(a, b, verdict.score, verdict.evidence()))
-    return edges
+        elif kind := near_miss_kind(verdict, records[a], records[b]):
+            misses.append(NearMissPair(a, b, kind, verdict.score, verdict.evidence()))
+    return edges, misses, records
 
 
-def _records(store: Store, ids: set[int], known: dict[int, Record]) -> dict[int, Record]:
+def _records(store: Store, ids: set[int], known: dict[int, Record], marks: set[tuple[str, str]]) -> dict[int, Record]:
     """The records of `ids`, reading from the store only those not already at hand."""
     missing = sorted(ids - set(known))
-    loaded = {stored.id: stored.record for stored in store.records(ids=missing) if stored.record is not None}
+    loaded = {stored.id: without_marked(stored.record, marks) for stored in store.records(ids=missing)
+              if stored.record is not None}
     return {rid: known.get(rid) or loaded[rid] for rid in ids if rid in known or rid in loaded}
+
+
+def without_marked(record: Record, marks: set[tuple[str, str]]) -> Record:
+    """`record` without the identifiers librarians marked as not identifying (itself when none is)."""
+    if not marks or not any((i.kind, i.value) in marks for i in record.identifiers):
+        return record
+    return replace(record, identifiers=[i for i in record.identifiers if (i.kind, i.value) not in marks])
+
+
+def _marked(key: tuple[str, str], marks: set[tuple[str, str]]) -> bool:
+    kind, value = key
+    return (kind, value) in marks or (kind == "isbnz" and ("isbn", value) in marks)
 
 
 def _decisions(store: Store, facts: dict[int, Facts]) -> tuple[list[tuple[int, int]], set[frozenset]]:

@@ -161,15 +161,26 @@ class DecisionsMixin:
         """Corrections waiting for the writer lease, oldest first."""
         return list(reversed(self.decisions_by(status="queued")))
 
-    def settle_queued(self, decision_id: int, status: str, outcome: str, change=None) -> bool:
-        """Turn a queued decision applied or refused, with the clusters it leads to, in one transaction;
-        False when it was no longer queued (another process settled it)."""
+    def settle_queued(self, decision_id: int, status: str, outcome: str, change=None, side_a: list[str] | None = None,
+                      side_b: list[str] | None = None, preview: str | None = None, state: str | None = None) -> bool:
+        """Turn a queued decision applied (with the clusters it leads to and the sides and preview it was
+        applied on) or refused, in one transaction; False when it was no longer queued (another process
+        settled it)."""
         with self.transaction() as conn:
             settled = conn.execute(update(D).where(D.c.id == decision_id, D.c.status == "queued").values(
                 status=status, outcome=outcome, applied_at=now() if status == "applied" else None)).rowcount
-            if not settled:
-                return False
-            if status == "applied" and change is not None:
+            if not settled or status != "applied":
+                return bool(settled)
+            if preview is not None:
+                conn.execute(update(D).where(D.c.id == decision_id).values(preview=preview, state=state))
+            if side_a is not None:
+                conn.execute(delete(DR).where(DR.c.decision_id == decision_id))
+                sides = {r: "b" for r in side_b or []} | {r: "a" for r in side_a}
+                conn.execute(insert(DR), [{"decision_id": decision_id, "record": r, "side": s} for r, s in sorted(sides.items())])
+            undoes = conn.execute(select(D.c.undoes, D.c.made_by).where(D.c.id == decision_id)).first()
+            if undoes.undoes is not None:
+                conn.execute(update(D).where(D.c.id == undoes.undoes).values(undone_by=undoes.made_by, undone_at=now()))
+            if change is not None:
                 self.write_clusters(conn, change)
             return True
 

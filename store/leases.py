@@ -176,6 +176,10 @@ class LeasesMixin:
         finally:
             self.drop_lease(held)
 
+    def holds_lease(self, name: str) -> bool:
+        """True while this store holds lease `name` (taken through `acquire_lease` and not lost)."""
+        return any(held.name == name and not held.lost.is_set() for held in list(self._held_leases().values()))
+
     def check_fences(self, conn, sources: set[str]) -> None:
         """Inside a harvest's write: `LeaseLost` (the transaction rolls back) when this store held the
         harvest lease of one of `sources` and it has since passed to another process.

@@ -48,7 +48,7 @@ def gamma_id(config) -> str:
 
 def test_split_from_the_cli_survives_a_later_full_run(catalogue):
     assert ["alpha:20203738", "beta:20203738"] in clusters(catalogue)
-    cli(catalogue, "split", "beta:20203738", "--by", "anna", "--note", "different printing", code=(0,))
+    cli(catalogue, "split", "beta:20203738", "--by", "anna", "--note", "different printing", "--yes", code=(0,))
     assert ["beta:20203738"] in clusters(catalogue)
     cli(catalogue, "nightly", "--full")
     cli(catalogue, "dedup", "--full", code=(0,))
@@ -59,7 +59,7 @@ def test_merge_from_the_cli_survives_a_later_full_run_and_redirects_the_old_id(c
     gamma = gamma_id(catalogue)
     with Store(catalogue.store_url) as store:
         old_gamma_cluster = store.resolve_cluster(gamma)
-    cli(catalogue, "merge", "alpha:20203738", gamma, code=(0,))
+    cli(catalogue, "merge", "alpha:20203738", gamma, "--yes", "--override", "--note", "test: one work", code=(0,))
     merged = [ids for ids in clusters(catalogue) if gamma in ids]
     assert merged == [["alpha:20203738", "beta:20203738", gamma]]
     cli(catalogue, "dedup", "--full", code=(0,))

@@ -178,7 +178,7 @@ def test_finding_01_a_rebuild_saves_the_position_it_started_from_so_changes_made
         seen.extend(cluster_ids)
         if len(seen) == len(store.cluster_ids()):    # a librarian merges two clusters the rebuild has read
             gamma = next(r.public_id for r in store.records(source="gamma"))
-            merge_clusters(store, "alpha:20203738", gamma, "anna", "", several_per_cluster=False)
+            merge_clusters(store, "alpha:20203738", gamma, "anna", "test: two books", override=True)
         return views
 
     with Store(config.store_url) as store:

@@ -172,7 +172,8 @@ def test_a_librarians_merge_reads_as_many_rows_in_a_store_ten_times_larger(catal
     first, second = _two_editions_held_by_different_members(base)
     for size, (store, _index_dir) in catalogues.items():
         with RowCounter(store.engine) as counter:
-            merge_clusters(store, f"{first.source}:{first.local_id}", f"{second.source}:{second.local_id}", "anna")
+            merge_clusters(store, f"{first.source}:{first.local_id}", f"{second.source}:{second.local_id}", "anna",
+                           "bench: two editions", override=True)
         counts[size] = counter.read
         print(f"rows read by a merge in a store of {size}: {counter.read}")
         assert store.resolve_cluster(f"{first.source}:{first.local_id}") == store.resolve_cluster(f"{second.source}:{second.local_id}")
@@ -216,7 +217,7 @@ def test_the_change_log_names_exactly_the_clusters_a_run_changed_merged_away_or_
     position = small.latest_change()
     first, second = _two_editions_held_by_different_members(base[:60])
     a, b = (small.resolve_cluster(f"{c.source}:{c.local_id}") for c in (first, second))
-    merge_clusters(small, a, b, "anna")
+    merge_clusters(small, a, b, "anna", "test: two editions", override=True)
     heir = small.resolve_cluster(a)
     absorbed = ({a, b} - {heir}).pop()
     assert _logged_since(small, position) == {"changed": {heir}, "merged": {(absorbed, heir)}, "emptied": set()}

@@ -124,8 +124,6 @@ def test_a_command_waits_a_bounded_time_for_the_writer_lease_then_exits_1_naming
     assert result.exit_code == 1, result.output
     assert "waiting up to 0.5s for the writer lease" in result.output
     assert f"the writer lease is held by" in result.output and f"pid {os.getpid()} (nightly)" in result.output
-    merged = invoke(config, "merge", "duke:a", "duke:b")
-    assert merged.exit_code == 1 and "the writer lease is held by" in merged.output
 
 
 def test_a_configuration_written_before_leases_still_loads_and_keeps_its_reports_folder(tmp_path, write_config):
@@ -172,9 +170,12 @@ def exported(config) -> list[list[str]]:
     return sorted(sorted(f"{r['source']}:{r['id']}" for r in c["records"]) for c in map(json.loads, lines))
 
 
-def test_a_librarians_merge_while_a_dedup_run_holds_the_writer_lease_keeps_both(catalogue, tmp_path):
+def test_a_librarians_merge_while_a_dedup_run_holds_the_writer_lease_is_queued_and_applied_once_at_its_end(
+        catalogue, tmp_path, store_url):
     """Regression: the merge ran without a lock and dedup's save replaced the whole clustering, so the
-    last writer won and the merge vanished. The pause point holds dedup after it decided, before it saves."""
+    last writer won and the merge vanished. Issue 13: the merge no longer waits for the lease either: it is
+    stored at once as queued, and the run applies it before it gives the lease up. The pause point holds
+    dedup after it decided, before it saves."""
     [gamma] = [ids[0] for ids in exported(catalogue) if ids[0].startswith("gamma:")]
     assert ["alpha:20203738"] in exported(catalogue)                   # beta is not clustered yet
     pauses = tmp_path / "pauses"
@@ -182,29 +183,33 @@ def test_a_librarians_merge_while_a_dedup_run_holds_the_writer_lease_keeps_both(
     dedup = subprocess.Popen([*RUN, "--config", str(catalogue.path), "dedup"], cwd=ROOT, text=True,
                              env={**env, "UNIONCAT_TEST_PAUSE": f"dedup-before-save:{pauses}"},
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    merge = None
     try:
         _wait_for(lambda: (pauses / "dedup-before-save.paused").exists() or dedup.poll() is not None)
         assert dedup.poll() is None, dedup.communicate()
-        merge_log = tmp_path / "merge.err"
-        with merge_log.open("w") as err:
-            merge = subprocess.Popen([*RUN, "--config", str(catalogue.path), "merge", "alpha:20203738", gamma,
-                                      "--by", "anna"], cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=err)
-        # the merge waits for the writer lease (or, without leases, has already finished)
-        _wait_for(lambda: "waiting up to" in merge_log.read_text() or merge.poll() is not None)
+        merge = subprocess.run([*RUN, "--config", str(catalogue.path), "merge", "alpha:20203738", gamma, "--by", "anna",
+                                "--yes", "--override", "--note", "one work"], cwd=ROOT, env=env, text=True,
+                               capture_output=True, timeout=60)
+        assert merge.returncode == 0, merge.stdout + merge.stderr
+        assert "queued behind tonight's run" in merge.stdout
+        with Store(store_url) as store:
+            [queued] = store.decisions()
+            assert queued.status == "queued" and store.resolve_cluster(gamma) != store.resolve_cluster("alpha:20203738")
         (pauses / "dedup-before-save.release").touch()
         dedup_out, dedup_err = dedup.communicate(timeout=60)
-        merge_out, _ = merge.communicate(timeout=60)
     finally:
-        for process in (dedup, merge):
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
+        if dedup.poll() is None:
+            dedup.kill()
+            dedup.wait()
     assert dedup.returncode == 0, dedup_out + dedup_err
-    assert merge.returncode == 0, merge_out + merge_log.read_text()
-    # the run clustered beta with alpha; the librarian merged gamma in: both are there
+    # the run clustered beta with alpha; the librarian's merge, applied at the run's end, put gamma in
     assert [ids for ids in exported(catalogue) if gamma in ids] == [["alpha:20203738", "beta:20203738", gamma]]
-    assert "for the writer lease held by" in merge_log.read_text() and f"pid {dedup.pid} (dedup)" in merge_log.read_text()
+    assert f"queued decision {queued.id} applied" in dedup_err
+    with Store(store_url) as store:
+        [applied] = store.decisions()
+        assert applied.status == "applied" and applied.side_b == [gamma]
+    assert invoke(catalogue, "dedup").exit_code == 0                 # the next holder finds nothing left to apply
+    with Store(store_url) as store:
+        assert [d.status for d in store.decisions()] == ["applied"] and store.queued_decisions() == []
 
 
 def _wait_for(condition, timeout: float = 60.0) -> None:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import String, create_engine, inspect, text
 
 from cli import main
-from store import ClusterChange, ClusterPlan, Store, StoreError, schema, versioning
+from store import Account, ClusterChange, ClusterPlan, Store, StoreError, schema, versioning
 from tests.conftest import ROOT
 
 LEGACY_DUMP = ROOT / "tests" / "data" / "store-0.1.0.sql"
@@ -92,9 +92,13 @@ def test_unioncat_migrate_upgrades_a_0_1_0_store_in_place_with_everything_intact
     with Store(f"sqlite:///{path}") as store:           # opens without a word now
         assert store.checkpoint("libris").token == "x" * 300
         assert [d.kind for d in store.decisions()] == ["split", "merge"]
+        # issue 13: each earlier decision's pair became its two sides, and it still counts
+        assert [(d.side_a, d.side_b, d.status) for d in store.decisions(counting=True)] == [
+            (["deichman:1337437"], ["libris:13884869"], "applied"), (["deichman:1332060"], ["deichman:1310245"], "applied")]
         assert store.resolve_cluster("deichman:1337437") is not None
         assert len(list(store.records(live_only=False))) == 86
         assert store.staff_usernames() == ["anna"]
+        assert store.staff_account("anna") == Account("anna", "administrator", None)   # accounts before roles
     assert "schema_version" not in inspect(create_engine(f"sqlite:///{path}")).get_table_names()
 
 
