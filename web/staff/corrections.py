@@ -94,11 +94,20 @@ def confirm():
             "Not saved: the result breaks the rules listed. To go ahead, tick the override and say why in the note."))
     except (CorrectionError, ValueError) as exc:
         return render_template("staff/preview.html", preview=None, error=str(exc)), 400
-    audit("correction", current_account().username, kind=outcome.preview.kind, decision=outcome.decision_id,
+    audit(outcome.preview.kind, current_account().username, **_asked(outcome.preview), decision=outcome.decision_id,
           status=outcome.status)
     _settle_near_miss(store)
     _flash_outcome(outcome)
     return redirect(_cluster_after(store, outcome.preview))
+
+
+def _asked(preview) -> dict:
+    """What the librarian asked for, as the audit line names it."""
+    if preview.kind == "split":
+        return {"record": preview.asked[0]}
+    if preview.kind == "merge":
+        return {"cluster": preview.asked[0], "other": preview.asked[1]}
+    return {"undoes": preview.undoes}
 
 
 def _settle_near_miss(store) -> None:
