@@ -19,9 +19,9 @@ from werkzeug.security import generate_password_hash
 
 from cli import main
 from cli.pipeline import web_retry
-from dedup import preview_merge, preview_split
+from dedup import confirm, preview_merge, preview_split
 from settings import load_config
-from store import WRITER, NearMissPair, QuarantineItem, Store
+from store import WRITER, Account, NearMissPair, QuarantineItem, Store
 from tests.conftest import shared
 from web import create_app
 
@@ -215,6 +215,10 @@ def test_a_member_scoped_cataloguer_posting_a_correction_of_another_members_reco
     gamma_record = next(r.public_id for r in store.records(source="gamma"))
     merge_gamma = preview_merge(store, "alpha:20203738", gamma_record).token   # gamma's record moves: carl's
     assert post(client, "/staff/confirm", {"token": merge_gamma, "override": "1", "note": "ok"}).status_code == 302
+    split = confirm(store, preview_split(store, "beta:20203738"), Account("anna"), "two printings")  # anna's
+    after_anna = memberships(store)
+    assert post(client, f"/staff/undo/{split.decision_id}", {"note": "forged"}).status_code == 403
+    assert memberships(store) == after_anna
     assert client.get("/staff/accounts").status_code == 403
     assert post(client, "/staff/accounts", {"username": "eve", "password": "x" * 12, "role": "administrator"}).status_code == 403
     assert "Niedozwolone" in html(client.get("/staff/accounts?lang=pl"))   # the 403 page is translated
@@ -350,3 +354,21 @@ def test_an_identifier_is_marked_as_not_identifying_from_the_cluster_and_the_mar
     login(carl, "carl")
     assert post(carl, "/staff/marks", {**form, "action": "unmark", "note": "no"}).status_code == 403
     assert ("isbn", "9789127108509") in store.identifier_marks()
+
+
+@pytest.mark.databases("sqlite")
+def test_an_undo_after_other_changes_to_its_clusters_is_previewed_before_it_is_made(client, store):
+    login(client)
+    gamma_record = next(r.public_id for r in store.records(source="gamma"))
+    merged = post(client, "/staff/confirm", {"token": form_token(client.get(
+        f"/staff/preview/merge?a=alpha:20203738&b={gamma_record}")), "override": "1", "note": "one work"})
+    assert merged.status_code == 302
+    [decision] = [d.id for d in store.decisions() if d.kind == "merge"]
+    assert post(client, "/staff/confirm", {"token": form_token(client.get(
+        "/staff/preview/split?record=beta:20203738"))}).status_code == 302          # something else changes it
+    after_split = memberships(store)
+    undo = post(client, f"/staff/undo/{decision}", {"note": "not one work"})
+    assert undo.status_code == 200 and "Preview of an undo" in html(undo) and "Other changes touched" in html(undo)
+    assert memberships(store) == after_split                                        # previewed, not made
+    done = post(client, "/staff/confirm", {"token": form_token(undo), "note": "not one work"}, follow=True)
+    assert "Saved." in html(done) and ["alpha:20203738"] in memberships(store) and [gamma_record] in memberships(store)
