@@ -49,20 +49,27 @@ def build_catalogue(folder, store_url: str):
     return config
 
 
-@pytest.fixture(scope="module")
-def built_on_sqlite(tmp_path_factory):
-    """The catalogue on SQLite built once: each test takes a copy of the folder, store and index."""
-    folder = tmp_path_factory.mktemp("staff-catalogue")
-    build_catalogue(folder, "store.sqlite")
-    return folder
+def built_on_sqlite(built_once: dict, tmp_path_factory):
+    """The catalogue on SQLite built once per test run: tests (and the browser tests) copy its folder."""
+    if "staff catalogue" not in built_once:
+        folder = tmp_path_factory.mktemp("staff-catalogue")
+        build_catalogue(folder, "store.sqlite")
+        built_once["staff catalogue"] = folder
+    return built_once["staff catalogue"]
+
+
+def copied(folder, target):
+    """A configuration of a copy of the built catalogue in `target`."""
+    shutil.copytree(folder, target)
+    return load_config(target / "config.yaml")
 
 
 @pytest.fixture
 def catalogue(request, tmp_path, store_url):
     """The four members, fresh for each test, on each database in turn."""
     if store_url.startswith("sqlite"):
-        shutil.copytree(request.getfixturevalue("built_on_sqlite"), tmp_path / "catalogue")
-        return load_config(tmp_path / "catalogue" / "config.yaml")
+        built = built_on_sqlite(request.getfixturevalue("built_once"), request.getfixturevalue("tmp_path_factory"))
+        return copied(built, tmp_path / "catalogue")
     return build_catalogue(tmp_path, store_url)
 
 
@@ -178,6 +185,7 @@ def test_a_merge_is_previewed_confirmed_with_an_override_listed_in_the_history_a
     assert 'data-kind="undo"' in html(client.get(f"/staff/record/{polisbilen}"))
 
 
+@pytest.mark.databases("sqlite")
 def test_a_confirm_after_the_clusters_changed_is_refused_with_the_fresh_preview(client, store):
     login(client)
     gamma_record = next(r.public_id for r in store.records(source="gamma"))
@@ -194,6 +202,7 @@ def test_a_confirm_after_the_clusters_changed_is_refused_with_the_fresh_preview(
     assert "beta:20203738" not in html(refused).split('id="after-heading"')[1].split("</section>")[0]
 
 
+@pytest.mark.databases("sqlite")
 def test_a_correction_confirmed_while_a_run_holds_the_writer_lease_is_queued(client, store, catalogue):
     login(client)
     preview = client.get("/staff/preview/split?record=beta:20203738")
