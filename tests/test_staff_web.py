@@ -155,6 +155,8 @@ def test_merge_candidates_found_from_a_cluster_lead_to_a_merge_preview(client, s
     assert "1 candidate" in page and f"/staff/preview/merge?a={polisbilen}&amp;b={gamma}" in page
     itself = html(client.get(f"/staff/record/{polisbilen}?q=alpha:20203738&by=record"))
     assert "0 candidates" in itself                                       # the cluster is no candidate for itself
+    by_title = html(client.get(f"/staff/record/{polisbilen}?q=polisbilen&by=title"))
+    assert "0 candidates" in by_title and f'data-cluster="{polisbilen}"' not in by_title
 
 
 def test_a_merge_is_previewed_confirmed_with_an_override_listed_in_the_history_and_undone(client, store):
@@ -209,7 +211,8 @@ def test_a_correction_confirmed_while_a_run_holds_the_writer_lease_is_queued(cli
     before = memberships(store)
     with Store(catalogue.store_url) as nightly, nightly.lease(WRITER, "nightly run", expiry=60):
         queued = post(client, "/staff/confirm", {"token": form_token(preview), "note": "two printings"}, follow=True)
-        assert "Queued behind tonight&#39;s run" in html(queued) and memberships(store) == before
+        assert "Queued behind tonight&#39;s run: the correction is saved" in html(queued)      # the flash
+        assert memberships(store) == before
         assert re.search(r'data-count="queued">1<', html(client.get("/staff/")))
 
 
@@ -333,7 +336,8 @@ def test_every_staff_form_post_needs_the_csrf_token(client, store):
              "/staff/accounts", "/staff/accounts/anna/role", "/staff/accounts/anna/remove", "/staff/password",
              "/staff/logout", "/staff/marks", f"/staff/record/{cluster_of(store, 'alpha:20203738')}/split"]
     for path in paths:
-        assert client.post(path, data={"note": "x"}).status_code == 400, path
+        refused = client.post(path, data={"note": "x"})
+        assert refused.status_code == 400 and "did not come from this site" in html(refused), path
 
 
 @pytest.mark.databases("sqlite")
