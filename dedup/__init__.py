@@ -3,7 +3,7 @@
 from dedup.clusterer import Edge, Facts, assign_ids, group
 from dedup.corrections import (
     QUEUED_MESSAGE, CorrectionError, NotPermitted, Outcome, RulesBroken, StaleCorrection, UndoNeedsConfirmation,
-    apply_queued, check, confirm, mark_not_identifying, may_correct, merge_clusters, preview_merge, preview_split,
+    apply_queued, apply_queued_if_free, check, confirm, mark_not_identifying, may_correct, merge_clusters, preview_merge, preview_split,
     split_record, undo, unmark_not_identifying,
 )
 from dedup.history import HistoryEntry, history, history_csv
@@ -16,7 +16,7 @@ from dedup.run import DedupReport, run_dedup
 __all__ = [
     "ClusterView", "build_view", "cluster_view", "cluster_views", "Edge", "Facts", "assign_ids", "group", "Verdict", "decide",
     "title_similarity", "CorrectionError", "merge_clusters", "split_record", "QUEUED_MESSAGE", "NotPermitted", "Outcome",
-    "RulesBroken", "StaleCorrection", "UndoNeedsConfirmation", "apply_queued", "check", "confirm", "mark_not_identifying",
+    "RulesBroken", "StaleCorrection", "UndoNeedsConfirmation", "apply_queued", "apply_queued_if_free", "check", "confirm", "mark_not_identifying",
     "may_correct", "preview_merge", "preview_split", "undo", "unmark_not_identifying", "HistoryEntry", "history",
     "history_csv", "Broken", "ClusterSide", "Move", "Preview", "match_keys", "title_author_key", "DedupReport", "run_dedup",
 ]

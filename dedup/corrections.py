@@ -8,6 +8,7 @@ The contract (CLI and web call only these):
     check(preview, account, note="", override=False)    raises what confirm would refuse with
     undo(store, decision_id, account, note="") -> Outcome   (UndoNeedsConfirmation: confirm its preview)
     apply_queued(store) -> list[Outcome]                 call while holding the writer lease
+    apply_queued_if_free(store) -> list[Outcome]         takes the lease when free (a web request, a command)
     may_correct(account, moved_records) -> bool
     mark_not_identifying(store, scheme, value, account, note) -> int (decision id)
     unmark_not_identifying(store, scheme, value, account, note) -> int
@@ -35,6 +36,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from dedup.keys import STRONG_KINDS
 from dedup.plans import Plan, PlanError, plan, plan_merge, plan_split, plan_undo
 from dedup.preview import Preview, Request, read_token
 from store import WRITER, Account, LeaseHeld, NewDecision, Store
@@ -118,12 +120,17 @@ def confirm(store: Store, token_or_preview: str | Preview, account: Account, not
         request = read_token(token)
     except ValueError as exc:
         raise CorrectionError(str(exc)) from exc
-    made = _plan(lambda: plan(store, request, several_per_cluster=several_per_cluster))
-    if made.preview.state != request.state:
-        raise StaleCorrection("the clusters changed since this preview was shown; check the fresh preview",
-                              made.preview)
-    _check(made.preview, account, note, override)
-    return _apply_or_queue(store, made, _decision(made, account, note, override), wait, several_per_cluster)
+
+    def checked() -> Plan:
+        made = _plan(lambda: plan(store, request, several_per_cluster=several_per_cluster))
+        if made.preview.state != request.state:
+            raise StaleCorrection("the clusters changed since this preview was shown; check the fresh preview",
+                                  made.preview)
+        _check(made.preview, account, note, override)
+        return made
+
+    checked()       # refusals come before the lease is asked for
+    return _apply_or_queue(store, checked, account, note, override, wait, several_per_cluster)
 
 
 def undo(store: Store, decision_id: int, account: Account, note: str = "", *,
@@ -133,12 +140,17 @@ def undo(store: Store, decision_id: int, account: Account, note: str = "", *,
     decision = store.decision(decision_id)
     if decision is None:
         raise CorrectionError(f"no decision {decision_id}")
-    made, exact = _plan(lambda: plan_undo(store, decision, several_per_cluster=several_per_cluster))
-    if not exact:
-        raise UndoNeedsConfirmation(f"the clusters of decision {decision_id} changed since it was made; "
-                                    "check what the undo would do now and confirm it", made.preview)
-    _check(made.preview, account, note, override=False)
-    return _apply_or_queue(store, made, _decision(made, account, note, False), wait, several_per_cluster)
+
+    def checked() -> Plan:
+        made, exact = _plan(lambda: plan_undo(store, decision, several_per_cluster=several_per_cluster))
+        if not exact:
+            raise UndoNeedsConfirmation(f"the clusters of decision {decision_id} changed since it was made; "
+                                        "check what the undo would do now and confirm it", made.preview)
+        _check(made.preview, account, note, override=False)
+        return made
+
+    checked()
+    return _apply_or_queue(store, checked, account, note, False, wait, several_per_cluster)
 
 
 def apply_queued(store: Store, *, several_per_cluster: frozenset[str] = frozenset()) -> list[Outcome]:
@@ -169,6 +181,23 @@ def apply_queued(store: Store, *, several_per_cluster: frozenset[str] = frozense
     return outcomes
 
 
+def apply_queued_if_free(store: Store, *, several_per_cluster: frozenset[str] = frozenset()) -> list[Outcome]:
+    """Apply the queued corrections when there are any and the writer lease is free (taken and given back
+    here); [] otherwise. For a web request or a command that does not otherwise write."""
+    if store.holds_lease(WRITER):
+        return apply_queued(store, several_per_cluster=several_per_cluster)
+    if not store.queued_decisions():
+        return []
+    try:
+        held = store.acquire_lease(WRITER, "applying queued corrections")
+    except LeaseHeld:
+        return []
+    try:
+        return apply_queued(store, several_per_cluster=several_per_cluster)
+    finally:
+        store.drop_lease(held)
+
+
 def mark_not_identifying(store: Store, scheme: str, value: str, account: Account, note: str) -> int:
     """Record that identifier `scheme` `value` identifies nothing (dedup ignores it from the next run); the
     decision id."""
@@ -181,8 +210,6 @@ def unmark_not_identifying(store: Store, scheme: str, value: str, account: Accou
 
 
 def _mark(store: Store, scheme: str, value: str, account: Account, note: str, *, marked: bool) -> int:
-    from dedup.keys import STRONG_KINDS
-
     scheme, value = scheme.strip().lower(), value.strip()
     if scheme not in STRONG_KINDS:
         raise CorrectionError(f"unknown identifier scheme {scheme!r}; use one of {', '.join(STRONG_KINDS)}")
@@ -237,23 +264,33 @@ def _decision(made: Plan, account: Account, note: str, override: bool) -> NewDec
                        preview=preview.to_json(), state=preview.state, undoes=preview.undoes)
 
 
-def _apply_or_queue(store: Store, made: Plan, new: NewDecision, wait: float, several: frozenset[str]) -> Outcome:
-    """Apply under the writer lease (already held, or taken now); queued when another process holds it."""
+def _apply_or_queue(store: Store, checked, account: Account, note: str, override: bool, wait: float,
+                    several: frozenset[str]) -> Outcome:
+    """Apply under the writer lease (already held, or taken now), planning and checking again once it is
+    held (another holder may have changed the clusters meanwhile); queued when another process holds it."""
     if store.holds_lease(WRITER):
-        return _apply(store, made, new)
+        return _apply_with_queue(store, checked(), account, note, override, several)
     try:
-        held = store.acquire_lease(WRITER, f"{new.kind} by {new.made_by}", wait=wait)
+        held = store.acquire_lease(WRITER, f"correction by {account.username}", wait=wait)
     except LeaseHeld as exc:
+        made = checked()
+        new = _decision(made, account, note, override)
         new.status = "queued"
         decision_id = store.add_correction(new)
         log.info("correction %d queued: %s", decision_id, exc)
         return Outcome(decision_id, "queued", made.preview, QUEUED_MESSAGE)
     try:
-        outcome = _apply(store, made, new)
-        apply_queued(store, several_per_cluster=several)
-        return outcome
+        return _apply_with_queue(store, checked(), account, note, override, several)
     finally:
         store.drop_lease(held)
+
+
+def _apply_with_queue(store: Store, made: Plan, account: Account, note: str, override: bool,
+                      several: frozenset[str]) -> Outcome:
+    """Apply `made`, then whatever waited in the queue; the writer lease is held."""
+    outcome = _apply(store, made, _decision(made, account, note, override))
+    apply_queued(store, several_per_cluster=several)
+    return outcome
 
 
 def _apply(store: Store, made: Plan, new: NewDecision) -> Outcome:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dedup import (
-    NotPermitted, RulesBroken, StaleCorrection, UndoNeedsConfirmation, apply_queued, confirm, history, history_csv,
+    NotPermitted, RulesBroken, StaleCorrection, UndoNeedsConfirmation, apply_queued, apply_queued_if_free, confirm, history, history_csv,
     mark_not_identifying, may_correct, preview_merge, preview_split, run_dedup, undo, unmark_not_identifying,
 )
 from store import WRITER, Account, Store
@@ -165,6 +165,15 @@ def test_a_correction_confirmed_while_another_holds_the_writer_lease_is_queued_t
             assert apply_queued(nightly) == []
     assert members(demo, "libris:13884869") == ["libris:13884869"]
     assert [d.status for d in demo.decisions()] == ["applied"]
+
+
+def test_a_queued_correction_is_applied_by_the_next_request_that_finds_the_writer_lease_free(demo, store_url):
+    with Store(store_url) as nightly:
+        with nightly.lease(WRITER, "nightly", expiry=60):
+            queued = confirm(demo, preview_split(demo, "libris:13884869", ADMIN), ADMIN, "queued")
+            assert apply_queued_if_free(demo) == [] and demo.queued_decisions() != []     # still held
+    assert [o.decision_id for o in apply_queued_if_free(demo)] == [queued.decision_id]
+    assert members(demo, "libris:13884869") == ["libris:13884869"] and demo.leases() == []
 
 
 def test_a_queued_correction_overtaken_while_it_waited_is_refused_with_its_reason_and_kept(demo, store_url):
