@@ -213,7 +213,10 @@ def test_a_correction_confirmed_while_a_run_holds_the_writer_lease_is_queued(cli
         queued = post(client, "/staff/confirm", {"token": form_token(preview), "note": "two printings"}, follow=True)
         assert "Queued behind tonight&#39;s run: the correction is saved" in html(queued)      # the flash
         assert memberships(store) == before
-        assert re.search(r'data-count="queued">1<', html(client.get("/staff/")))
+        assert re.search(r'data-count="queued">1<', html(client.get("/staff/")))      # still held: stays queued
+    home = html(client.get("/staff/"))                                       # the lease is free: applied now
+    assert "1 queued correction was applied." in home and re.search(r'data-count="queued">0<', home)
+    assert ["beta:20203738"] in memberships(store)
 
 
 def test_a_member_scoped_cataloguer_posting_a_correction_of_another_members_records_gets_403(client, store):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, flash, render_template, request, url_for
+from flask_babel import ngettext
 
+from dedup import apply_queued_if_free
 from web.app import services
 from web.auth import staff_required
 from web.staff.blueprint import current_account, staff
@@ -19,6 +21,11 @@ HEALTH_ENDPOINTS = ("operator.health", "ops.health", "health.page", "pages.healt
 def home():
     """Sign-in state, sign-out, and the counts of what needs attention, each linking to its queue."""
     config, store, _searcher = services()
+    # corrections queued behind a run that ended without applying them (it crashed, or took no lease) go in now
+    applied = apply_queued_if_free(store, several_per_cluster=config.several_per_cluster)
+    if applied:
+        flash(ngettext("%(num)d queued correction was applied.", "%(num)d queued corrections were applied.",
+                       len(applied)), "info")
     attention = [
         ("duplicates", _capped(len(store.near_misses("open", limit=COUNT_CAP + 1)))),
         ("suspicious", _capped(len(store.suspicious_clusters(limit=COUNT_CAP + 1)))),
