@@ -286,11 +286,13 @@ def test_quarantined_records_show_their_reason_and_a_retry_that_reads_them_again
 
 
 @pytest.mark.databases("sqlite")
-def test_two_members_side_by_side_align_fields_by_tag_with_differences_and_evidence(client):
+def test_two_members_side_by_side_align_fields_by_tag_with_differences_and_evidence(client, store):
     login(client)
     page = client.get("/staff/compare?a=alpha:20203738&b=beta:20203738")
     text = html(page)
-    assert page.status_code == 200 and "shared isbn:9789127108509" in text
+    assert page.status_code == 200 and "shared isbn:9789127108509" in text.split('class="for"')[1].split("</ul>")[0]
+    gamma = html(client.get(f"/staff/compare?a=alpha:20203738&b={next(store.records(source='gamma')).public_id}"))
+    assert "different authors" in gamma.split('class="against"')[1].split("</ul>")[0]      # evidence against
     rows = re.findall(r'<tr class="(same|differs)">\s*<th scope="row">(\w+)', text)
     assert ("same", "245") in rows or ("differs", "245") in rows
     assert {kind for kind, _tag in rows} == {"same", "differs"}

@@ -37,7 +37,16 @@ def compare():
     verdict = decide(stored[0].record, stored[1].record) if stored[0].record and stored[1].record else None
     clusters = [store.resolve_cluster(public_id) for public_id in ids]
     return render_template("staff/compare.html", ids=ids, missing=[], rows=aligned(*map(_fields, stored)),
-                           verdict=verdict, clusters=clusters, titles=[s.record.title if s.record else "" for s in stored])
+                           verdict=verdict, evidence=for_and_against(verdict), clusters=clusters,
+                           titles=[s.record.title if s.record else "" for s in stored])
+
+
+def for_and_against(verdict) -> tuple[list[str], list[str]]:
+    """The verdict's reasons that speak for the pair, and its vetoes with the reasons that speak against."""
+    if verdict is None:
+        return [], []
+    against = [r for r in verdict.reasons if r.startswith("different")]
+    return [r for r in verdict.reasons if r not in against], list(verdict.vetoes) + against
 
 
 def _fields(stored) -> list[tuple[str, str]]:
