@@ -17,7 +17,7 @@ from cli.leases import writer_lease
 from cli.progress import ProgressLine
 from cli.server import ServeOptions
 from dedup import run_dedup
-from harvest import HarvestOptions, SourceReport, WorkerReport, harvest_sources, run_worker
+from harvest import HarvestOptions, SourceReport, WorkerReport, harvest_sources, policy_for, retry_entry, run_worker
 from index import update_index
 from settings import Config, require_secret_key, secret_key_problem
 from store import CLOSING_LEASE, LeaseHeld, Store
@@ -160,7 +160,7 @@ def serve(ctx: Context, host: str, port: int, workers: int, threads: int, connec
     _check_web(config)
     options = ServeOptions(host=host, port=port, workers=workers, threads=threads, connections=connections,
                            keepalive=keepalive)
-    run_server(lambda: create_app(config), options, on_ready=lambda: click.echo(
+    run_server(lambda: create_app(config, retry_quarantined=web_retry(config)), options, on_ready=lambda: click.echo(
         f"unioncat is serving {config.web.title} at http://{host}:{port}/ "
         f"({workers} worker(s) of {threads} threads; SIGTERM stops it gracefully, Ctrl+C at once)"))
 
@@ -263,12 +263,17 @@ def _check_web(config: Config) -> None:
         click.echo("note: web.public_base_url is not set: permalinks and OpenSearch stay relative", err=True)
 
 
+def web_retry(config: Config):
+    """The staff area's quarantine retry: the harvester's, for one entry (the web never imports harvest)."""
+    return lambda store, entry_id: retry_entry(store, list(config.sources), lambda s: policy_for(config, s), entry_id)
+
+
 def _serve_demo(config: Config, host: str, port: int) -> None:
     from cli.server import serve_waitress
     from web import create_app
 
     _check_web(config)
-    app = create_app(config)
+    app = create_app(config, retry_quarantined=web_retry(config))
     click.echo(f"unioncat is serving {config.web.title} at http://{host}:{port}/ (Ctrl+C to stop)")
     serve_waitress(app, host, port, threads=4)
 

@@ -4,7 +4,7 @@ from harvest.errors import (DeadlineExceeded, HarvestError, InvalidPage, OAIProt
                             ResponseTooLarge, TransportError)
 from harvest.files import harvest_files, source_files
 from harvest.oai import harvest_oai
-from harvest.quarantine import RetryReport, retry_quarantined
+from harvest.quarantine import RetryReport, retry_entry, retry_quarantined
 from harvest.report import HarvestOptions, Progress, SourceReport
 from harvest.runner import harvest_leased, harvest_one, harvest_sources, policy_for
 from harvest.workers import WorkerReport, run_worker
@@ -13,7 +13,7 @@ from harvest.transport import RetryPolicy, retry_after_seconds
 __all__ = [
     "HarvestError", "InvalidPage", "OAIProtocolError", "TransportError", "ResponseTooLarge", "DeadlineExceeded",
     "RedirectRefused", "harvest_files", "source_files",
-    "harvest_oai", "RetryReport", "retry_quarantined", "HarvestOptions", "Progress", "SourceReport", "harvest_leased",
+    "harvest_oai", "RetryReport", "retry_entry", "retry_quarantined", "HarvestOptions", "Progress", "SourceReport", "harvest_leased",
     "harvest_one", "harvest_sources", "policy_for", "WorkerReport", "run_worker",
     "RetryPolicy", "retry_after_seconds",
 ]

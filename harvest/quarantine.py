@@ -32,12 +32,14 @@ class RetryReport:
 
 
 def retry_quarantined(store: Store, sources: list[SourceConfig],
-                      policy: Callable[[SourceConfig], RetryPolicy]) -> RetryReport:
-    """Retry every unresolved quarantined record of `sources`."""
+                      policy: Callable[[SourceConfig], RetryPolicy], *, only: set[int] | None = None) -> RetryReport:
+    """Retry every unresolved quarantined record of `sources` (or only the entries numbered in `only`)."""
     report = RetryReport()
     transports: dict[str, Transport] = {}
     for source in sources:
         for entry in store.quarantined(source.code):
+            if only is not None and entry.id not in only:
+                continue
             reason = _retry(store, source, entry, lambda s=source: _transport(transports, s, policy))
             if reason is None:
                 store.resolve_quarantined([entry.id])
@@ -104,3 +106,17 @@ def _store(store: Store, item: IncomingRecord) -> str | None:
             return f"control number {item.local_id!r} is already stored from another record"
     store.write_page([item])
     return None
+
+
+def retry_entry(store: Store, sources: list[SourceConfig], policy: Callable[[SourceConfig], RetryPolicy],
+                entry_id: int) -> str | None:
+    """Retry one quarantined entry (the staff area's retry button): None when it left the quarantine (or had
+    already), else why it stays."""
+    entry = next((q for q in store.quarantined() if q.id == entry_id), None)
+    if entry is None:
+        return None
+    source = next((s for s in sources if s.code == entry.source), None)
+    if source is None:
+        return f"source {entry.source} is no longer configured"
+    report = retry_quarantined(store, [source], policy, only={entry_id})
+    return report.remaining[0][1] if report.remaining else None

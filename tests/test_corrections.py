@@ -105,7 +105,13 @@ def test_staff_split_needs_a_csrf_token_and_is_honoured(staff_client, catalogue)
     forged = staff_client.post(f"/staff/record/{cluster}/split", data={"record": "beta:20203738"})
     assert forged.status_code == 400 and ["beta:20203738"] not in clusters(catalogue)
     page = staff_client.get(f"/staff/record/{cluster}")
-    done = staff_client.post(f"/staff/record/{cluster}/split", data={"record": "beta:20203738", "csrf_token": token(page)})
+    # issue 13: the split form leads to the split's preview; only its confirmation splits
+    previewed = staff_client.post(f"/staff/record/{cluster}/split", data={"record": "beta:20203738",
+                                                                          "csrf_token": token(page)})
+    assert previewed.status_code == 303 and ["beta:20203738"] not in clusters(catalogue)
+    preview = staff_client.get(previewed.headers["Location"])
+    state = re.search(r'name="token" value="([^"]+)"', preview.get_data(as_text=True)).group(1)
+    done = staff_client.post("/staff/confirm", data={"token": state, "csrf_token": token(preview)})
     assert done.status_code == 302
     assert ["beta:20203738"] in clusters(catalogue)
     cli(catalogue, "dedup", "--full", code=(0,))

@@ -220,7 +220,7 @@ def test_finding_07_preferences_go_back_only_to_a_path_on_this_site(catalogue): 
 def test_finding_07_staff_login_goes_on_only_to_a_path_on_this_site(staff_app):
     answers = {target: login(staff_app.test_client(), query=f"?next={target}") for target in HOSTILE_TARGETS}
     assert {t: (r.status_code, r.headers.get("Location")) for t, r in answers.items()} == {
-        t: (302, "/") for t in HOSTILE_TARGETS}
+        t: (302, "/staff/") for t in HOSTILE_TARGETS}                  # the staff workspace's home (issue 13)
 
 
 def test_finding_07_a_path_on_this_site_is_kept_with_its_query(staff_app):
@@ -343,17 +343,22 @@ def test_finding_08_failed_logins_are_logged_and_staff_writes_are_audited(caplog
     assert login(client, address="192.0.2.70").status_code == 302
     cluster = client.get("/api/search?q=polisbilen").get_json()["hits"][0]["id"]
     page = client.get(f"/staff/record/{cluster}")
-    assert client.post(f"/staff/record/{cluster}/split",
-                       data={"record": "beta:20203738", "csrf_token": token(page)}).status_code == 302
+    assert confirmed(client, f"/staff/preview/split?record=beta:20203738").status_code == 302      # issue 13
     with Store(config.store_url) as store:    # the web does not index the split: the next index run does
         split_off = next(c for c in map(store.resolve_cluster, ("alpha:20203738", "beta:20203738")) if c != cluster)
-    assert client.post(f"/staff/record/{cluster}/merge",
-                       data={"other": split_off, "csrf_token": token(page)}).status_code == 302
+    assert confirmed(client, f"/staff/preview/merge?a={cluster}&b={split_off}").status_code == 302
     assert client.post("/staff/logout", data={"csrf_token": token(page)}).status_code == 302
     audit = [r.getMessage() for r in caplog.records if r.name == "unioncat.audit"]
     assert [re.search(r"action=(\w+)", line).group(1) for line in audit] == ["login", "split", "merge", "logout"]
     assert all("staff='anna'" in line and "address=192.0.2.70" in line for line in audit), audit
     assert "record='beta:20203738'" in audit[1] and f"other='{split_off}'" in audit[2]
+
+
+def confirmed(client, preview_path: str):
+    """Confirm the correction previewed at `preview_path`, as the preview page's form does."""
+    preview = client.get(preview_path)
+    state = re.search(r'name="token" value="([^"]+)"', preview.get_data(as_text=True)).group(1)
+    return client.post("/staff/confirm", data={"token": state, "csrf_token": token(preview)})
 
 
 def corrections_catalogue(folder):

@@ -219,7 +219,9 @@ def _wait_for(condition, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def test_a_librarians_merge_on_the_web_while_the_writer_lease_is_held_says_so_and_saves_nothing(catalogue, store_url):
+def test_a_librarians_merge_on_the_web_while_the_writer_lease_is_held_is_queued_and_changes_nothing_yet(
+        catalogue, store_url):
+    """Issue 13: a confirmed correction no longer waits for the lease or fails: it is stored as queued."""
     assert invoke(catalogue, "index").exit_code == 0
     [gamma] = [ids[0] for ids in exported(catalogue) if ids[0].startswith("gamma:")]
     with Store(store_url) as store:
@@ -229,14 +231,14 @@ def test_a_librarians_merge_on_the_web_while_the_writer_lease_is_held_says_so_an
     client = create_app(replace(catalogue, leases=LeaseSettings(web_wait=0.2))).test_client()
     form = client.get("/staff/login")
     client.post("/staff/login", data={"csrf_token": _token(form), "username": "anna", "password": "correct horse"})
-    page = client.get(f"/staff/record/{cluster}")
-    done = client.post(f"/staff/record/{cluster}/merge", data={"other": gamma, "csrf_token": _token(page)},
-                       headers={"Referer": f"/staff/record/{cluster}"}, follow_redirects=True)
+    preview = client.get(f"/staff/preview/merge?a={cluster}&b={gamma}")
+    state = re.search(r'name="token" value="([^"]+)"', preview.get_data(as_text=True)).group(1)
+    done = client.post("/staff/confirm", data={"token": state, "override": "1", "note": "one work",
+                                               "csrf_token": _token(preview)}, follow_redirects=True)
     html = done.get_data(as_text=True)
-    assert done.status_code == 200
-    assert "Not saved: the catalogue is being updated" in html and f"pid {os.getpid()} (nightly)" in html
+    assert done.status_code == 200 and "Queued behind tonight&#39;s run" in html
     with Store(store_url) as store:
-        assert store.decisions() == [] and [l.command for l in store.leases()] == ["nightly"]
+        assert [d.status for d in store.decisions()] == ["queued"] and [l.command for l in store.leases()] == ["nightly"]
     assert [ids for ids in exported(catalogue) if gamma in ids] == [[gamma]]
 
 

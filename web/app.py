@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Callable
 
 from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
@@ -15,8 +16,14 @@ from store import Store
 from web.i18n import LANGUAGE_NAMES, compile_translations, select_locale
 
 
-def create_app(config: Config, test_config: dict | None = None) -> Flask:
+def create_app(config: Config, test_config: dict | None = None, *,
+               retry_quarantined: Callable[[Store, int], str | None] | None = None) -> Flask:
     """A configured application serving the catalogue described by `config`.
+
+    `retry_quarantined(store, entry_id)` retries one quarantined record (None
+    when it left the quarantine, else why it stays): the harvester's, handed
+    in by the CLI because the web never imports it; without it the staff
+    area's quarantine queue offers no retry button.
 
     The factory takes whatever secret key it is given (tests, the demo);
     `unioncat serve` refuses weak ones before it gets here. Without any key it
@@ -37,7 +44,8 @@ def create_app(config: Config, test_config: dict | None = None) -> Flask:
         hops = config.web.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     searcher = Searcher(config.index_dir)
-    app.extensions["unioncat"] = {"config": config, "store": Store(config.store_url), "searcher": searcher}
+    app.extensions["unioncat"] = {"config": config, "store": Store(config.store_url), "searcher": searcher,
+                                  "retry_quarantined": retry_quarantined}
     searcher.warm()
     Babel(app, locale_selector=lambda: select_locale(config.web.languages))
     _register(app, config)
@@ -62,6 +70,7 @@ def _register(app: Flask, config: Config) -> None:
     app.context_processor(lambda: {"site_title": config.web.title, "languages": [
         (code, LANGUAGE_NAMES.get(code, code)) for code in config.web.languages], "current_lang": str(get_locale())})
     app.register_error_handler(400, lambda e: (render_template("error.html", code=400, message=e.description), 400))
+    app.register_error_handler(403, lambda e: (render_template("error.html", code=403, message=None), 403))
     app.register_error_handler(404, lambda e: (render_template("error.html", code=404, message=None), 404))
     app.register_error_handler(500, lambda e: (render_template("error.html", code=500, message=None), 500))
 
@@ -74,11 +83,13 @@ def _register(app: Flask, config: Config) -> None:
 
 
 def _register_staff(app: Flask) -> None:
-    from web.auth import csrf_token
+    from web.auth import csrf_token, current_staff
     from web.staff import staff
 
     app.register_blueprint(staff, url_prefix="/staff")
     app.jinja_env.globals["csrf_token"] = csrf_token
+    # every page says who is signed in (the header, and "Staff view" on record pages)
+    app.context_processor(lambda: {"staff_name": current_staff()})
 
 
 def cookie_options() -> dict:
