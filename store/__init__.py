@@ -4,6 +4,7 @@ from store.changes import Change, ChangesMixin, Consumer
 from store.clusters import ClusterChange, ClusterPlan, ClustersMixin, Decision
 from store.feed import FeedMixin
 from store.core import StoreBase, StoreError, now
+from store.oai import ALL as OAI_ALL, OaiHeader, OaiMixin, OaiState, OaiWindow
 from store.leases import WRITER, HeldLease, Lease, LeaseHeld, LeaseLost, LeasesMixin, harvest_lease
 from store.rounds import CLOSING_LEASE, Round, RoundsMixin
 from store.records import IncomingRecord, PageCounts, QuarantineItem, RecordsMixin, StoredRecord
@@ -13,13 +14,14 @@ from store.throttle import ThrottleMixin
 
 
 class Store(RecordsMixin, StateMixin, ClustersMixin, ChangesMixin, FeedMixin, StaffMixin, ThrottleMixin, LeasesMixin,
-            RoundsMixin, StoreBase):
-    """Records, harvest state, clusters, the change log, staff accounts, login counters and leases in one database
+            RoundsMixin, OaiMixin, StoreBase):
+    """Records, harvest state, clusters, the change log, staff accounts, login counters, leases and the OAI-PMH
+    provider's items in one database
     (SQLite or PostgreSQL)."""
 
 
 __all__ = [
     "CLOSING_LEASE", "Change", "Checkpoint", "ClusterChange", "ClusterPlan", "Consumer", "Decision", "HeldLease",
-    "IncomingRecord", "Lease", "LeaseHeld", "LeaseLost", "PageCounts", "QuarantineItem", "QuarantinedRecord", "Round",
+    "IncomingRecord", "Lease", "LeaseHeld", "LeaseLost", "OAI_ALL", "OaiHeader", "OaiState", "OaiWindow", "PageCounts", "QuarantineItem", "QuarantinedRecord", "Round",
     "SourceStatus", "Store", "StoreError", "StoredRecord", "WRITER", "harvest_lease", "now",
 ]
