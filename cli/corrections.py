@@ -9,6 +9,7 @@ from cli.leases import writer_lease
 from cli.pipeline import source_names
 from dedup import merge_clusters, split_record
 from index import update_index
+from cli.oai import publish_oai
 
 
 @main.command()
@@ -22,6 +23,7 @@ def split(ctx: Context, record: str, made_by: str, note: str) -> None:
     with ctx.store() as store, writer_lease(ctx.config, store, f"split by {made_by}"):
         split_record(store, record, made_by, note, several_per_cluster=ctx.config.several_per_cluster)
         update_index(store, ctx.config.index_dir, source_names(ctx.config))
+        publish_oai(ctx.config, store)
         click.echo(f"{record} is now in cluster {store.resolve_cluster(record)}")
 
 
@@ -37,6 +39,7 @@ def merge(ctx: Context, first: str, second: str, made_by: str, note: str) -> Non
     with ctx.store() as store, writer_lease(ctx.config, store, f"merge by {made_by}"):
         merge_clusters(store, first, second, made_by, note, several_per_cluster=ctx.config.several_per_cluster)
         update_index(store, ctx.config.index_dir, source_names(ctx.config))
+        publish_oai(ctx.config, store)
         click.echo(f"merged into cluster {store.resolve_cluster(first)}")
 
 
