@@ -34,17 +34,21 @@ class SchemaMissing(Exception):
 
 
 class _Local(etree.Resolver):
+    def __init__(self, folder: Path):
+        super().__init__()
+        self.folder = folder
+
     def resolve(self, url, _public_id, context):
-        if url.startswith("file:") or url.startswith(str(SCHEMAS)):
+        if url.startswith("file:") or url.startswith(str(self.folder)):
             return None         # one of the files here: read as it is
         name = ADDRESSES.get(url)
         if name is None:
             raise SchemaMissing(f"the schema at {url} is not kept locally")
-        return self.resolve_filename(str(_file(name)), context)
+        return self.resolve_filename(str(_file(self.folder, name)), context)
 
 
-def _file(name: str) -> Path:
-    path = SCHEMAS / name
+def _file(folder: Path, name: str) -> Path:
+    path = folder / name
     if not path.is_file():
         raise SchemaMissing(f"the schema file {path} is missing")
     return path
@@ -52,15 +56,20 @@ def _file(name: str) -> Path:
 
 @cache
 def schema() -> etree.XMLSchema:
-    """One schema for the envelope and every format served."""
-    imports = "".join(f'<xs:import namespace="{ns}" schemaLocation="{_file(name).as_uri()}"/>'
+    """One schema for the envelope and every format served, from `schemas/`."""
+    return load_schema(SCHEMAS)
+
+
+def load_schema(folder: Path) -> etree.XMLSchema:
+    """The combined schema from the files in `folder`; `SchemaMissing` when one is not there."""
+    imports = "".join(f'<xs:import namespace="{ns}" schemaLocation="{_file(folder, name).as_uri()}"/>'
                       for ns, name in NAMESPACES.items())
     for name in set(ADDRESSES.values()):
-        _file(name)
+        _file(folder, name)
     parser = etree.XMLParser(no_network=True)
-    parser.resolvers.add(_Local())
+    parser.resolvers.add(_Local(folder))
     wrapper = f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">{imports}</xs:schema>'
-    return etree.XMLSchema(etree.fromstring(wrapper.encode(), parser, base_url=str(SCHEMAS) + "/"))
+    return etree.XMLSchema(etree.fromstring(wrapper.encode(), parser, base_url=str(folder) + "/"))
 
 
 def problems(document: bytes) -> list[str]:

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import time
 
-from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
+from flask import Blueprint, Flask, Response, current_app, request
 from flask_limiter.util import get_remote_address
 from limits import parse as parse_limit
 from limits.storage import storage_from_string
@@ -71,7 +71,7 @@ def endpoint():
         log.warning("OAI-PMH request answered 503: %s", exc)
         return Response("the catalogue's store is not reachable; try again later", 503, {"Retry-After": "60"},
                         mimetype="text/plain")
-    return Response(stream_with_context(_stream(provider, horizon, oai_request, body)), mimetype=XML)
+    return Response(_stream(provider, horizon, oai_request, body), mimetype=XML)
 
 
 def _prepare(provider: Provider, pairs: list[tuple[str, str]], horizon):

@@ -1,0 +1,302 @@
+"""The OAI-PMH provider at /oai: every verb and error valid against the schemas, tokens, datestamps, deletions, sets."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from lxml import etree
+
+from cli import main
+from settings import load_config
+from store import WRITER, Store
+from tests.conftest import DATABASES, ROOT
+from web import create_app
+from web.oai import tokens
+from web.oai.validation import SchemaMissing, load_schema, problems
+
+NS = {"o": "http://www.openarchives.org/OAI/2.0/", "m": "http://www.loc.gov/MARC21/slim",
+      "dc": "http://purl.org/dc/elements/1.1/", "p": "http://www.openarchives.org/OAI/2.0/provenance"}
+SECRET = "a-test-secret-that-is-long-enough-0123456789"
+REPOSITORY = "katalog.example.org"
+
+
+def write_catalogue(folder, store: str, sources=("libris", "deichman", "unc"), **oai) -> object:
+    """A catalogue of sample members (files) plus `extra` (tests/data files copied into `folder`)."""
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    data["sources"] = [s for s in data["sources"] if s["code"] in sources]
+    for source in data["sources"]:
+        source.update(type="file", path=[str(p) for p in sorted((ROOT / "samples" / source["code"]).glob("records.*"))])
+        for key in ("url", "metadata_prefix", "set"):
+            source.pop(key, None)
+    extra = folder / "extra"
+    extra.mkdir(exist_ok=True)
+    for name in ("beyond_the_crisis_in_art_second_edition.xml", "xss_title_and_javascript_856.xml"):
+        shutil.copy(ROOT / "tests" / "data" / name, extra / name)
+    data["sources"].append({"code": "extra", "name": "Test additions", "type": "file", "path": str(extra / "*.xml")})
+    data.pop("demo", None)
+    data.update(store=store, index="var/index", reports="var/reports")
+    data["web"].update(secret_key=SECRET, public_base_url="https://katalog.example.org/")
+    data["oai"] = {"repository_identifier": REPOSITORY, "page_size": 25, **oai}
+    (folder / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    return load_config(folder / "config.yaml")
+
+
+def run(config, *args):
+    result = CliRunner().invoke(main, ["--config", str(config.path), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def build(folder, store: str, **kwargs):
+    config = write_catalogue(folder, store, **kwargs)
+    run(config, "migrate")
+    run(config, "nightly")
+    return config
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def catalogue(request, tmp_path_factory):
+    """A published catalogue, built once per database for the tests that only read it."""
+    folder = tmp_path_factory.mktemp(f"oai-{request.param}")
+    store = "var/store.sqlite"
+    if request.param == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        store = server.url(server.create_database())
+    return build(folder, store)
+
+
+@pytest.fixture
+def client(catalogue):
+    return create_app(catalogue).test_client()
+
+
+@pytest.fixture
+def fresh(tmp_path, store_url):
+    """A catalogue of its own for a test that changes it (libris and the extra files), on each database."""
+    return build(tmp_path, store_url, sources=("libris",))
+
+
+def oai(client, **args) -> etree._Element:
+    """One request; the response must be valid OAI-PMH with valid metadata and about parts."""
+    response = client.get("/oai", query_string=args)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/xml"
+    body = response.get_data()
+    assert problems(body) == [], body[:2000]
+    return etree.fromstring(body)
+
+
+def error_code(root) -> str | None:
+    found = root.find("o:error", NS)
+    return found.get("code") if found is not None else None
+
+
+def list_all(client, verb: str, **args) -> tuple[list[etree._Element], list[etree._Element]]:
+    """Every item of a list, following tokens; and the token elements seen."""
+    items, tokens_seen = [], []
+    root = oai(client, verb=verb, **args)
+    while True:
+        body = root.find(f"o:{verb}", NS)
+        assert body is not None, etree.tostring(root)[:500]
+        items += [el for el in body if el.tag != f"{{{NS['o']}}}resumptionToken"]
+        token = body.find("o:resumptionToken", NS)
+        if token is None or not (token.text or "").strip():
+            if token is not None:
+                tokens_seen.append(token)
+            return items, tokens_seen
+        tokens_seen.append(token)
+        root = oai(client, verb=verb, resumptionToken=token.text)
+
+
+def identifiers(items) -> list[str]:
+    return [el.findtext(".//o:header/o:identifier", namespaces=NS) or el.findtext("o:identifier", namespaces=NS)
+            for el in items]
+
+
+def cluster_count(config) -> int:
+    with Store(config.store_url) as store:
+        return store.cluster_totals()[1]
+
+
+@pytest.mark.parametrize("args, element", [
+    ({"verb": "Identify"}, "Identify"),
+    ({"verb": "ListMetadataFormats"}, "ListMetadataFormats"),
+    ({"verb": "ListSets"}, "ListSets"),
+    ({"verb": "ListIdentifiers", "metadataPrefix": "marc21"}, "ListIdentifiers"),
+    ({"verb": "ListRecords", "metadataPrefix": "marc21"}, "ListRecords"),
+    ({"verb": "ListRecords", "metadataPrefix": "marc21_includehold", "set": "member:deichman"}, "ListRecords"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "format:book"}, "ListRecords"),
+])
+def test_every_verb_answers_valid_oai_pmh_with_valid_records(client, args, element):
+    root = oai(client, **args)
+    assert root.find(f"o:{element}", NS) is not None, etree.tostring(root)[:800]
+
+
+def test_identify_promises_persistent_deletions_in_seconds_and_the_configured_base_url(client):
+    identify = oai(client, verb="Identify").find("o:Identify", NS)
+    assert identify.findtext("o:deletedRecord", namespaces=NS) == "persistent"
+    assert identify.findtext("o:granularity", namespaces=NS) == "YYYY-MM-DDThh:mm:ssZ"
+    assert identify.findtext("o:baseURL", namespaces=NS) == "https://katalog.example.org/oai"
+
+
+def test_get_record_and_list_metadata_formats_of_one_record(client):
+    first = identifiers(oai(client, verb="ListIdentifiers", metadataPrefix="marc21").find("o:ListIdentifiers", NS))[0]
+    for prefix in ("marc21", "marc21_includehold", "oai_dc"):
+        record = oai(client, verb="GetRecord", identifier=first, metadataPrefix=prefix).find("o:GetRecord/o:record", NS)
+        assert record.findtext("o:header/o:identifier", namespaces=NS) == first
+        assert record.find("o:about/p:provenance", NS) is not None
+    formats = oai(client, verb="ListMetadataFormats", identifier=first)
+    assert [f.text for f in formats.iterfind(".//o:metadataPrefix", NS)] == ["marc21", "marc21_includehold", "oai_dc"]
+
+
+@pytest.mark.parametrize("args, code", [
+    ({}, "badVerb"),
+    ({"verb": "Harvest"}, "badVerb"),
+    ({"verb": "ListRecords"}, "badArgument"),
+    ({"verb": "Identify", "set": "member:libris"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "marc21", "from": "2026-13-45"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "marc21", "from": "2026-01-02", "until": "2026-01-01"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "marc21", "from": "2026-01-01", "until": "2026-01-02T00:00:00Z"},
+     "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "marc21", "resumptionToken": "x"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "dc"}, "cannotDisseminateFormat"),
+    ({"verb": "GetRecord", "metadataPrefix": "marc21", "identifier": "oai:katalog.example.org:nope"}, "idDoesNotExist"),
+    ({"verb": "GetRecord", "metadataPrefix": "marc21", "identifier": "oai:elsewhere.org:c1"}, "idDoesNotExist"),
+    ({"verb": "ListMetadataFormats", "identifier": "nope"}, "idDoesNotExist"),
+    ({"verb": "ListRecords", "metadataPrefix": "marc21", "from": "2999-01-01"}, "noRecordsMatch"),
+    ({"verb": "ListIdentifiers", "metadataPrefix": "marc21", "set": "member:nobody"}, "noRecordsMatch"),
+    ({"verb": "ListRecords", "resumptionToken": "forged.token"}, "badResumptionToken"),
+    ({"verb": "ListSets", "resumptionToken": "anything"}, "badResumptionToken"),
+])
+def test_every_error_is_valid_oai_pmh_with_its_code(client, args, code):
+    root = oai(client, **args)
+    assert error_code(root) == code, etree.tostring(root)
+    if code in ("badVerb", "badArgument"):
+        assert root.find("o:request", NS).attrib == {}, "a bad request is not echoed"
+
+
+def test_a_repeated_argument_is_a_bad_argument(client):
+    response = client.get("/oai?verb=ListRecords&metadataPrefix=marc21&metadataPrefix=oai_dc")
+    assert problems(response.get_data()) == []
+    assert error_code(etree.fromstring(response.get_data())) == "badArgument"
+
+
+def test_post_requests_are_answered_like_get(client):
+    response = client.post("/oai", data={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "set": "member:libris"})
+    root = etree.fromstring(response.get_data())
+    assert problems(response.get_data()) == [] and root.find("o:ListIdentifiers", NS) is not None
+
+
+def test_lists_page_by_signed_tokens_with_cursor_and_size_to_every_record_once(client, catalogue):
+    items, seen = list_all(client, "ListIdentifiers", metadataPrefix="marc21")
+    ids = identifiers(items)
+    assert len(ids) == len(set(ids)) == cluster_count(catalogue)
+    assert len(seen) == -(-len(ids) // 25)
+    assert [int(t.get("cursor")) for t in seen] == [25 * n for n in range(len(seen))]
+    assert {int(t.get("completeListSize")) for t in seen} == {len(ids)}
+    assert all(t.get("expirationDate") for t in seen[:-1]) and not (seen[-1].text or "").strip()
+
+
+def test_tokens_survive_a_restart_and_are_refused_when_altered_expired_or_from_another_key(catalogue):
+    first = oai(create_app(catalogue).test_client(), verb="ListIdentifiers", metadataPrefix="marc21")
+    token = first.findtext(".//o:resumptionToken", namespaces=NS)
+    again = oai(create_app(catalogue).test_client(), verb="ListIdentifiers", resumptionToken=token)
+    assert again.find("o:ListIdentifiers", NS) is not None, "a token outlives the process that issued it"
+    client = create_app(catalogue).test_client()
+    key = client.application.extensions["unioncat"]["oai"].key
+    position = unverified(token)
+    body, _, signature = token.rpartition(".")
+    resigned_elsewhere = tokens.issue(position, b"another repository's key")
+    expired = tokens.issue(replace(position, expires=int(time.time()) - 1), key)
+    altered = tokens.issue(replace(position, cursor=0), key).rpartition(".")[0] + "." + signature
+    for bad in (resigned_elsewhere, expired, altered, token + "x", body):
+        assert error_code(oai(client, verb="ListIdentifiers", resumptionToken=bad)) == "badResumptionToken", bad
+    assert error_code(oai(client, verb="ListRecords", resumptionToken=token)) == "badResumptionToken", \
+        "a ListIdentifiers token does not resume ListRecords"
+
+
+def unverified(token: str) -> tokens.Position:
+    """What a token says, read without checking its signature (as a forger would)."""
+    body = token.rpartition(".")[0]
+    return tokens.Position(**json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))))
+
+
+def test_identifiers_and_base_url_never_come_from_the_host_header(client):
+    response = client.get("/oai?verb=ListIdentifiers&metadataPrefix=marc21", headers={"Host": "evil.example.net"})
+    text = response.get_data(as_text=True)
+    assert "evil.example.net" not in text
+    assert "oai:katalog.example.org:" in text and ">https://katalog.example.org/oai<" in text
+
+
+def test_holdings_format_has_an_852_per_holding_library_with_member_and_code(client):
+    items, _ = list_all(client, "ListRecords", metadataPrefix="marc21_includehold", set="member:deichman")
+    record = max(items, key=lambda r: len(r.findall(".//m:datafield[@tag='852']", NS)))
+    fields = record.findall(".//m:datafield[@tag='852']", NS)
+    assert len(fields) > 1
+    assert {f.findtext("m:subfield[@code='a']", namespaces=NS) for f in fields} >= {"deichman"}
+    assert all(f.findtext("m:subfield[@code='b']", namespaces=NS) for f in fields)
+    assert not record.findall(".//m:datafield[@tag='850']", NS), "the member's own holdings field is not passed on"
+    assert record.findtext(".//m:controlfield[@tag='001']", namespaces=NS) == \
+        record.findtext("o:header/o:identifier", namespaces=NS).rsplit(":", 1)[1]
+
+
+def test_a_harvester_over_its_rate_limit_gets_503_with_retry_after(catalogue):
+    data = yaml.safe_load(catalogue.path.read_text())
+    data["oai"]["rate_limit"] = "3 per minute"
+    path = catalogue.path.parent / "limited.yaml"     # beside the original: its paths are relative
+    path.write_text(yaml.safe_dump(data))
+    client = create_app(load_config(path)).test_client()
+    answers = [client.get("/oai?verb=Identify") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 503]
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+    other = client.get("/oai?verb=Identify", environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert other.status_code == 200, "the limit counts per address"
+
+
+def test_without_a_repository_identifier_there_is_no_provider(catalogue):
+    data = yaml.safe_load(catalogue.path.read_text())
+    data.pop("oai")
+    path = catalogue.path.parent / "without-oai.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert create_app(load_config(path)).test_client().get("/oai?verb=Identify").status_code == 404
+
+
+def test_a_schema_file_that_cannot_be_loaded_fails_the_validation(tmp_path):
+    from web.oai.validation import SCHEMAS
+
+    shutil.copytree(SCHEMAS, tmp_path / "schemas")
+    (tmp_path / "schemas" / "MARC21slim.xsd").unlink()
+    with pytest.raises(SchemaMissing):
+        load_schema(tmp_path / "schemas")
+
+
+def test_response_date_is_never_later_than_an_open_writer_or_an_unpublished_change(fresh):
+    client = create_app(fresh).test_client()
+    with Store(fresh.store_url) as store:
+        with store.lease(WRITER, "a test writer") as _held:
+            since = next(lease.acquired_at for lease in store.leases() if lease.name == WRITER)
+            date = oai(client, verb="Identify").findtext("o:responseDate", namespaces=NS)
+            assert _moment(date) <= since
+        pending = store.latest_change()
+        cid = store.cluster_ids()[0]
+        from store.changes import log_changes
+
+        with store.transaction() as conn:
+            log_changes(conn, [cid])
+        logged = store.oai_pending(pending, pending + 1, 1)[0][2]
+    date = oai(client, verb="Identify").findtext("o:responseDate", namespaces=NS)
+    assert _moment(date) <= logged, "a change not yet published holds the responseDate back"
+    run(fresh, "oai", "update")
+    assert _moment(oai(client, verb="Identify").findtext("o:responseDate", namespaces=NS)) >= logged - timedelta(seconds=1)
+
+
+def _moment(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
