@@ -1,0 +1,99 @@
+"""Round trip: a second unioncat harvests the first one's /oai with its own harvester (both on 127.0.0.1) and
+ends with the same editions and holdings; later changes reach it incrementally. sickle reads it all too."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+from sickle import Sickle
+
+from dedup import cluster_views
+from oaiserver.runner import serve_in_thread
+from settings import load_config
+from store import Store
+from tests.conftest import ROOT
+from tests.test_oai_provider import SECRET, build, run
+from web import create_app
+
+
+@pytest.fixture
+def upstream(tmp_path, store_url):
+    """The first unioncat (libris, deichman and the extra files), published and served over HTTP."""
+    folder = tmp_path / "first"
+    folder.mkdir()
+    config = build(folder, store_url, sources=("libris", "deichman"))
+    server = serve_in_thread(create_app(config))
+    yield config, server
+    server.stop()
+
+
+def downstream(tmp_path, url: str):
+    """A second unioncat whose only source is the first one's /oai, with unioncat's 852 read back."""
+    folder = tmp_path / "second"
+    folder.mkdir()
+    data = {"store": "var/store.sqlite", "index": "var/index", "reports": "var/reports",
+            "web": {"secret_key": SECRET},
+            "sources": [{"code": "up", "name": "Upstream unioncat", "type": "oai", "url": url,
+                         "metadata_prefix": "marc21_includehold",
+                         "holdings": {"tag": "852", "member": "a", "library": "b", "location": "c", "call_number": "h"}}]}
+    (folder / "config.yaml").write_text(yaml.safe_dump(data))
+    config = load_config(folder / "config.yaml")
+    run(config, "migrate")
+    return config
+
+
+def editions(config) -> dict[str, frozenset]:
+    """cluster id -> its (member, library code) holdings; for the second unioncat keyed by the first one's id."""
+    with Store(config.store_url) as store:
+        ids = sorted(store.alive_cluster_ids())
+        views = cluster_views(store, ids)
+    out = {}
+    for cid, view in views.items():
+        key = view.members[0].local_id if config.sources[0].code == "up" else cid
+        assert key not in out, f"two editions downstream for {key}"
+        out[key] = frozenset((h.source, h.library) for h in view.holdings)
+    return out
+
+
+def test_a_second_unioncat_harvests_the_first_and_follows_its_changes(upstream, tmp_path):
+    first, server = upstream
+    second = downstream(tmp_path, server.url)
+    run(second, "nightly")
+    before = editions(first)
+    assert editions(second) == before
+    assert any(len({member for member, _library in holdings}) > 1 for holdings in before.values()), \
+        "the round trip includes an edition held by several members"
+
+    extra = first.path.parent / "extra"
+    shutil.copy(ROOT / "tests" / "data" / "alma_ava_9979201969103681.xml", extra)      # a new record
+    (extra / "xss_title_and_javascript_856.xml").unlink()                               # a deletion
+    run(first, "nightly", "--force")
+    with Store(first.store_url) as store:
+        libris = next(cid for cid, members in store.export_clusters() if {s for s, _ in members} == {"libris"})
+        deichman = next(cid for cid, members in store.export_clusters() if {s for s, _ in members} == {"deichman"})
+    run(first, "merge", libris, deichman)                                              # a merge
+    after = editions(first)
+    assert after != before and (libris not in after or deichman not in after)
+
+    output = run(second, "nightly")
+    assert editions(second) == after
+    summary = next(line for line in output.splitlines() if line.startswith("up: ok"))
+    print(summary)
+    assert "0 unchanged" in summary and "0 deleted" not in summary and "0 new" not in summary, output
+
+
+def test_sickle_lists_every_record_and_set_without_error(upstream):
+    first, server = upstream
+    sickle = Sickle(server.url, max_retries=0, timeout=30)
+    records = list(sickle.ListRecords(metadataPrefix="marc21_includehold", ignore_deleted=False))
+    identifiers = list(sickle.ListIdentifiers(metadataPrefix="oai_dc"))
+    sets = list(sickle.ListSets())
+    with Store(first.store_url) as store:
+        live = store.alive_cluster_ids()
+        specs = store.oai_set_specs()
+    assert sorted(r.header.identifier.rsplit(":", 1)[1] for r in records) == sorted(live)
+    assert len(identifiers) == len(live)
+    assert sorted(s.setSpec for s in sets) == specs and "member:deichman" in specs
+    assert all(r.metadata for r in records)
