@@ -283,6 +283,7 @@ def test_response_date_is_never_later_than_an_open_writer_or_an_unpublished_chan
     with Store(fresh.store_url) as store:
         with store.lease(WRITER, "a test writer") as _held:
             since = next(lease.acquired_at for lease in store.leases() if lease.name == WRITER)
+            time.sleep(1.1)     # a clock a second on: the responseDate must stay at the writer's start
             date = oai(client, verb="Identify").findtext("o:responseDate", namespaces=NS)
             assert _moment(date) <= since
         pending = store.latest_change()
@@ -292,6 +293,7 @@ def test_response_date_is_never_later_than_an_open_writer_or_an_unpublished_chan
         with store.transaction() as conn:
             log_changes(conn, [cid])
         logged = store.oai_pending(pending, pending + 1, 1)[0][2]
+    time.sleep(1.1)
     date = oai(client, verb="Identify").findtext("o:responseDate", namespaces=NS)
     assert _moment(date) <= logged, "a change not yet published holds the responseDate back"
     run(fresh, "oai", "update")
