@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from store import schema
@@ -58,19 +58,17 @@ class OaiWindow:
         return out
 
 
-def _apply_one(conn: Connection, cluster_id: str, state: OaiState, old: dict[str, bool]) -> None:
-    """Upsert the rows of one cluster: its sets alive, every other set it was in deleted."""
-    wanted = {ALL} | state.sets if state.sets is not None else set()
-    stamp = state.datestamp
+def _rows_for(cluster_id: str, state: OaiState, old: dict[str, bool], inserts: list, updates: list) -> None:
+    """The rows one cluster needs: its sets alive, every other set it was in deleted, a deleted
+    whole-repository row for a cluster gone before it was ever published."""
+    wanted = {ALL} | state.sets if state.sets is not None else {ALL}
     for spec in sorted(set(old) | wanted):
-        deleted = spec not in wanted
+        deleted = spec not in wanted or state.sets is None
+        row = {"s": spec, "c": cluster_id, "d": state.datestamp, "x": deleted}
         if spec not in old:
-            conn.execute(insert(O).values(set_spec=spec, cluster_id=cluster_id, datestamp=stamp, deleted=deleted))
+            inserts.append(row)
         elif not (deleted and old[spec]):      # a set left long ago keeps the datestamp of its leaving
-            conn.execute(update(O).where(O.c.set_spec == spec, O.c.cluster_id == cluster_id)
-                         .values(datestamp=stamp, deleted=deleted))
-    if ALL not in old and ALL not in wanted:   # a cluster never published that is already gone
-        conn.execute(insert(O).values(set_spec=ALL, cluster_id=cluster_id, datestamp=stamp, deleted=True))
+            updates.append(row)
 
 
 class OaiMixin:
@@ -84,8 +82,16 @@ class OaiMixin:
                 query = select(O.c.cluster_id, O.c.set_spec, O.c.deleted).where(O.c.cluster_id.in_(chunk))
                 for cid, spec, deleted in conn.execute(query):
                     old.setdefault(cid, {})[spec] = deleted
+            inserts: list[dict] = []
+            updates: list[dict] = []
             for cid in sorted(states):
-                _apply_one(conn, cid, states[cid], old.get(cid, {}))
+                _rows_for(cid, states[cid], old.get(cid, {}), inserts, updates)
+            if inserts:
+                conn.execute(insert(O).values(set_spec=bindparam("s"), cluster_id=bindparam("c"),
+                                              datestamp=bindparam("d"), deleted=bindparam("x")), inserts)
+            if updates:
+                conn.execute(update(O).where(O.c.set_spec == bindparam("s"), O.c.cluster_id == bindparam("c"))
+                             .values(datestamp=bindparam("d"), deleted=bindparam("x")), updates)
             if position is None:
                 return
             values = {"position": position, "updated_at": now()}

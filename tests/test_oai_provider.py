@@ -356,3 +356,21 @@ def test_a_list_resumes_after_its_last_item_whatever_changed_meanwhile(fresh):
     later = identifiers(rest)
     assert set(seen) | set(later) == everything, "no record is skipped when earlier ones change"
     assert later[-2:] == sorted(seen[:2]), "changed records come again at the end"
+
+
+def test_the_fast_iso2709_reader_gives_the_fields_of_the_full_reader():
+    from normalise import parse_raw, read_file
+    from web.oai.metadata import _leader, iso2709_fields
+
+    compared = 0
+    for path in sorted((ROOT / "samples").glob("*/*.mrc")):
+        for raw in read_file(path):
+            fast = iso2709_fields(raw.raw) if hasattr(raw, "raw") else None
+            if fast is None:
+                continue
+            record = parse_raw(raw.raw, "iso2709")[0]
+            full = [(f.tag, f.data if f.control_field else ("".join(f.indicators)[:2], [(s.code, s.value) for s in f.subfields]))
+                    for f in record.fields]
+            assert (_leader(fast[0]), fast[1]) == (_leader(str(record.leader)), full), path
+            compared += 1
+    assert compared > 50

@@ -43,9 +43,19 @@ HOLDINGS_TAGS = frozenset({"852", "866", "867", "868", "850", "949", "952", "999
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
+_NEEDS_WORK = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]')
+_TAG = re.compile(r"^[0-9A-Za-z]{3}$")
+_CODE = re.compile(r"^[0-9A-Za-z!\"#$%&'()*+,\-./:;<=>?{}_^`~\[\]\\]$")
+_INDICATOR = re.compile(r"^[0-9a-z ]$")
+FIELD_MARK, SUBFIELD_MARK = "\x1e", "\x1f"
+
+
 def text(value) -> str:
-    """`value` as XML character data."""
-    return escape(_FORBIDDEN.sub("", str(value)))
+    """`value` as XML character data (or a quoted attribute's content)."""
+    value = str(value)
+    if not _NEEDS_WORK.search(value):
+        return value
+    return escape(_FORBIDDEN.sub("", value), {'"': "&quot;"})
 
 
 def attr(value) -> str:
@@ -55,38 +65,99 @@ def attr(value) -> str:
 
 def marc_xml(view: ClusterView, best: StoredRecord, repository: str, *, holdings: bool) -> str:
     """The displayed record as MARCXML: 001 the cluster id, 003 the repository, with an 852 per holding if asked."""
-    record, _flags = parse_raw(best.raw, best.raw_format)
-    out = [f'<record xmlns="{MARC_NS}"><leader>{text(_leader(record.leader))}</leader>',
+    leader, fields = _fields(best, view)
+    out = [f'<record xmlns="{MARC_NS}"><leader>{text(_leader(leader))}</leader>',
            f'<controlfield tag="001">{text(view.id)}</controlfield>',
            f'<controlfield tag="003">{text(repository)}</controlfield>']
-    for fld in record.fields:
-        if fld.tag in ("001", "003") or fld.tag in HOLDINGS_TAGS:
+    for tag, content in fields:
+        if tag in ("001", "003") or tag in HOLDINGS_TAGS or not _TAG.match(tag):
             continue
-        out.append(_field(fld))
+        out.append(_field(tag, content))
     if holdings:
         out.extend(_holding_field(h) for h in view.holdings)
     out.append("</record>")
     return "".join(out)
 
 
+def _fields(best: StoredRecord, view: ClusterView) -> tuple[str, list[tuple[str, object]]]:
+    """(leader, [(tag, control data or (indicators, [(code, value)]))]): straight from UTF-8 ISO 2709 when the
+    bytes are clean, else through the normaliser's forgiving reader."""
+    if best.raw_format == "iso2709" and best.raw:
+        fast = iso2709_fields(best.raw)
+        if fast is not None:
+            return fast
+    record = _marc(best, view)
+    fields = [(f.tag, f.data if f.control_field else ("".join(f.indicators or "  ")[:2],
+                                                      [(sf.code, sf.value) for sf in f.subfields]))
+              for f in record.fields]
+    return str(record.leader), fields
+
+
+def iso2709_fields(raw: bytes) -> tuple[str, list[tuple[str, object]]] | None:
+    """The fields of a well-formed UTF-8 ISO 2709 record, or None for anything the full reader must see."""
+    try:
+        leader = raw[:24].decode("ascii")
+        if leader[9] != "a":
+            return None
+        base = int(leader[12:17])
+        directory = raw[24:base - 1]
+        if len(directory) % 12 or raw[base - 1:base] != b"\x1e":
+            return None
+        fields = []
+        for at in range(0, len(directory), 12):
+            tag = directory[at:at + 3].decode("ascii")
+            length, start = int(directory[at + 3:at + 7]), int(directory[at + 7:at + 12])
+            chunk = raw[base + start:base + start + length].decode("utf-8")
+            if not chunk.endswith(FIELD_MARK):
+                return None
+            chunk = chunk[:-1]
+            if tag.startswith("00"):
+                fields.append((tag, chunk))
+            else:
+                parts = chunk.split(SUBFIELD_MARK)
+                fields.append((tag, (parts[0][:2], [(part[:1], part[1:]) for part in parts[1:] if part])))
+        return leader, fields
+    except (ValueError, UnicodeDecodeError, IndexError):
+        return None
+
+
+def _marc(best: StoredRecord, view: ClusterView) -> pymarc.Record:
+    """The member's MARC as received; a record whose bytes are gone or unreadable is described from its
+    normalised form instead (title, authors, year), so one bad record never breaks a page."""
+    try:
+        if best.raw:
+            return parse_raw(best.raw, best.raw_format)[0]
+    except Exception:      # noqa: BLE001 - any reader failure: the fallback below still describes the edition
+        pass
+    record = pymarc.Record(leader="00000nam a2200000 a 4500")
+    record.add_field(pymarc.Field("245", ["0", "0"], [pymarc.Subfield("a", view.record.title or view.id)]))
+    for name in view.record.authors[:1]:
+        record.add_field(pymarc.Field("100", ["1", " "], [pymarc.Subfield("a", name)]))
+    if view.record.year:
+        record.add_field(pymarc.Field("264", [" ", "1"], [pymarc.Subfield("c", str(view.record.year))]))
+    return record
+
+
 def _leader(leader) -> str:
     value = str(leader or "")
     value = (value + " " * 24)[:24]
-    return value[:9] + "a" + value[10:]     # the text is Unicode now, whatever the member's leader said
+    # the text is Unicode now, whatever the member's leader said; the entry map is always 4500 in MARC 21
+    return value[:9] + "a" + value[10:20] + "4500"
 
 
-def _field(fld: pymarc.Field) -> str:
-    if fld.control_field:
-        return f"<controlfield tag={attr(fld.tag)}>{text(fld.data or '')}</controlfield>"
-    ind1, ind2 = (fld.indicators or [" ", " "])[:2] if fld.indicators else (" ", " ")
-    subfields = "".join(f"<subfield code={attr(sf.code)}>{text(sf.value)}</subfield>"
-                        for sf in fld.subfields if sf.code and sf.value is not None)
-    return f"<datafield tag={attr(fld.tag)} ind1={attr(_indicator(ind1))} ind2={attr(_indicator(ind2))}>{subfields}</datafield>"
+def _field(tag: str, content) -> str:
+    if isinstance(content, str):
+        return f'<controlfield tag="{tag}">{text(content)}</controlfield>'
+    indicators, subfields = content
+    ind1, ind2 = _indicator(indicators[:1]), _indicator(indicators[1:2])
+    inner = "".join(f'<subfield code="{text(code)}">{text(value)}</subfield>'
+                    for code, value in subfields if code and _CODE.match(code) and value is not None)
+    return f'<datafield tag="{tag}" ind1="{ind1}" ind2="{ind2}">{inner}</datafield>'
 
 
 def _indicator(value) -> str:
     value = str(value or " ")[:1]
-    return value if re.fullmatch(r"[\da-z ]", value) else " "
+    return value if _INDICATOR.match(value) else " "
 
 
 def _holding_field(holding) -> str:
