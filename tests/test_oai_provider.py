@@ -374,3 +374,41 @@ def test_the_fast_iso2709_reader_gives_the_fields_of_the_full_reader():
             assert (_leader(fast[0]), fast[1]) == (_leader(str(record.leader)), full), path
             compared += 1
     assert compared > 50
+
+
+@pytest.mark.parametrize("section, key", [
+    ({"repository_identifier": "not a domain"}, "oai.repository_identifier"),
+    ({"repository_identifier": REPOSITORY, "page_size": 0}, "oai.page_size"),
+    ({"repository_identifier": REPOSITORY, "rate_limit": "lots"}, "oai.rate_limit"),
+    ({"repository_identifier": REPOSITORY, "admin_email": "nobody"}, "oai.admin_email"),
+    ({"repository_identifier": REPOSITORY, "base_url": "https://elsewhere/"}, "unknown keys"),
+])
+def test_bad_oai_settings_are_refused_naming_the_key(tmp_path, section, key):
+    from settings import ConfigError
+
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"store": "s.sqlite", "index": "i", "sources": [], "oai": section}))
+    with pytest.raises(ConfigError, match=key):
+        load_config(path)
+
+
+def test_oai_update_without_a_repository_identifier_is_a_usage_error(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"store": "s.sqlite", "index": "i", "sources": []}))
+    result = CliRunner().invoke(main, ["--config", str(path), "oai", "update"])
+    assert result.exit_code == 2 and "oai.repository_identifier" in result.output, result.output
+
+
+def test_a_record_whose_marc_cannot_be_read_is_still_served_from_its_normalised_form(fresh):
+    from sqlalchemy import update
+
+    from store import schema
+
+    client = create_app(fresh).test_client()
+    with Store(fresh.store_url) as store:
+        cid, members = next(iter(store.export_clusters()))
+        with store.transaction() as conn:
+            conn.execute(update(schema.records).where(schema.records.c.source == members[0][0],
+                                                      schema.records.c.local_id == members[0][1]).values(raw=b"\x00garbage"))
+    root = oai(client, verb="GetRecord", metadataPrefix="marc21", identifier=f"oai:{REPOSITORY}:{cid}")
+    assert root.find(".//m:datafield[@tag='245']/m:subfield[@code='a']", NS).text
