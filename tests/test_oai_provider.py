@@ -28,7 +28,7 @@ SECRET = "a-test-secret-that-is-long-enough-0123456789"
 REPOSITORY = "katalog.example.org"
 
 
-def write_catalogue(folder, store: str, sources=("libris", "deichman", "unc"), **oai) -> object:
+def write_catalogue(folder, store: str, sources=("libris", "deichman"), **oai) -> object:
     """A catalogue of sample members (files) plus `extra` (tests/data files copied into `folder`)."""
     data = yaml.safe_load((ROOT / "config.yaml").read_text())
     data["sources"] = [s for s in data["sources"] if s["code"] in sources]
@@ -56,9 +56,10 @@ def run(config, *args):
 
 
 def build(folder, store: str, **kwargs):
+    """Harvested, deduplicated and published (no search index: the provider reads the store)."""
     config = write_catalogue(folder, store, **kwargs)
-    run(config, "migrate")
-    run(config, "nightly")
+    for command in (["migrate"], ["harvest"], ["dedup"], ["oai", "update"]):
+        run(config, *command)
     return config
 
 
@@ -412,3 +413,21 @@ def test_a_record_whose_marc_cannot_be_read_is_still_served_from_its_normalised_
                                                       schema.records.c.local_id == members[0][1]).values(raw=b"\x00garbage"))
     root = oai(client, verb="GetRecord", metadataPrefix="marc21", identifier=f"oai:{REPOSITORY}:{cid}")
     assert root.find(".//m:datafield[@tag='245']/m:subfield[@code='a']", NS).text
+
+
+def test_sickle_lists_every_record_and_set_without_error(catalogue):
+    from sickle import Sickle
+
+    from oaiserver.runner import serve_in_thread
+
+    with serve_in_thread(create_app(catalogue)) as server:
+        sickle = Sickle(server.url, max_retries=0, timeout=30)
+        records = list(sickle.ListRecords(metadataPrefix="marc21_includehold", ignore_deleted=False))
+        headers = list(sickle.ListIdentifiers(metadataPrefix="oai_dc"))
+        sets = list(sickle.ListSets())
+    with Store(catalogue.store_url) as store:
+        live = store.alive_cluster_ids()
+        specs = store.oai_set_specs()
+    assert sorted(r.header.identifier.rsplit(":", 1)[1] for r in records) == sorted(live)
+    assert all(r.metadata for r in records) and len(headers) == len(live)
+    assert sorted(s.setSpec for s in sets) == specs and "member:deichman" in specs
