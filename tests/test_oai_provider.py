@@ -1,13 +1,11 @@
-"""The OAI-PMH provider at /oai: every verb and error valid against the schemas, tokens, datestamps, deletions, sets."""
+"""The OAI-PMH provider at /oai: every verb and error valid against the schemas, tokens, the configured
+identity, the rate limit, the schemas themselves, and sickle as an outside client."""
 
 from __future__ import annotations
 
-import base64
-import json
 import shutil
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
@@ -16,51 +14,13 @@ from lxml import etree
 
 from cli import main
 from settings import load_config
-from store import WRITER, Store
+from store import Store
 from tests.conftest import DATABASES, ROOT
+from tests.oai_support import (NS, REPOSITORY, build, cluster_count, error_code, identifiers, list_all, oai,
+                               unverified)
 from web import create_app
 from web.oai import tokens
 from web.oai.validation import SchemaMissing, load_schema, problems
-
-NS = {"o": "http://www.openarchives.org/OAI/2.0/", "m": "http://www.loc.gov/MARC21/slim",
-      "dc": "http://purl.org/dc/elements/1.1/", "p": "http://www.openarchives.org/OAI/2.0/provenance"}
-SECRET = "a-test-secret-that-is-long-enough-0123456789"
-REPOSITORY = "katalog.example.org"
-
-
-def write_catalogue(folder, store: str, sources=("libris", "deichman"), **oai) -> object:
-    """A catalogue of sample members (files) plus `extra` (tests/data files copied into `folder`)."""
-    data = yaml.safe_load((ROOT / "config.yaml").read_text())
-    data["sources"] = [s for s in data["sources"] if s["code"] in sources]
-    for source in data["sources"]:
-        source.update(type="file", path=[str(p) for p in sorted((ROOT / "samples" / source["code"]).glob("records.*"))])
-        for key in ("url", "metadata_prefix", "set"):
-            source.pop(key, None)
-    extra = folder / "extra"
-    extra.mkdir(exist_ok=True)
-    for name in ("beyond_the_crisis_in_art_second_edition.xml", "xss_title_and_javascript_856.xml"):
-        shutil.copy(ROOT / "tests" / "data" / name, extra / name)
-    data["sources"].append({"code": "extra", "name": "Test additions", "type": "file", "path": str(extra / "*.xml")})
-    data.pop("demo", None)
-    data.update(store=store, index="var/index", reports="var/reports")
-    data["web"].update(secret_key=SECRET, public_base_url="https://katalog.example.org/")
-    data["oai"] = {"repository_identifier": REPOSITORY, "page_size": 25, **oai}
-    (folder / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
-    return load_config(folder / "config.yaml")
-
-
-def run(config, *args):
-    result = CliRunner().invoke(main, ["--config", str(config.path), *args])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def build(folder, store: str, **kwargs):
-    """Harvested, deduplicated and published (no search index: the provider reads the store)."""
-    config = write_catalogue(folder, store, **kwargs)
-    for command in (["migrate"], ["harvest"], ["dedup"], ["oai", "update"]):
-        run(config, *command)
-    return config
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -77,54 +37,6 @@ def catalogue(request, tmp_path_factory):
 @pytest.fixture
 def client(catalogue):
     return create_app(catalogue).test_client()
-
-
-@pytest.fixture
-def fresh(tmp_path, store_url):
-    """A catalogue of its own for a test that changes it (libris and the extra files), on each database."""
-    return build(tmp_path, store_url, sources=("libris",))
-
-
-def oai(client, **args) -> etree._Element:
-    """One request; the response must be valid OAI-PMH with valid metadata and about parts."""
-    response = client.get("/oai", query_string=args)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.mimetype == "text/xml"
-    body = response.get_data()
-    assert problems(body) == [], body[:2000]
-    return etree.fromstring(body)
-
-
-def error_code(root) -> str | None:
-    found = root.find("o:error", NS)
-    return found.get("code") if found is not None else None
-
-
-def list_all(client, verb: str, **args) -> tuple[list[etree._Element], list[etree._Element]]:
-    """Every item of a list, following tokens; and the token elements seen."""
-    items, tokens_seen = [], []
-    root = oai(client, verb=verb, **args)
-    while True:
-        body = root.find(f"o:{verb}", NS)
-        assert body is not None, etree.tostring(root)[:500]
-        items += [el for el in body if el.tag != f"{{{NS['o']}}}resumptionToken"]
-        token = body.find("o:resumptionToken", NS)
-        if token is None or not (token.text or "").strip():
-            if token is not None:
-                tokens_seen.append(token)
-            return items, tokens_seen
-        tokens_seen.append(token)
-        root = oai(client, verb=verb, resumptionToken=token.text)
-
-
-def identifiers(items) -> list[str]:
-    return [el.findtext(".//o:header/o:identifier", namespaces=NS) or el.findtext("o:identifier", namespaces=NS)
-            for el in items]
-
-
-def cluster_count(config) -> int:
-    with Store(config.store_url) as store:
-        return store.cluster_totals()[1]
 
 
 @pytest.mark.parametrize("args, element", [
@@ -224,12 +136,6 @@ def test_tokens_survive_a_restart_and_are_refused_when_altered_expired_or_from_a
         "a ListIdentifiers token does not resume ListRecords"
 
 
-def unverified(token: str) -> tokens.Position:
-    """What a token says, read without checking its signature (as a forger would)."""
-    body = token.rpartition(".")[0]
-    return tokens.Position(**json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))))
-
-
 def test_identifiers_and_base_url_never_come_from_the_host_header(client):
     response = client.get("/oai?verb=ListIdentifiers&metadataPrefix=marc21", headers={"Host": "evil.example.net"})
     text = response.get_data(as_text=True)
@@ -279,86 +185,6 @@ def test_a_schema_file_that_cannot_be_loaded_fails_the_validation(tmp_path):
         load_schema(tmp_path / "schemas")
 
 
-def test_response_date_is_never_later_than_an_open_writer_or_an_unpublished_change(fresh):
-    client = create_app(fresh).test_client()
-    with Store(fresh.store_url) as store:
-        with store.lease(WRITER, "a test writer") as _held:
-            since = next(lease.acquired_at for lease in store.leases() if lease.name == WRITER)
-            time.sleep(1.1)     # a clock a second on: the responseDate must stay at the writer's start
-            date = oai(client, verb="Identify").findtext("o:responseDate", namespaces=NS)
-            assert _moment(date) <= since
-        pending = store.latest_change()
-        cid = store.cluster_ids()[0]
-        from store.changes import log_changes
-
-        with store.transaction() as conn:
-            log_changes(conn, [cid])
-        logged = store.oai_pending(pending, pending + 1, 1)[0][2]
-    time.sleep(1.1)
-    date = oai(client, verb="Identify").findtext("o:responseDate", namespaces=NS)
-    assert _moment(date) <= logged, "a change not yet published holds the responseDate back"
-    run(fresh, "oai", "update")
-    assert _moment(oai(client, verb="Identify").findtext("o:responseDate", namespaces=NS)) >= logged - timedelta(seconds=1)
-
-
-def _moment(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-
-
-def headers_in(client, **args) -> dict[str, bool]:
-    """identifier -> deleted, for every header of a ListIdentifiers (none when nothing matches)."""
-    root = oai(client, verb="ListIdentifiers", metadataPrefix="marc21", **args)
-    if error_code(root) == "noRecordsMatch":
-        return {}
-    items, _ = list_all(client, "ListIdentifiers", metadataPrefix="marc21", **args)
-    return {el.findtext("o:identifier", namespaces=NS): el.get("status") == "deleted" for el in items}
-
-
-def test_merged_away_clusters_stay_deleted_and_an_edition_leaving_a_set_is_deleted_in_that_set(fresh):
-    client = create_app(fresh).test_client()
-    with Store(fresh.store_url) as store:
-        clusters = dict(store.export_clusters())
-    libris = next(cid for cid, members in clusters.items() if {s for s, _ in members} == {"libris"})
-    extra, extra_members = next((cid, m) for cid, m in clusters.items() if {s for s, _ in m} == {"extra"})
-    time.sleep(1.1)     # the incremental harvest below starts in a later second than the build
-    since = oai(client, verb="Identify").findtext("o:responseDate", namespaces=NS)
-    run(fresh, "merge", libris, extra)
-    with Store(fresh.store_url) as store:
-        survivor = store.resolve_cluster(libris)
-    gone = extra if survivor == libris else libris
-    record = oai(client, verb="GetRecord", metadataPrefix="marc21", identifier=f"oai:{REPOSITORY}:{gone}")
-    header = record.find("o:GetRecord/o:record/o:header", NS)
-    assert header.get("status") == "deleted" and header.findtext("o:datestamp", namespaces=NS) >= since
-    assert record.find("o:GetRecord/o:record/o:metadata", NS) is None
-
-    run(fresh, "split", ":".join(extra_members[0]))
-    changed = {**{k: ("member:extra", v) for k, v in headers_in(client, set="member:extra", **{"from": since}).items()},
-               **{k: ("member:libris", v) for k, v in headers_in(client, set="member:libris", **{"from": since}).items()}}
-    left = [identifier for identifier, (_spec, deleted) in changed.items() if deleted
-            and oai(client, verb="GetRecord", metadataPrefix="marc21", identifier=identifier)
-            .find("o:GetRecord/o:record/o:header", NS).get("status") != "deleted"]
-    assert left, f"the edition that left a set is deleted in that set's incremental harvest: {changed}"
-    assert f"oai:{REPOSITORY}:{gone}" in headers_in(client, **{"from": since}), "the merged-away id is still listed"
-
-
-def test_a_list_resumes_after_its_last_item_whatever_changed_meanwhile(fresh):
-    client = create_app(fresh).test_client()
-    first = oai(client, verb="ListIdentifiers", metadataPrefix="marc21").find("o:ListIdentifiers", NS)
-    seen = identifiers([el for el in first if el.tag.endswith("header")])
-    token = first.findtext("o:resumptionToken", namespaces=NS)
-    from store.changes import log_changes
-
-    with Store(fresh.store_url) as store:
-        with store.transaction() as conn:     # two clusters of the first page change: they move to the end
-            log_changes(conn, [seen[0].rsplit(":", 1)[1], seen[1].rsplit(":", 1)[1]])
-        everything = {f"oai:{REPOSITORY}:{cid}" for cid in store.alive_cluster_ids()}
-    run(fresh, "oai", "update")
-    rest, _ = list_all(client, "ListIdentifiers", resumptionToken=token)
-    later = identifiers(rest)
-    assert set(seen) | set(later) == everything, "no record is skipped when earlier ones change"
-    assert later[-2:] == sorted(seen[:2]), "changed records come again at the end"
-
-
 def test_the_fast_iso2709_reader_gives_the_fields_of_the_full_reader():
     from normalise import parse_raw, read_file
     from web.oai.metadata import _leader, iso2709_fields
@@ -400,21 +226,6 @@ def test_oai_update_without_a_repository_identifier_is_a_usage_error(tmp_path):
     assert result.exit_code == 2 and "oai.repository_identifier" in result.output, result.output
 
 
-def test_a_record_whose_marc_cannot_be_read_is_still_served_from_its_normalised_form(fresh):
-    from sqlalchemy import update
-
-    from store import schema
-
-    client = create_app(fresh).test_client()
-    with Store(fresh.store_url) as store:
-        cid, members = next(iter(store.export_clusters()))
-        with store.transaction() as conn:
-            conn.execute(update(schema.records).where(schema.records.c.source == members[0][0],
-                                                      schema.records.c.local_id == members[0][1]).values(raw=b"\x00garbage"))
-    root = oai(client, verb="GetRecord", metadataPrefix="marc21", identifier=f"oai:{REPOSITORY}:{cid}")
-    assert root.find(".//m:datafield[@tag='245']/m:subfield[@code='a']", NS).text
-
-
 def test_sickle_lists_every_record_and_set_without_error(catalogue):
     from sickle import Sickle
 
@@ -431,3 +242,4 @@ def test_sickle_lists_every_record_and_set_without_error(catalogue):
     assert sorted(r.header.identifier.rsplit(":", 1)[1] for r in records) == sorted(live)
     assert all(r.metadata for r in records) and len(headers) == len(live)
     assert sorted(s.setSpec for s in sets) == specs and "member:deichman" in specs
+

@@ -13,7 +13,7 @@ from oaiserver.runner import serve_in_thread
 from settings import load_config
 from store import Store
 from tests.conftest import ROOT
-from tests.test_oai_provider import SECRET, build, run
+from tests.oai_support import SECRET, build, run
 from web import create_app
 
 
