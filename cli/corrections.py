@@ -12,6 +12,7 @@ from dedup import (
     preview_merge, preview_split, undo, unmark_not_identifying,
 )
 from index import update_index
+from cli.oai import publish_oai
 from store import ROLES, Account, Store
 
 _BY = click.option("--by", "made_by", default="cli", show_default=True,
@@ -88,6 +89,7 @@ def _report(ctx: Context, store: Store, outcome: Outcome) -> None:
         click.echo(f"decision {outcome.decision_id}: {outcome.message}; it is applied as soon as the writer lease is free")
         return
     update_index(store, ctx.config.index_dir, source_names(ctx.config))
+    publish_oai(ctx.config, store)
     click.echo(f"decision {outcome.decision_id}: {outcome.message}")
 
 

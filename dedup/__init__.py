@@ -9,12 +9,12 @@ from dedup.corrections import (
 from dedup.history import HistoryEntry, history, history_csv
 from dedup.preview import Broken, ClusterSide, Move, Preview
 from dedup.decide import Verdict, decide, title_similarity
-from dedup.display import ClusterView, build_view, cluster_view, cluster_views
+from dedup.display import ClusterView, build_view, cluster_view, cluster_views, cluster_views_with_records
 from dedup.keys import match_keys, title_author_key
 from dedup.run import DedupReport, run_dedup
 
 __all__ = [
-    "ClusterView", "build_view", "cluster_view", "cluster_views", "Edge", "Facts", "assign_ids", "group", "Verdict", "decide",
+    "ClusterView", "build_view", "cluster_view", "cluster_views", "cluster_views_with_records", "Edge", "Facts", "assign_ids", "group", "Verdict", "decide",
     "title_similarity", "CorrectionError", "merge_clusters", "split_record", "QUEUED_MESSAGE", "NotPermitted", "Outcome",
     "RulesBroken", "StaleCorrection", "UndoNeedsConfirmation", "apply_queued", "apply_queued_if_free", "check", "confirm", "mark_not_identifying",
     "may_correct", "preview_merge", "preview_split", "undo", "unmark_not_identifying", "HistoryEntry", "history",

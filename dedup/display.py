@@ -82,14 +82,19 @@ def cluster_views(store, cluster_ids: list[str]) -> dict[str, ClusterView | None
 
     A cluster that is gone (merged away, emptied, unknown) maps to None.
     """
-    members = {cid: [stored.record for stored in records if stored.record]
-               for cid, records in store.cluster_records(cluster_ids).items()}
-    linked = store.separate_holdings((r.source, r.local_id) for records in members.values() for r in records)
-    views = {}
+    return {cid: found[0] if found else None for cid, found in cluster_views_with_records(store, cluster_ids).items()}
+
+
+def cluster_views_with_records(store, cluster_ids: list[str]) -> dict[str, tuple[ClusterView, list] | None]:
+    """As `cluster_views`, with each cluster's member records as stored (`store.StoredRecord`, raw MARC
+    included); the displayed record's own stored record is the one whose `.record` is `view.record`."""
+    stored = {cid: [s for s in records if s.record] for cid, records in store.cluster_records(cluster_ids).items()}
+    linked = store.separate_holdings((s.source, s.local_id) for records in stored.values() for s in records)
+    out = {}
     for cid in cluster_ids:
-        records = [_with_separate_holdings(r, linked.get((r.source, r.local_id), [])) for r in members.get(cid, [])]
-        views[cid] = build_view(cid, records) if records else None
-    return views
+        records = [_with_separate_holdings(s.record, linked.get((s.source, s.local_id), [])) for s in stored.get(cid, [])]
+        out[cid] = (build_view(cid, records), stored[cid]) if records else None
+    return out
 
 
 def _with_separate_holdings(record: Record, holdings_records: list) -> Record:

@@ -181,7 +181,8 @@ def _holding(fld: pymarc.Field, convention: Convention, source: str, source_name
     note = "; ".join(n for n in (roles.get("note", ""), summary) if n)
     name = mapping.library_names.get(library) or (_first(fld, convention.names) if convention.names else "")
     return Holding(
-        source=source,
+        # a union catalogue upstream names the member catalogue of each holding (unioncat's own 852 $a)
+        source=roles.get("member") or source,
         library=library,
         library_name=name or (source_name if library == source else library),
         location=roles.get("location", ""),
@@ -233,12 +234,12 @@ def _count(value: str) -> int:
 
 def _group(holdings: list[Holding | None]) -> list[Holding]:
     """One holding per library, location and call number; copies counted, statuses summed up."""
-    grouped: dict[tuple[str, str, str], Holding] = {}
-    statuses: dict[tuple[str, str, str], set[str]] = {}
+    grouped: dict[tuple[str, str, str, str], Holding] = {}
+    statuses: dict[tuple[str, str, str, str], set[str]] = {}
     for holding in holdings:
         if holding is None:
             continue
-        key = (holding.library, holding.location, holding.call_number)
+        key = (holding.source, holding.library, holding.location, holding.call_number)
         statuses.setdefault(key, set()).add(holding.availability)
         if key not in grouped:
             grouped[key] = holding

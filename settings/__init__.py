@@ -11,6 +11,7 @@ from settings.config import (
     load_config,
 )
 from settings.errors import ConfigError
+from settings.oai import OaiSettings
 from settings.pause import pause_point
 from settings.web import (
     LoginThrottleSettings,
@@ -28,6 +29,7 @@ __all__ = [
     "HoldingsMapping",
     "LeaseSettings",
     "LoginThrottleSettings",
+    "OaiSettings",
     "SourceConfig",
     "WebSettings",
     "default_config",

@@ -15,13 +15,14 @@ from pathlib import Path
 import yaml
 
 from settings.errors import ConfigError
+from settings.oai import OaiSettings, parse_oai
 from settings.web import WebSettings, parse_web
 
 SOURCE_TYPES = ("oai", "file")
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 REDIRECT_POLICIES = ("origin", "any")
 MAX_RESPONSE_BYTES = 100 * 1024 * 1024
-HOLDINGS_ROLES = ("library", "location", "call_number", "items", "availability", "barcode", "note")
+HOLDINGS_ROLES = ("member", "library", "location", "call_number", "items", "availability", "barcode", "note")
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Config:
     reports_dir: Path | None = None
     leases: LeaseSettings = LeaseSettings()
     change_log_keep_days: int = 30      # change-log entries every consumer has passed are kept this long
+    oai: OaiSettings = OaiSettings()
 
     @property
     def several_per_cluster(self) -> frozenset[str]:
@@ -162,6 +164,7 @@ def parse_config(data: dict, path: Path) -> Config:
         reports_dir=_reports_dir(data, base),
         leases=_leases(data.get("leases") or {}),
         change_log_keep_days=_keep_days(data.get("change_log") or {}),
+        oai=parse_oai(data.get("oai") or {}),
     )
 
 

@@ -286,3 +286,17 @@ change_consumers = Table(
     Column("position", BigInteger, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+# The OAI-PMH provider's view of the clusters: one row per cluster in the whole repository (set "")
+# and one per set it is or was in, with the datestamp of its last change there. Rows are never
+# deleted: a cluster merged away, emptied or gone from a set stays as a deleted record (deletedRecord
+# "persistent"). Written by the provider's change-log consumer; harvests page by (datestamp, id).
+oai_items = Table(
+    "oai_items", metadata,
+    Column("set_spec", Text, primary_key=True),          # "" for the whole repository
+    Column("cluster_id", Text, primary_key=True),
+    Column("datestamp", UtcDateTime(), nullable=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+)
+Index("ix_oai_items_order", oai_items.c.set_spec, oai_items.c.datestamp, oai_items.c.cluster_id)
+Index("ix_oai_items_cluster", oai_items.c.cluster_id)
