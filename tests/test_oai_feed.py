@@ -49,7 +49,7 @@ def test_merged_away_clusters_stay_deleted_and_an_edition_leaving_a_set_is_delet
     extra, extra_members = next((cid, m) for cid, m in clusters.items() if {s for s, _ in m} == {"extra"})
     time.sleep(1.1)     # the incremental harvest below starts in a later second than the build
     since = oai(client, verb="Identify").findtext("o:responseDate", namespaces=NS)
-    run(fresh, "merge", libris, extra)
+    run(fresh, "merge", "--yes", "--override", "--note", "two editions merged on purpose", libris, extra)
     with Store(fresh.store_url) as store:
         survivor = store.resolve_cluster(libris)
     gone = extra if survivor == libris else libris
@@ -58,7 +58,7 @@ def test_merged_away_clusters_stay_deleted_and_an_edition_leaving_a_set_is_delet
     assert header.get("status") == "deleted" and header.findtext("o:datestamp", namespaces=NS) >= since
     assert record.find("o:GetRecord/o:record/o:metadata", NS) is None
 
-    run(fresh, "split", ":".join(extra_members[0]))
+    run(fresh, "split", "--yes", ":".join(extra_members[0]))
     changed = {**{k: ("member:extra", v) for k, v in headers_in(client, set="member:extra", **{"from": since}).items()},
                **{k: ("member:libris", v) for k, v in headers_in(client, set="member:libris", **{"from": since}).items()}}
     left = [identifier for identifier, (_spec, deleted) in changed.items() if deleted

@@ -79,7 +79,7 @@ def test_a_second_unioncat_harvests_the_first_and_follows_its_changes(upstream, 
     with Store(first.store_url) as store:
         libris = next(cid for cid, members in store.export_clusters() if {s for s, _ in members} == {"libris"})
         deichman = next(cid for cid, members in store.export_clusters() if {s for s, _ in members} == {"deichman"})
-        merge_clusters(store, libris, deichman, "test", "a merge")                      # a merge
+        merge_clusters(store, libris, deichman, "test", "a merge", override=True)                     # a merge
     run(first, "oai", "update")
     after = editions(first)
     assert after != before and (libris not in after or deichman not in after)
