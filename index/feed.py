@@ -29,7 +29,7 @@ from store import Store
 
 BATCH = 500
 PARALLEL_FROM = 4 * BATCH       # below this many clusters starting processes costs more than it saves
-WORKER_TIMEOUT = 3600           # seconds a worker may take for its share before the rebuild gives up
+POLL = 1.0                      # seconds between looks at whether a silent worker is still alive
 
 
 def batch_documents(store: Store, cluster_ids: list[str], source_names: dict[str, str]) -> list[dict]:
@@ -74,7 +74,7 @@ def rebuild(ix, writer, store: Store, source_names: dict[str, str], procs: int,
     for worker in workers:
         worker.start()
     try:
-        done = [_result(results) for _ in workers]
+        done = _results(results, workers)
     finally:
         for worker in workers:
             worker.join(timeout=5)
@@ -84,14 +84,28 @@ def rebuild(ix, writer, store: Store, source_names: dict[str, str], procs: int,
     return sum(count for count, _segment in done), lambda _writer, existing: existing + segments
 
 
-def _result(results) -> tuple[int, object]:
-    try:
-        outcome = results.get(timeout=WORKER_TIMEOUT)
-    except queue.Empty as exc:
-        raise SearchIndexError("an index worker did not finish its share of the rebuild") from exc
-    if isinstance(outcome, str):
-        raise SearchIndexError(f"an index worker failed: {outcome}")
-    return outcome
+def _results(results, workers: list) -> list[tuple[int, object]]:
+    """Each worker's (count, segment), however long a share takes (a national catalogue's rebuild takes
+    hours on a busy machine); an error as soon as a worker fails or dies without answering."""
+    done: list[tuple[int, object]] = []
+    all_gone = False
+    while len(done) < len(workers):
+        try:
+            outcome = results.get(timeout=POLL)
+        except queue.Empty:
+            # a worker's result is in the queue before it exits (the feeder thread is joined at exit):
+            # a worker killed (out of memory, a signal) exits non-zero without one; all gone for a
+            # whole poll with results missing is the same
+            dead = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            if dead or all_gone:
+                raise SearchIndexError(f"an index worker died without finishing its share of the rebuild "
+                                       f"(exit code {dead[0] if dead else 0})") from None
+            all_gone = all(w.exitcode is not None for w in workers)
+            continue
+        if isinstance(outcome, str):
+            raise SearchIndexError(f"an index worker failed: {outcome}")
+        done.append(outcome)
+    return done
 
 
 def _write_segment(ix, url: str, source_names: dict[str, str], share: tuple[int, int], results) -> None:

@@ -15,6 +15,7 @@ import resource
 import shutil
 import signal
 import subprocess
+import threading
 import sys
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ from click.testing import CliRunner
 from cli import main
 import index.feed as feed
 from dedup import merge_clusters
-from index import Searcher, SearchRequest, update_index
+from index import Searcher, SearchIndexError, SearchRequest, update_index
 from index.storage import open_index
 from settings import load_config
 from store import Store
@@ -214,3 +215,35 @@ def poll(client) -> tuple[int, int | None]:
     response = client.get("/api/search?q=")
     time.sleep(0.02)
     return response.status_code, (response.get_json() or {}).get("total")
+
+
+def test_a_rebuild_worker_killed_mid_share_fails_the_rebuild_at_once_and_the_live_index_keeps_serving(
+        catalogue, built, monkeypatch):
+    """No fixed time limit on a worker's share (a national catalogue's takes hours), so a dead worker
+    must be noticed by its exit: the rebuild fails within seconds, naming it, and nothing switches."""
+    add_all = feed.add_all
+
+    def killed_in_second_share(writer, store, source_names, share=(0, 1), added=None):
+        if share == (1, 2):
+            os.kill(os.getpid(), signal.SIGKILL)     # a real worker process, killed as the OOM killer would
+        return add_all(writer, store, source_names, share, added)
+
+    monkeypatch.setattr(feed, "PARALLEL_FROM", 1)    # the ~500 clusters on two processes, as a large catalogue
+    monkeypatch.setattr(feed, "add_all", killed_in_second_share)
+    config = load_config(catalogue / "config.yaml")
+    outcome: list = []
+    with Store(config.store_url) as store:
+        runner = threading.Thread(target=lambda: outcome.append(_rebuild_error(store, config.index_dir)), daemon=True)
+        runner.start()
+        runner.join(120)
+    assert outcome, "the rebuild went on waiting for a dead worker"
+    assert "an index worker died" in outcome[0]
+    assert searchable(catalogue) == built["clean"]
+
+
+def _rebuild_error(store: Store, folder: Path) -> str:
+    try:
+        update_index(store, folder, {}, rebuild=True, procs=2)
+    except SearchIndexError as exc:
+        return str(exc)
+    return "no error"
