@@ -121,3 +121,27 @@ def store(store_url):
     """An empty record store, on each database in turn."""
     with Store(store_url) as opened:
         yield opened
+
+
+# --- the search-engine contract: tests/test_search.py runs against every engine listed here --------
+
+def whoosh_engine(request, catalogue):
+    """The Whoosh engine over the catalogue's index folder."""
+    from index import engine_for
+
+    return engine_for(catalogue)
+
+
+# engine name -> a function (pytest request, sample catalogue Config) -> an Engine serving that catalogue
+ENGINE_FACTORIES = {"whoosh": whoosh_engine}
+
+
+@pytest.fixture(scope="session", params=sorted(ENGINE_FACTORIES))
+def engine(request, tmp_path_factory):
+    """Each search engine in turn, serving the sample catalogue (built once per run, on SQLite)."""
+    from tests.test_web import sample_catalogue
+
+    catalogue = sample_catalogue(request, tmp_path_factory, "sqlite")
+    served = ENGINE_FACTORIES[request.param](request, catalogue)
+    yield served
+    served.close()
