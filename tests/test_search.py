@@ -146,6 +146,13 @@ def test_relevance_puts_title_matches_first_and_more_holders_first_among_them(en
     assert hits[0].title == "Beyond the crisis in art"          # five holders, among the title matches
 
 
+def test_a_title_match_comes_before_a_more_widely_held_match_elsewhere(engine):
+    hits = search(engine, "course").hits
+    in_title = ["course" in hit.title.casefold() for hit in hits]
+    assert in_title[0] and not all(in_title) and in_title == sorted(in_title, reverse=True)
+    assert len(hits[0].holdings) < max(len(hit.holdings) for hit, titled in zip(hits, in_title) if not titled)
+
+
 def test_the_exact_title_comes_first(engine):
     assert titles(search(engine, "beyond the crisis in art"))[0] == "Beyond the crisis in art"
     assert titles(search(engine, "colette cinema"))[0] == "Colette et le cinéma"
@@ -237,10 +244,11 @@ def test_my_library_first_lists_its_holdings_before_the_others(engine):
 
 
 def test_my_library_first_keeps_relevance_within_each_part(engine):
-    result = search(engine, "crisis", my_library="unc", mine_first=True)
-    held = ["unc" in sources(hit) for hit in result.hits]
-    assert held == sorted(held, reverse=True) and result.mine_total == held.count(True)
-    assert result.hits[0].title == "Beyond the crisis in art"
+    plain = search(engine, "art", page_size=100)
+    mine_first = search(engine, "art", page_size=100, my_library="duke", mine_first=True)
+    held = [hit.id for hit in plain.hits if "duke" in sources(hit)]
+    assert 0 < len(held) < plain.total and mine_first.mine_total == len(held)
+    assert ids(mine_first) == held + [hit.id for hit in plain.hits if hit.id not in held]
 
 
 def test_my_library_can_be_one_library_of_a_shared_member_catalogue(engine):
