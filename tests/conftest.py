@@ -132,8 +132,15 @@ def whoosh_engine(request, catalogue):
     return engine_for(catalogue)
 
 
+def whoosh_section(request, tmp_path) -> dict:
+    """The `search:` section of a configuration on Whoosh (its index folder is the configuration's `index`)."""
+    return {"engine": "whoosh"}
+
+
 # engine name -> a function (pytest request, sample catalogue Config) -> an Engine serving that catalogue
 ENGINE_FACTORIES = {"whoosh": whoosh_engine}
+# engine name -> a function (pytest request, tmp_path) -> the `search:` section of a fresh, empty index
+ENGINE_SECTIONS = {"whoosh": whoosh_section}
 
 
 @pytest.fixture(scope="session", params=sorted(ENGINE_FACTORIES))
@@ -145,3 +152,9 @@ def engine(request, tmp_path_factory):
     served = ENGINE_FACTORIES[request.param](request, catalogue)
     yield served
     served.close()
+
+
+@pytest.fixture(params=sorted(ENGINE_SECTIONS))
+def search_section(request, tmp_path) -> dict:
+    """Each search engine in turn, as the `search:` section of a configuration with a fresh, empty index."""
+    return ENGINE_SECTIONS[request.param](request, tmp_path)
