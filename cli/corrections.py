@@ -11,7 +11,7 @@ from dedup import (
     Outcome, Preview, UndoNeedsConfirmation, check, confirm, history, history_csv, mark_not_identifying,
     preview_merge, preview_split, undo, unmark_not_identifying,
 )
-from index import update_index
+from index import engine_for
 from cli.oai import publish_oai
 from store import ROLES, Account, Store
 
@@ -88,7 +88,7 @@ def _report(ctx: Context, store: Store, outcome: Outcome) -> None:
     if outcome.status == "queued":
         click.echo(f"decision {outcome.decision_id}: {outcome.message}; it is applied as soon as the writer lease is free")
         return
-    update_index(store, ctx.config.index_dir, source_names(ctx.config))
+    engine_for(ctx.config).update(store, source_names(ctx.config))
     publish_oai(ctx.config, store)
     click.echo(f"decision {outcome.decision_id}: {outcome.message}")
 

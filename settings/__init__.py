@@ -13,6 +13,7 @@ from settings.config import (
 from settings.errors import ConfigError
 from settings.oai import OaiSettings
 from settings.pause import pause_point
+from settings.search import SearchSettings
 from settings.web import (
     LoginThrottleSettings,
     WebSettings,
@@ -30,6 +31,7 @@ __all__ = [
     "LeaseSettings",
     "LoginThrottleSettings",
     "OaiSettings",
+    "SearchSettings",
     "SourceConfig",
     "WebSettings",
     "default_config",

@@ -16,6 +16,7 @@ import yaml
 
 from settings.errors import ConfigError
 from settings.oai import OaiSettings, parse_oai
+from settings.search import SearchSettings, parse_search
 from settings.web import WebSettings, parse_web
 
 SOURCE_TYPES = ("oai", "file")
@@ -111,6 +112,7 @@ class Config:
     leases: LeaseSettings = LeaseSettings()
     change_log_keep_days: int = 30      # change-log entries every consumer has passed are kept this long
     oai: OaiSettings = OaiSettings()
+    search: SearchSettings = SearchSettings()
 
     @property
     def several_per_cluster(self) -> frozenset[str]:
@@ -165,6 +167,7 @@ def parse_config(data: dict, path: Path) -> Config:
         leases=_leases(data.get("leases") or {}),
         change_log_keep_days=_keep_days(data.get("change_log") or {}),
         oai=parse_oai(data.get("oai") or {}),
+        search=parse_search(data.get("search")),
     )
 
 

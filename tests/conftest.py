@@ -176,3 +176,40 @@ def store(store_url):
     """An empty record store, on each database in turn."""
     with Store(store_url) as opened:
         yield opened
+
+
+# --- the search-engine contract: tests/test_search.py runs against every engine listed here --------
+
+def whoosh_engine(request, catalogue):
+    """The Whoosh engine over the catalogue's index folder."""
+    from index import engine_for
+
+    return engine_for(catalogue)
+
+
+def whoosh_section(request, tmp_path) -> dict:
+    """The `search:` section of a configuration on Whoosh (its index folder is the configuration's `index`)."""
+    return {"engine": "whoosh"}
+
+
+# engine name -> a function (pytest request, sample catalogue Config) -> an Engine serving that catalogue
+ENGINE_FACTORIES = {"whoosh": whoosh_engine}
+# engine name -> a function (pytest request, tmp_path) -> the `search:` section of a fresh, empty index
+ENGINE_SECTIONS = {"whoosh": whoosh_section}
+
+
+@pytest.fixture(scope="session", params=sorted(ENGINE_FACTORIES))
+def engine(request, tmp_path_factory):
+    """Each search engine in turn, serving the sample catalogue (built once per run, on SQLite)."""
+    from tests.test_web import sample_catalogue
+
+    catalogue = sample_catalogue(request, tmp_path_factory, "sqlite")
+    served = ENGINE_FACTORIES[request.param](request, catalogue)
+    yield served
+    served.close()
+
+
+@pytest.fixture(params=sorted(ENGINE_SECTIONS))
+def search_section(request, tmp_path) -> dict:
+    """Each search engine in turn, as the `search:` section of a configuration with a fresh, empty index."""
+    return ENGINE_SECTIONS[request.param](request, tmp_path)
