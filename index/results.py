@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 MAX_PAGE_SIZE = 100
 MAX_DEPTH = 1000          # results beyond this rank cannot be paged to
 SORTS = ("relevance", "year", "year_asc", "title", "author")
+# the facets a search counts and filters by, in the order they are shown
+FACETS = ("library", "branch", "format", "language", "year", "subject", "author")
+# a library of a member catalogue, as a facet value: "libris|U" (the branch facet; the library filter takes it too)
+BRANCH_SEPARATOR = "|"
 
 
 @dataclass
@@ -112,3 +116,17 @@ class Edition:
     year: int | None
     format: str
     edition: str = ""
+
+
+@dataclass
+class IndexReport:
+    """What an index run did."""
+
+    indexed: int = 0
+    removed: int = 0
+    rebuilt: bool = False
+    total: int = 0
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary."""
+        return dict(self.__dict__)

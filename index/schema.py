@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from whoosh import analysis, columns, fields, formats
 
+from index.results import BRANCH_SEPARATOR, FACETS  # noqa: F401  (BRANCH_SEPARATOR: for the writer's users)
 from normalise.text import fold
 
 # Whoosh stemmer code -> the MARC language codes whose records it stems
@@ -34,9 +35,9 @@ PUBLIC_FIELDS = TEXT_FIELDS + STEM_FIELDS + ("ident",)
 # for members whose holdings name their libraries (a shared catalogue of many, such as Libris)
 FACET_FIELDS = {"library": "library", "branch": "branch", "format": "format", "language": "language",
                 "year": "decade", "subject": "subject_facet", "author": "author_facet"}
+assert tuple(FACET_FIELDS) == FACETS, "every facet of a search has its index field"
 LIST_FACETS = ("library", "branch", "language", "subject", "author")   # several values per cluster
 VALUE_SEPARATOR = "\x1f"
-BRANCH_SEPARATOR = "|"
 
 
 class FoldingTokenizer(analysis.RegexTokenizer):

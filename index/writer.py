@@ -19,7 +19,6 @@ import logging
 import os
 import signal
 import socket
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -31,6 +30,7 @@ from index import feed
 from index.documents import document_for
 from index.errors import SearchIndexError
 from index.generations import finish_interrupted, live_folder, new_generation, remove_old, switch, writing
+from index.results import IndexReport
 from index.position import changed_clusters, current_position, load_position, save_position
 from index.schema import make_schema
 from index.storage import create_index, missing_fields, open_index
@@ -39,20 +39,6 @@ from store.core import chunks
 
 log = logging.getLogger(__name__)
 FAULT_ENV = "UNIONCAT_INDEX_FAULT"
-
-
-@dataclass
-class IndexReport:
-    """What an index run did."""
-
-    indexed: int = 0
-    removed: int = 0
-    rebuilt: bool = False
-    total: int = 0
-
-    def to_dict(self) -> dict:
-        """JSON-ready summary."""
-        return dict(self.__dict__)
 
 
 class _PerDocReader(W3PerDocReader):

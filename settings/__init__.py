@@ -12,6 +12,7 @@ from settings.config import (
 )
 from settings.errors import ConfigError
 from settings.pause import pause_point
+from settings.search import SearchSettings
 from settings.web import (
     LoginThrottleSettings,
     WebSettings,
@@ -28,6 +29,7 @@ __all__ = [
     "HoldingsMapping",
     "LeaseSettings",
     "LoginThrottleSettings",
+    "SearchSettings",
     "SourceConfig",
     "WebSettings",
     "default_config",

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from settings.errors import ConfigError
+from settings.search import SearchSettings, parse_search
 from settings.web import WebSettings, parse_web
 
 SOURCE_TYPES = ("oai", "file")
@@ -109,6 +110,7 @@ class Config:
     reports_dir: Path | None = None
     leases: LeaseSettings = LeaseSettings()
     change_log_keep_days: int = 30      # change-log entries every consumer has passed are kept this long
+    search: SearchSettings = SearchSettings()
 
     @property
     def several_per_cluster(self) -> frozenset[str]:
@@ -162,6 +164,7 @@ def parse_config(data: dict, path: Path) -> Config:
         reports_dir=_reports_dir(data, base),
         leases=_leases(data.get("leases") or {}),
         change_log_keep_days=_keep_days(data.get("change_log") or {}),
+        search=parse_search(data.get("search")),
     )
 
 
