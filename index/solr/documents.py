@@ -16,6 +16,7 @@ ANALYSED_FIELDS = TEXT_FIELDS + STEM_FIELDS + (MATCH_FIELD,)
 VALUE_FIELDS = ("id", "ident", "work", "year", "title_sort", "author_sort", "holders", "payload",
                 *FACET_FIELDS.values())
 NO_TITLE_LENGTH = 999
+SPELLING_FIELDS = ("title", "authors", "subjects")
 
 
 def solr_document(doc: dict) -> dict:
@@ -26,6 +27,7 @@ def solr_document(doc: dict) -> dict:
             tokens = analyse(name, doc[name])
             if tokens:
                 out[name] = " ".join(tokens)
+    out["spell"] = " ".join(out[name] for name in SPELLING_FIELDS if name in out)
     # ranking among equals: most holders first, then the shortest (most specific) title, as on Whoosh
     out["title_length"] = len(doc.get("title_sort") or "") or NO_TITLE_LENGTH
     return out
