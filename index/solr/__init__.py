@@ -1,6 +1,9 @@
-"""The SolrCloud engine: configset, HTTP client, writer and searcher behind `index.engine`."""
+"""The SolrCloud engine: configset, HTTP client, writer and searcher behind `index.engine`.
+
+The engine itself (`index.solr.engine.SolrEngine`) is reached through
+`index.engine.engine_for`, by name, as every engine is.
+"""
 
 from index.solr.client import SolrClient, SolrError
-from index.solr.engine import SolrEngine, from_config
 
-__all__ = ["SolrClient", "SolrError", "SolrEngine", "from_config"]
+__all__ = ["SolrClient", "SolrError"]

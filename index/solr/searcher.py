@@ -41,7 +41,9 @@ class SolrSearcher:
                 "sort": sort_of(plan), "fields": "id,payload", "params": {"shards.tolerant": "false"}}
         facets = _facet_request(plan) if request.facets else {}
         if plan.mine is not None:
-            facets["mine"] = {"type": "query", "q": _json_string(filter_term(plan.mine))}
+            # the facet API takes JSON-DSL queries only by reference to the request's "queries"
+            body["queries"] = {"mine": filter_term(plan.mine)}
+            facets["mine"] = {"type": "query", "q": "*:*", "domain": {"filter": {"param": "mine"}}}
         if facets:
             body["facet"] = facets
         answer = self._query(body)
@@ -129,11 +131,6 @@ def _facet_request(plan: qt.SearchPlan) -> dict:
 
 def _counts(facets: dict) -> dict[str, dict[str, int]]:
     return {facet: {b["val"]: int(b["count"]) for b in facets.get(facet, {}).get("buckets", [])} for facet in FACETS}
-
-
-def _json_string(query) -> str:
-    """A JSON-DSL query as the facet API's `q` takes it (JSON text, parsed by the JSON DSL, not lucene)."""
-    return json.dumps(query, ensure_ascii=False)
 
 
 def _suggestions(answer: dict) -> dict[str, str]:
