@@ -121,3 +121,19 @@ def store(store_url):
     """An empty record store, on each database in turn."""
     with Store(store_url) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def solr_cluster(tmp_path_factory):
+    """A real SolrCloud (3 nodes, embedded ZooKeeper) for the whole session, started once by the project's
+    launcher. The suite fails (never skips) when Java, the launcher (`make solr`) or the cluster is missing."""
+    from tests.solr import SolrCluster
+
+    try:
+        cluster = SolrCluster(tmp_path_factory.mktemp("solr"))
+    except RuntimeError as exc:
+        pytest.fail(f"the test SolrCloud could not be started: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop_all()

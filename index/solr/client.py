@@ -14,6 +14,7 @@ which the web shows as its 503 page).
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 import json
 import logging
 import threading
@@ -51,6 +52,7 @@ class SolrClient:
         self._lock = threading.Lock()
         self._turn = itertools.count()
         self._refreshed = 0.0
+        self.answered: Counter = Counter()     # node -> requests it answered (for operators and tests)
         self._session = requests.Session()
         self._session.auth = credentials
 
@@ -70,10 +72,13 @@ class SolrClient:
         errors = []
         for node in self._candidates():
             try:
-                return self._send(node, method, path, params, body, timeout or self.timeout, content_type)
+                answer = self._send(node, method, path, params, body, timeout or self.timeout, content_type)
             except _NodeFailed as exc:
                 self._mark_down(node)
                 errors.append(f"{node}: {exc}")
+            else:
+                self.answered[node] += 1
+                return answer
         raise SolrError("no Solr node answered: " + "; ".join(errors) if errors else "no Solr node is known")
 
     def live_nodes(self) -> list[str]:
@@ -105,17 +110,23 @@ class SolrClient:
         except SolrError as exc:
             log.warning("solr: live nodes not refreshed: %s", exc)
 
+    def down_nodes(self) -> set[str]:
+        """The nodes skipped now because they failed less than RETRY_AFTER seconds ago."""
+        now = time.monotonic()
+        with self._lock:
+            return {node for node, until in self._down.items() if until > now}
+
     def _candidates(self) -> list[str]:
-        """The nodes to try, in turn: the ones not failed recently, starting at the next in rotation,
-        then the failed ones (a last resort beats giving up)."""
+        """The nodes to try, in turn: the live ones not failed recently, starting at the next in rotation;
+        then, as a last resort, the failed ones and configured addresses the cluster does not list as live."""
         now = time.monotonic()
         with self._lock:
             nodes = list(self._nodes) or list(self._configured)
             start = next(self._turn) % len(nodes)
             rotated = nodes[start:] + nodes[:start]
             up = [n for n in rotated if self._down.get(n, 0) <= now]
-            down = [n for n in rotated if n not in up]
-        return up + down
+            rest = [n for n in rotated if n not in up] + [n for n in self._configured if n not in nodes]
+        return up + rest
 
     def _mark_down(self, node: str) -> None:
         with self._lock:

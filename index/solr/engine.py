@@ -7,6 +7,7 @@ client (`index.solr.client`) is its only user of HTTP.
 from __future__ import annotations
 
 from index.results import Edition, IndexReport, SearchRequest, SearchResult
+from index.solr import admin
 from index.solr.client import SolrClient
 from index.solr.searcher import SolrSearcher
 from index.solr.writer import SolrWriter
@@ -44,6 +45,10 @@ class SolrEngine:
     def close(self) -> None:
         """Close the client's pooled connections."""
         self.client.close()
+
+    def setup(self) -> admin.SetupReport:
+        """Upload the configset and give the alias a collection if it has none (`unioncat solr setup`)."""
+        return admin.setup(self.client, self.collection, self.writer.shards, self.writer.replicas)
 
     def update(self, store, source_names: dict[str, str], *, rebuild: bool = False, procs: int = 2) -> IndexReport:
         """Feed what changed (or rebuild into a new collection and switch the alias)."""
