@@ -22,6 +22,9 @@ from normalise.text import fold
 
 FACET_FETCH = {"library": 30, "branch": 20, "format": 20, "language": 15, "year": 15, "subject": 15, "author": 15}
 MAX_VALUES = 10_000
+# each shard offers this many more values than are shown, so that a value counted once on each of two
+# shards is not lost among values counted once on one; `refine` then makes every count shown exact
+OVERREQUEST = 100
 _WORD = re.compile(r"\w+")
 _OPERATORS = {"AND", "OR", "NOT"}
 
@@ -124,8 +127,9 @@ def _facet_request(plan: qt.SearchPlan) -> dict:
     for facet in FACETS:
         chosen = len(plan.request.filters.get(facet, ()))
         sort = "index desc" if facet == "year" else "count desc"
-        facets[facet] = {"type": "terms", "field": FACET_FIELDS[facet], "limit": FACET_FETCH[facet] + chosen,
-                         "sort": sort, "mincount": 1, "refine": True}
+        limit = FACET_FETCH[facet] + chosen + OVERREQUEST      # shape_facets cuts, as on Whoosh
+        facets[facet] = {"type": "terms", "field": FACET_FIELDS[facet], "limit": limit, "sort": sort, "mincount": 1,
+                         "refine": True, "overrequest": OVERREQUEST}
     return facets
 
 

@@ -14,6 +14,8 @@ alias where it was.
 from __future__ import annotations
 
 import logging
+import os
+import time
 
 from dedup import cluster_views
 from index.documents import document_for
@@ -29,6 +31,10 @@ log = logging.getLogger(__name__)
 BATCH = 1000
 COMMIT_WITHIN_MS = 10_000      # documents sent become searchable within this, even before the run's commit
 UPDATE_TIMEOUT = 120.0
+# while a shard elects a new leader (a node died) updates are refused for a few seconds: try again,
+# as RecordManager does, for up to about a minute before giving up
+UPDATE_ATTEMPTS = 8
+FAULT_ENV = "UNIONCAT_SOLR_FAULT"      # test hook: "documents:N" fails a rebuild after N documents
 
 
 class SolrWriter:
@@ -70,6 +76,7 @@ class SolrWriter:
             admin.wait_active(self.client, collection)
             for batch in store.cluster_id_batches(BATCH):
                 report.indexed += self._send(collection, store, source_names, batch)[0]
+                _fault(report.indexed)
             self.commit(collection)
             self._complete(collection, report.indexed)
             admin.switch_alias(self.client, self.alias, collection, position)
@@ -100,21 +107,31 @@ class SolrWriter:
             else:
                 documents.append(solr_document(document_for(view, source_names)))
         if documents:
-            self.post_documents(collection, documents)
+            self._update_request(collection, documents, {"commitWithin": COMMIT_WITHIN_MS})
         if deletions:
-            self.client.post(f"{collection}/update", {"delete": deletions},
-                             {"commitWithin": COMMIT_WITHIN_MS, "wt": "json"}, timeout=UPDATE_TIMEOUT)
+            self._update_request(collection, {"delete": deletions}, {"commitWithin": COMMIT_WITHIN_MS})
         return len(documents), len(deletions)
-
-    def post_documents(self, collection: str, documents: list[dict]) -> None:
-        """Add or replace `documents` (Solr documents) in `collection`."""
-        self.client.post(f"{collection}/update", documents, {"commitWithin": COMMIT_WITHIN_MS, "wt": "json"},
-                         timeout=UPDATE_TIMEOUT)
 
     def commit(self, collection: str) -> None:
         """A hard commit that opens a new searcher: what was sent is durable and searchable."""
-        self.client.get(f"{collection}/update", {"commit": "true", "waitSearcher": "true", "wt": "json"},
-                        timeout=UPDATE_TIMEOUT)
+        self._update_request(collection, None, {"commit": "true", "waitSearcher": "true"})
+
+    def _update_request(self, collection: str, body, params: dict) -> None:
+        """One update (documents, deletions or a commit), tried again while the cluster is degraded.
+
+        Adding a document again or deleting it again changes nothing, so a
+        retry after a timeout whose update did arrive is harmless.
+        """
+        for attempt in range(1, UPDATE_ATTEMPTS + 1):
+            try:
+                self.client.post(f"{collection}/update", body if body is not None else {}, {**params, "wt": "json"},
+                                 timeout=UPDATE_TIMEOUT)
+                return
+            except SolrError as exc:
+                if exc.status not in (0, 503) or attempt == UPDATE_ATTEMPTS:
+                    raise
+                log.warning("solr: update refused (%s); trying again", exc)
+                time.sleep(min(2 ** attempt / 4, 15))
 
     def count(self, collection: str) -> int:
         """Documents in `collection` (or the alias)."""
@@ -139,6 +156,13 @@ def _rebuild_reason(current: str | None, since: int | None) -> str:
     if not admin.uses_current_configset(current):
         return "the configset changed"
     return ""
+
+
+def _fault(indexed: int) -> None:
+    """The test hook above: fail as a lost cluster would, once `indexed` documents were sent."""
+    point = os.environ.get(FAULT_ENV, "")
+    if point.startswith("documents:") and indexed >= int(point.partition(":")[2]):
+        raise SolrError(f"fault injected after {indexed} documents ({FAULT_ENV})")
 
 
 def _delete_quietly(client: SolrClient, collection: str) -> None:
