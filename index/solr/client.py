@@ -42,10 +42,12 @@ class SolrError(SearchIndexError):
 class SolrClient:
     """Requests to a SolrCloud, spread over its live nodes; thread-safe."""
 
-    def __init__(self, nodes, *, timeout: float = 5.0, credentials: tuple[str, str] | None = None):
+    def __init__(self, nodes, *, timeout: float = 5.0, credentials: tuple[str, str] | None = None,
+                 refresh_every: float = REFRESH_EVERY):
         if not nodes:
             raise SolrError("no Solr node addresses are configured (search.nodes)")
         self.timeout = timeout
+        self.refresh_every = refresh_every
         self._configured = [n.rstrip("/") for n in nodes]
         self._nodes = list(self._configured)
         self._down: dict[str, float] = {}
@@ -69,10 +71,13 @@ class SolrClient:
                 content_type: str = "application/json") -> dict:
         """One request, tried on each live node in turn until one answers; `SolrError` when none does."""
         self._maybe_refresh()
+        return self._request(method, path, params, body, timeout or self.timeout, content_type)
+
+    def _request(self, method: str, path: str, params, body, timeout: float, content_type: str) -> dict:
         errors = []
         for node in self._candidates():
             try:
-                answer = self._send(node, method, path, params, body, timeout or self.timeout, content_type)
+                answer = self._send(node, method, path, params, body, timeout, content_type)
             except _NodeFailed as exc:
                 self._mark_down(node)
                 errors.append(f"{node}: {exc}")
@@ -89,7 +94,8 @@ class SolrClient:
     def refresh(self) -> None:
         """Learn the live nodes from CLUSTERSTATUS (asked of any node that answers)."""
         self._refreshed = time.monotonic()
-        answer = self.get("admin/collections", {"action": "CLUSTERSTATUS", "wt": "json"})
+        answer = self._request("GET", "admin/collections", {"action": "CLUSTERSTATUS", "wt": "json"}, None,
+                               self.timeout, "application/json")
         names = answer.get("cluster", {}).get("live_nodes") or []
         scheme = urlsplit(self._configured[0]).scheme
         found = [address_of(name, scheme) for name in names]
@@ -102,7 +108,7 @@ class SolrClient:
         self._session.close()
 
     def _maybe_refresh(self) -> None:
-        if time.monotonic() - self._refreshed < REFRESH_EVERY:
+        if time.monotonic() - self._refreshed < self.refresh_every:
             return
         self._refreshed = time.monotonic()      # one refresh at a time; a failure waits for the next period
         try:

@@ -56,12 +56,14 @@ public final class Launcher {
       createCollection(cluster, args[3], Integer.parseInt(args[4]), Integer.parseInt(args[5]));
     }
     long ready = System.nanoTime();
-    OUT.println("UNIONCAT-SOLR {\"nodes\":" + nodeList(cluster) + ",\"zk\":\"" + cluster.getZkServer().getZkAddress()
+    OUT.println("UNIONCAT-SOLR {\"nodes\":" + nodeList(cluster.getJettySolrRunners()) + ",\"zk\":\"" + cluster.getZkServer().getZkAddress()
         + "\",\"start_ms\":" + TimeUnit.NANOSECONDS.toMillis(nodesUp - started)
         + ",\"collection_ms\":" + TimeUnit.NANOSECONDS.toMillis(ready - nodesUp) + "}");
     OUT.flush();
+    // the cluster's own list drops a stopped node: keep the original numbering for stop/start
+    List<JettySolrRunner> runners = new ArrayList<>(cluster.getJettySolrRunners());
     try {
-      serve(cluster);
+      serve(cluster, runners);
     } finally {
       cluster.shutdown();
     }
@@ -83,7 +85,7 @@ public final class Launcher {
     }
   }
 
-  private static void serve(MiniSolrCloudCluster cluster) throws Exception {
+  private static void serve(MiniSolrCloudCluster cluster, List<JettySolrRunner> runners) throws Exception {
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     while ((line = in.readLine()) != null) {
@@ -91,17 +93,19 @@ public final class Launcher {
       try {
         switch (words[0]) {
           case "stop":
-            cluster.stopJettySolrRunner(Integer.parseInt(words[1]));
+            JettySolrRunner stopped = runners.get(Integer.parseInt(words[1]));
+            cluster.stopJettySolrRunner(stopped);
+            cluster.waitForJettyToStop(stopped);
             OUT.println("OK stopped " + words[1]);
             break;
           case "start":
-            JettySolrRunner jetty = cluster.getJettySolrRunner(Integer.parseInt(words[1]));
-            cluster.startJettySolrRunner(jetty);
+            JettySolrRunner jetty = runners.get(Integer.parseInt(words[1]));
+            cluster.startJettySolrRunner(jetty, true); // true: on the same port, as a restarted server
             cluster.waitForNode(jetty, 60);
             OUT.println("OK started " + words[1] + " " + jetty.getBaseUrl());
             break;
           case "nodes":
-            OUT.println("OK " + nodeList(cluster));
+            OUT.println("OK " + nodeList(runners));
             break;
           case "quit":
             OUT.println("OK quitting");
@@ -117,9 +121,9 @@ public final class Launcher {
     }
   }
 
-  private static String nodeList(MiniSolrCloudCluster cluster) {
+  private static String nodeList(List<JettySolrRunner> runners) {
     StringBuilder out = new StringBuilder("[");
-    for (JettySolrRunner jetty : cluster.getJettySolrRunners()) {
+    for (JettySolrRunner jetty : runners) {
       if (out.length() > 1) {
         out.append(',');
       }
