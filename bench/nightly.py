@@ -43,7 +43,7 @@ BASELINE_SAMPLE = 5_000
 def stage(name: str, url: str, index_dir: str) -> dict:
     """One stage in this process (called in a fresh one): its seconds, peak RSS and report."""
     from dedup import run_dedup
-    from index import update_index
+    from index.writer import update_index
 
     started = time.perf_counter()    # imports done: the stage itself is timed
     with Store(url) as store:

@@ -41,7 +41,9 @@ from whoosh import qparser, sorting
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from dedup import ClusterView  # noqa: E402
-from index import Searcher, SearchRequest, build_index  # noqa: E402
+from index import SearchRequest  # noqa: E402
+from index.searcher import Searcher  # noqa: E402
+from index.writer import build_index  # noqa: E402
 from index.documents import document_for  # noqa: E402
 from index.generations import live_folder  # noqa: E402
 from index.storage import open_index  # noqa: E402

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from search import LIBRARIES, Generator, real_records  # noqa: E402  (bench/search.py: the same clusters)
 
-from index import build_index  # noqa: E402
+from index.writer import build_index  # noqa: E402
 from index.documents import document_for  # noqa: E402
 from index.storage import open_index  # noqa: E402
 from store import ClusterPlan, IncomingRecord, Store  # noqa: E402

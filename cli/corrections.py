@@ -8,7 +8,7 @@ from cli.base import Context, Failures, handled, main, pass_context
 from cli.leases import writer_lease
 from cli.pipeline import source_names
 from dedup import merge_clusters, split_record
-from index import update_index
+from index import engine_for
 
 
 @main.command()
@@ -21,7 +21,7 @@ def split(ctx: Context, record: str, made_by: str, note: str) -> None:
     """Take RECORD (source:001) out of its cluster, for this and every later run (under the writer lease)."""
     with ctx.store() as store, writer_lease(ctx.config, store, f"split by {made_by}"):
         split_record(store, record, made_by, note, several_per_cluster=ctx.config.several_per_cluster)
-        update_index(store, ctx.config.index_dir, source_names(ctx.config))
+        engine_for(ctx.config).update(store, source_names(ctx.config))
         click.echo(f"{record} is now in cluster {store.resolve_cluster(record)}")
 
 
@@ -36,7 +36,7 @@ def merge(ctx: Context, first: str, second: str, made_by: str, note: str) -> Non
     """Merge the clusters of FIRST and SECOND (cluster ids or source:001), for every later run (under the writer lease)."""
     with ctx.store() as store, writer_lease(ctx.config, store, f"merge by {made_by}"):
         merge_clusters(store, first, second, made_by, note, several_per_cluster=ctx.config.several_per_cluster)
-        update_index(store, ctx.config.index_dir, source_names(ctx.config))
+        engine_for(ctx.config).update(store, source_names(ctx.config))
         click.echo(f"merged into cluster {store.resolve_cluster(first)}")
 
 

@@ -18,7 +18,7 @@ from cli.progress import ProgressLine
 from cli.server import ServeOptions
 from dedup import run_dedup
 from harvest import HarvestOptions, SourceReport, WorkerReport, harvest_sources, run_worker
-from index import update_index
+from index import engine_for
 from settings import Config, require_secret_key, secret_key_problem
 from store import CLOSING_LEASE, LeaseHeld, Store
 
@@ -102,7 +102,7 @@ def _dedup_and_index(config: Config, store: Store, command: str) -> tuple:
     """
     with writer_lease(config, store, command):
         dedup_report = run_dedup(store, several_per_cluster=config.several_per_cluster)
-    index_report = update_index(store, config.index_dir, source_names(config))
+    index_report = engine_for(config).update(store, source_names(config))
     store.prune_changes(timedelta(days=config.change_log_keep_days))
     click.echo(f"dedup: {dedup_report.records} records in {dedup_report.clusters} clusters, "
                f"{dedup_report.multi_member} held by several sources")
@@ -129,7 +129,7 @@ def dedup(ctx: Context, full: bool) -> None:
 def index(ctx: Context, rebuild: bool) -> None:
     """Write clusters into the search index."""
     with ctx.store() as store:
-        report = update_index(store, ctx.config.index_dir, source_names(ctx.config), rebuild=rebuild)
+        report = engine_for(ctx.config).update(store, source_names(ctx.config), rebuild=rebuild)
     click.echo(f"index: {report.indexed} clusters indexed, {report.removed} removed, {report.total} in the index")
 
 

@@ -1,11 +1,28 @@
-"""The Whoosh index over clusters: one writer, and a searcher returning plain results."""
+"""The search index over clusters, behind one seam: the web and the CLI use only what this package names.
 
+`engine_for(config)` gives the `Engine` the configuration picks (Whoosh by
+default, `index.engine`); it takes and returns the dataclasses below.
+"""
+
+from index.documents import work_key
+from index.engine import Engine, Searching, Writing, engine_for
 from index.errors import QueryError, SearchIndexError
-from index.results import MAX_DEPTH, MAX_PAGE_SIZE, SORTS, Edition, FacetValue, Hit, SearchRequest, SearchResult
-from index.searcher import Searcher
-from index.writer import IndexReport, build_index, update_index
+from index.results import (
+    BRANCH_SEPARATOR,
+    FACETS,
+    MAX_DEPTH,
+    MAX_PAGE_SIZE,
+    SORTS,
+    Edition,
+    FacetValue,
+    Hit,
+    IndexReport,
+    SearchRequest,
+    SearchResult,
+)
 
 __all__ = [
-    "QueryError", "SearchIndexError", "MAX_DEPTH", "MAX_PAGE_SIZE", "SORTS", "Edition", "FacetValue", "Hit",
-    "SearchRequest", "SearchResult", "Searcher", "IndexReport", "build_index", "update_index",
+    "BRANCH_SEPARATOR", "FACETS", "MAX_DEPTH", "MAX_PAGE_SIZE", "SORTS", "Edition", "Engine", "FacetValue", "Hit",
+    "IndexReport", "QueryError", "SearchIndexError", "SearchRequest", "SearchResult", "Searching", "Writing",
+    "engine_for", "work_key",
 ]

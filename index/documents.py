@@ -9,7 +9,8 @@ from stdnum import isbn as isbn_mod
 
 from dedup import ClusterView
 from dedup.keys import work_key as record_work_key
-from index.schema import BRANCH_SEPARATOR, STEM_FIELDS, STEM_LANGUAGES, TEXT_FIELDS
+from index.results import BRANCH_SEPARATOR
+from index.schema import STEM_FIELDS, STEM_LANGUAGES, TEXT_FIELDS
 from normalise.text import fold
 
 _MARC_TO_STEM = {marc: f"stem_{code}" for code, marcs in STEM_LANGUAGES.items() for marc in marcs}

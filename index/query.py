@@ -1,4 +1,4 @@
-"""From what a patron typed to a Whoosh query, limited to what is safe to run.
+"""From what a patron typed to the engine-neutral query tree, limited to what is safe to run.
 
 The search box understands words, "quoted phrases", AND, OR, NOT and
 parentheses, over the public text fields only. The rules, each with a test:
@@ -13,6 +13,10 @@ parentheses, over the public text fields only. The rules, each with a test:
 
 An ISBN, ISSN or ISMN typed with or without hyphens, as 10 or 13 digits,
 searches the identifier field.
+
+Whoosh's query parser is used as a parser only (with the schema's analysers,
+the same as `index.querytree.analyse`): what leaves this module is a tree of
+`index.querytree`, which every engine executes.
 """
 
 from __future__ import annotations
@@ -23,16 +27,16 @@ from stdnum import isbn as isbn_mod
 from stdnum import issn as issn_mod
 from whoosh import qparser, query
 
+from index import querytree as qt
 from index.documents import compact_identifier, isbn_forms
 from index.errors import QueryError
-from index.results import SearchRequest
-from index.schema import BRANCH_SEPARATOR, FACET_FIELDS, STEM_FIELDS, TEXT_FIELDS, make_schema
+from index.results import BRANCH_SEPARATOR, FACETS, SearchRequest
+from index.schema import STEM_FIELDS, TEXT_FIELDS, make_schema
 
 MAX_QUERY_LENGTH = 500
 MAX_WORDS = 32
 MAX_NESTING = 8
 SCHEMA = make_schema()
-RANKING_FIELDS = ("title", "authors", "subjects", "ident")
 FIELDED = {"title": ("title",), "author": ("authors",), "subject": ("subjects",)}
 # an identifier as typed: digits with hyphens or spaces, a final X allowed
 _IDENTIFIER_LIKE = re.compile(r"(?<![\w-])\d[\d\- ]{6,20}[\dXx](?![\w-])")
@@ -41,22 +45,41 @@ _SYNTAX = re.compile(r'[^\w\s"()]+')
 _OPERATORS = {"AND", "OR", "NOT"}
 
 
-def parse_request(request: SearchRequest) -> query.Query:
+def parse_request(request: SearchRequest) -> qt.Node:
     """The query of a whole search: the box, the fielded boxes and the year range, all required."""
     parts = []
     if request.q.strip():
-        parts.append(parse_box(request.q))
+        parts.append(_box(request.q))
     for name, text in request.fielded.items():
-        parts.append(parse_identifier(text) if name == "isbn" else parse_box(text, FIELDED[name]))
+        parts.append(_identifier(text) if name == "isbn" else _box(text, FIELDED[name]))
     if request.year_from or request.year_to:
-        parts.append(year_range(request.year_from, request.year_to))
+        years = year_range(request.year_from, request.year_to)
+        parts.append(query.NumericRange("year", years.start, years.end))
     if not parts:
-        return query.Every()
-    return parts[0] if len(parts) == 1 else query.And(parts).normalize()
+        return qt.MatchAll()
+    return _tree(parts[0] if len(parts) == 1 else query.And(parts).normalize())
 
 
-def parse_box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + STEM_FIELDS) -> query.Query:
+def parse_box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + STEM_FIELDS) -> qt.Node:
     """A search-box query over `fields`; `QueryError` when it cannot be run."""
+    return _tree(_box(text, fields))
+
+
+def parse_identifier(text: str) -> qt.Node:
+    """An ISBN, ISSN or other identifier box: every form of each number typed."""
+    return _tree(_identifier(text))
+
+
+def year_range(start: int | None, end: int | None) -> qt.YearRange:
+    """Clusters published from `start` to `end` (either may be open, within the years that exist)."""
+    start, end = start or 1, end or 9999
+    if start > end:
+        raise QueryError(f"The year range {start}–{end} is empty: the first year must not be after the last.",
+                         "empty_years", start=start, end=end)
+    return qt.YearRange(start, end)
+
+
+def _box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + STEM_FIELDS) -> query.Query:
     text = _check_size(text.strip())
     text = _IDENTIFIER_LIKE.sub(lambda m: _compact_if_identifier(m.group(0)), text)
     # the parser sees only words, quotes, parentheses and operators: no syntax reaches it
@@ -68,8 +91,7 @@ def parse_box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + STEM_FIELDS) ->
     return parsed.normalize()
 
 
-def parse_identifier(text: str) -> query.Query:
-    """An ISBN, ISSN or other identifier box: every form of each number typed."""
+def _identifier(text: str) -> query.Query:
     _check_size(text)
     terms = []
     for candidate in re.split(r"[,;]", text):
@@ -81,35 +103,7 @@ def parse_identifier(text: str) -> query.Query:
     return terms[0] if len(terms) == 1 else query.Or(terms)
 
 
-def year_range(start: int | None, end: int | None) -> query.Query:
-    """Clusters published from `start` to `end` (either may be open, within the years that exist)."""
-    start, end = start or 1, end or 9999
-    if start > end:
-        raise QueryError(f"The year range {start}–{end} is empty: the first year must not be after the last.",
-                         "empty_years", start=start, end=end)
-    return query.NumericRange("year", start, end)
-
-
-def ranking_query(q: query.Query) -> query.Query:
-    """The part of `q` that ranks: its words in RANKING_FIELDS, without negations or year ranges.
-
-    Matching is decided by the whole query; ranking scores only title, author,
-    subject and identifier matches, which is both what patrons expect first and
-    a fraction of the postings to score.
-    """
-    def keep(node: query.Query) -> query.Query:
-        if isinstance(node, (query.Term, query.Phrase)):
-            return node if node.fieldname in RANKING_FIELDS else query.NullQuery
-        if isinstance(node, (query.Not, query.NumericRange)):
-            return query.NullQuery
-        if isinstance(node, query.AndNot):
-            return node.a
-        return node
-
-    return q.accept(keep).normalize()
-
-
-def facet_filter(name: str, value: str) -> query.Query:
+def facet_filter(name: str, value: str) -> qt.Node:
     """The filter of one facet value; a year facet value is a range like 1990-1999, and a library
     value may name one library of a member ("libris|U", as the advanced search offers)."""
     if name == "year":
@@ -118,9 +112,11 @@ def facet_filter(name: str, value: str) -> query.Query:
             raise QueryError(f"The year range {value[:20]!r} is not two years such as 1990-1999.", "bad_year_range",
                              value=value[:20])
         return year_range(int(start), int(end))
+    if name not in FACETS:
+        raise QueryError(f"There is no filter called {name[:20]!r}.", "unknown_filter", value=name[:20])
     if name == "library" and BRANCH_SEPARATOR in value:     # one library of a member ("libris|U")
-        return query.Term(FACET_FIELDS["branch"], value)
-    return query.Term(FACET_FIELDS[name], value)
+        return qt.Filter("branch", value)
+    return qt.Filter(name, value)
 
 
 def _check_size(text: str) -> str:
@@ -180,3 +176,26 @@ def _make_safe(node: query.Query) -> query.Query:
                              query.NullQuery.__class__, query.Every)):
         raise QueryError("That kind of search is not supported; use words, \"phrases\", AND, OR and NOT.", "unsupported")
     return node
+
+
+def _tree(node: query.Query) -> qt.Node:
+    """The query tree of a parsed, made-safe and normalised Whoosh query."""
+    if isinstance(node, query.Term):
+        return qt.Term(node.fieldname, node.text)
+    if isinstance(node, query.Phrase):
+        return qt.Phrase(node.fieldname, tuple(node.words))
+    if isinstance(node, query.And):
+        return qt.And(tuple(_tree(sub) for sub in node.subqueries))
+    if isinstance(node, query.Or):
+        return qt.Or(tuple(_tree(sub) for sub in node.subqueries))
+    if isinstance(node, query.Not):
+        return qt.Not(_tree(node.query))
+    if isinstance(node, query.AndNot):
+        return qt.And((_tree(node.a), qt.Not(_tree(node.b))))
+    if isinstance(node, query.NumericRange) and node.fieldname == "year":
+        return qt.YearRange(node.start, node.end)
+    if isinstance(node, query.Every):
+        return qt.MatchAll()
+    if node is query.NullQuery:
+        return qt.MatchNone()
+    raise QueryError("That kind of search is not supported; use words, \"phrases\", AND, OR and NOT.", "unsupported")

@@ -24,7 +24,7 @@ from whoosh.collectors import FilterCollector, TimeLimitCollector
 from whoosh.searching import TimeLimit
 
 from index.docsets import EVERYTHING, difference, intersect, size
-from index.query import ranking_query
+from index.querytree import RANKING_FIELDS
 from index.results import MAX_DEPTH
 
 LEVELS = (("title", 4.0), ("authors", 2.5), ("subjects", 1.5), (None, 1.0))
@@ -115,6 +115,21 @@ class _Placements:
         placed = difference(found, self._better, self.evaluator.tables) if self._better else found
         self._better = placed if not self._better else self._better | placed
         return placed
+
+
+def ranking_query(q: query.Query) -> query.Query:
+    """The part of `q` that ranks (see `index.querytree.ranking_part`): its words in RANKING_FIELDS,
+    without negations or year ranges."""
+    def keep(node: query.Query) -> query.Query:
+        if isinstance(node, (query.Term, query.Phrase)):
+            return node if node.fieldname in RANKING_FIELDS else query.NullQuery
+        if isinstance(node, (query.Not, query.NumericRange)):
+            return query.NullQuery
+        if isinstance(node, query.AndNot):
+            return node.a
+        return node
+
+    return q.accept(keep).normalize()
 
 
 def _bm25(evaluator, q, docs, start: int, stop: int) -> tuple[list[int], bool]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from whoosh import analysis, columns, fields, formats
 
-from index.results import BRANCH_SEPARATOR, FACETS  # noqa: F401  (BRANCH_SEPARATOR: for the writer's users)
+from index.results import FACETS
 from normalise.text import fold
 
 # Whoosh stemmer code -> the MARC language codes whose records it stems

@@ -13,27 +13,27 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import scoring
 from whoosh.index import EmptyIndexError
 
 from index.docsets import EVERYTHING, Deadline, Evaluator, difference, intersect, size, term_docs
-from index.errors import QueryError, SearchIndexError
+from index.errors import SearchIndexError
 from index.generations import live_folder, pointed_folder
-from index.query import facet_filter, parse_request
+from index.plan import check_page, plan_search, shape_facets
+from index.querytree import SearchPlan
 from index.ranking import ranked_page
-from index.results import MAX_DEPTH, MAX_PAGE_SIZE, SORTS, Edition, FacetValue, Hit, SearchRequest, SearchResult
+from index.results import Edition, FacetValue, Hit, SearchRequest, SearchResult
 from index.schema import FACET_FIELDS
 from index.spelling import suggest
 from index.storage import missing_fields, open_index
 from index.tables import Tables
+from index.whoosh_query import to_whoosh
 
 log = logging.getLogger(__name__)
 TIME_LIMIT = 5.0
-MAX_FILTER_VALUES = 10
-FACET_LIMITS = {"library": 30, "branch": 20, "format": 20, "language": 15, "year": 15, "subject": 15, "author": 15}
 SYNC_BUILD_BELOW = 50_000    # smaller snapshots are swapped in at once; larger ones in the background
 
 
@@ -70,12 +70,11 @@ class Searcher:
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a patron's search; `QueryError` with a helpful message for input that cannot run."""
-        request = _checked(request)
-        q = parse_request(request)
+        plan = plan_search(request)
         snap = self.snapshot()
         deadline = Deadline(self.time_limit)
         with snap.lock:
-            return _search(snap, q, request, deadline)
+            return _search(snap, plan, deadline)
 
     def editions(self, work: str, exclude: str, limit: int = 20) -> list[Edition]:
         """Other clusters of the same work (title and author), newest first."""
@@ -193,21 +192,25 @@ class Searcher:
         return Snapshot(searcher, tables, folder)
 
 
-def _search(snap: Snapshot, q, request: SearchRequest, deadline: Deadline) -> SearchResult:
+def _search(snap: Snapshot, plan: SearchPlan, deadline: Deadline) -> SearchResult:
     """Matches, facets, the ranked page and a suggestion, with the snapshot's lock held."""
+    request = plan.request
     evaluator = Evaluator(snap.searcher, snap.tables, deadline)
-    docs = _filtered(evaluator, evaluator.docs(q), request)
-    mine = evaluator.docs(facet_filter("library", request.my_library)) if request.my_library else None
+    q = to_whoosh(plan.query)
+    docs = evaluator.docs(q)
+    # each filter chosen narrows further (held by duke AND by unc), so that every
+    # facet count shown is what choosing that value would give
+    for node in plan.filters:
+        docs = intersect(docs, evaluator.docs(to_whoosh(node)))
+    mine = evaluator.docs(to_whoosh(plan.mine)) if plan.mine else None
     result = SearchResult(request, size(docs, snap.tables))
-    if request.page > result.pages:
-        raise QueryError(f"Page {request.page} is out of range; results can be paged from 1 to {result.pages}.",
-                         "page_range", page=request.page, limit=result.pages)
+    check_page(result)
     if request.facets:
         result.facets = _facets(snap.tables, docs, request)
     if mine is not None:
         result.mine_total = size(intersect(docs, mine), snap.tables)
     start = (request.page - 1) * request.page_size
-    ranked, result.partial = _page(evaluator, q, docs, mine, request, start)
+    ranked, result.partial = _page(evaluator, plan, q, docs, mine, start)
     held = mine if mine is not None else set()
     result.hits = [_hit(snap.searcher.stored_fields(d), d in held) for d in ranked]
     if result.total == 0 and request.q.strip():
@@ -215,83 +218,34 @@ def _search(snap: Snapshot, q, request: SearchRequest, deadline: Deadline) -> Se
     return result
 
 
-def _checked(request: SearchRequest) -> SearchRequest:
-    """The request with a bounded page size and page, and only known sorts and filters."""
-    page_size = max(1, min(int(request.page_size), MAX_PAGE_SIZE))
-    max_page = max(1, MAX_DEPTH // page_size)
-    if not 1 <= request.page <= max_page:
-        raise QueryError(f"Page {request.page} is out of range; results can be paged from 1 to {max_page}.",
-                         "page_range", page=request.page, limit=max_page)
-    if request.sort not in SORTS:
-        raise QueryError(f"Results cannot be sorted by {request.sort[:20]!r}.", "bad_sort", value=request.sort[:20])
-    filters = {}
-    for name, values in request.filters.items():
-        if name not in FACET_FIELDS:
-            raise QueryError(f"There is no filter called {name[:20]!r}.", "unknown_filter", value=name[:20])
-        values = list(dict.fromkeys(v for v in values if v))
-        if len(values) > MAX_FILTER_VALUES:
-            raise QueryError(f"At most {MAX_FILTER_VALUES} values of one filter can be combined.", "too_many_values",
-                             limit=MAX_FILTER_VALUES)
-        if values:
-            filters[name] = values
-    return replace(request, page_size=page_size, filters=filters)
-
-
-def _filtered(evaluator: Evaluator, docs, request: SearchRequest):
-    """`docs` narrowed by every filter: each one chosen narrows further (held by duke AND by unc),
-    so that every facet count shown is what choosing that value would give."""
-    for name, values in request.filters.items():
-        for value in values:
-            docs = intersect(docs, evaluator.docs(facet_filter(name, value)))
-    return docs
-
-
 def _facets(tables: Tables, docs, request: SearchRequest) -> dict[str, list[FacetValue]]:
-    out = {}
     all_counts = tables.count_all(docs)
-    for facet in FACET_FIELDS:
-        counts = all_counts[facet]
-        names = tables.values[facet]
-        chosen = set(request.filters.get(facet, ()))
-        values = [(_facet_value(facet, names[o]), n) for o, n in counts.items()]
-        if facet == "year":
-            values.sort(key=lambda vn: vn[0], reverse=True)
-        else:
-            values.sort(key=lambda vn: (-vn[1], vn[0]))
-        shown = values[:FACET_LIMITS[facet]]
-        shown += [vn for vn in values[FACET_LIMITS[facet]:] if vn[0] in chosen]
-        out[facet] = [FacetValue(v, n, v in chosen) for v, n in shown]
-    return out
+    return shape_facets({facet: {tables.values[facet][o]: n for o, n in all_counts[facet].items()}
+                         for facet in FACET_FIELDS}, request)
 
 
-def _facet_value(facet: str, value: str) -> str:
-    """A decade as the year range that filters it; other values as indexed."""
-    return f"{value}-{int(value) + 9}" if facet == "year" else value
-
-
-def _page(evaluator: Evaluator, q, docs, mine, request: SearchRequest, start: int):
+def _page(evaluator: Evaluator, plan: SearchPlan, q, docs, mine, start: int):
     """The document numbers of the page asked for, and whether time ran out."""
-    stop = start + request.page_size
-    if not (request.mine_first and mine is not None):
-        return _ranked(evaluator, q, docs, request, start, stop)
+    stop = start + plan.request.page_size
+    if not (plan.request.mine_first and mine is not None):
+        return _ranked(evaluator, plan, q, docs, start, stop)
     tables = evaluator.tables
     first, rest = intersect(docs, mine), difference(docs, mine, tables)
     n_first = size(first, tables)
     page, partial = [], False
     if start < n_first:
-        page, partial = _ranked(evaluator, q, first, request, start, min(stop, n_first))
+        page, partial = _ranked(evaluator, plan, q, first, start, min(stop, n_first))
     if stop > n_first:
-        more, late = _ranked(evaluator, q, rest, request, max(0, start - n_first), stop - n_first)
+        more, late = _ranked(evaluator, plan, q, rest, max(0, start - n_first), stop - n_first)
         page, partial = page + more, partial or late
     return page, partial
 
 
-def _ranked(evaluator: Evaluator, q, docs, request: SearchRequest, start: int, stop: int):
+def _ranked(evaluator: Evaluator, plan: SearchPlan, q, docs, start: int, stop: int):
     if docs is not EVERYTHING and not docs:
         return [], False
-    if request.sort != "relevance" or not (request.q.strip() or request.fielded):
-        order = "best" if request.sort == "relevance" else request.sort
-        return evaluator.tables.ordered(docs, order, start, stop), False
+    if not plan.ranked:
+        return evaluator.tables.ordered(docs, plan.order, start, stop), False
     return ranked_page(evaluator, q, docs, start, stop)
 
 

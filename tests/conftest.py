@@ -137,3 +137,42 @@ def solr_cluster(tmp_path_factory):
         yield cluster
     finally:
         cluster.stop_all()
+
+
+# --- the search-engine contract: tests/test_search.py runs against every engine listed here --------
+
+def whoosh_engine(request, catalogue):
+    """The Whoosh engine over the catalogue's index folder."""
+    from index import engine_for
+
+    return engine_for(catalogue)
+
+
+def solr_engine(request, catalogue):
+    """The Solr engine over the session's SolrCloud, its collection fed from the catalogue's store."""
+    from dataclasses import replace
+
+    from index import engine_for
+    from settings import SearchSettings
+
+    cluster = request.getfixturevalue("solr_cluster")
+    search = SearchSettings(engine="solr", nodes=tuple(cluster.nodes), collection="contract", shards=2, replicas=2)
+    served = engine_for(replace(catalogue, search=search))
+    with Store(catalogue.store_url) as store:
+        served.update(store, {source.code: source.name for source in catalogue.sources})
+    return served
+
+
+# engine name -> a function (pytest request, sample catalogue Config) -> an Engine serving that catalogue
+ENGINE_FACTORIES = {"whoosh": whoosh_engine, "solr": solr_engine}
+
+
+@pytest.fixture(scope="session", params=sorted(ENGINE_FACTORIES))
+def engine(request, tmp_path_factory):
+    """Each search engine in turn, serving the sample catalogue (built once per run, on SQLite)."""
+    from tests.test_web import sample_catalogue
+
+    catalogue = sample_catalogue(request, tmp_path_factory, "sqlite")
+    served = ENGINE_FACTORIES[request.param](request, catalogue)
+    yield served
+    served.close()

@@ -26,7 +26,9 @@ from click.testing import CliRunner
 from cli import main
 import index.feed as feed
 from dedup import merge_clusters
-from index import Searcher, SearchRequest, update_index
+from index import SearchRequest
+from index.searcher import Searcher
+from index.writer import update_index
 from index.storage import open_index
 from settings import load_config
 from store import Store
@@ -206,7 +208,7 @@ def test_finding_02_searches_throughout_a_rebuild_see_no_error_and_no_changed_to
     assert len(answers) > 10
     assert {answer for answer in answers} == {(200, built["clean"][1])}
     assert live_folder(index_dir(catalogue)) != before
-    serving = client.application.extensions["unioncat"]["searcher"].snapshot()
+    serving = client.application.extensions["unioncat"]["engine"].searcher.snapshot()
     assert getattr(serving, "folder", None) == live_folder(index_dir(catalogue))   # picked up without a restart
 
 

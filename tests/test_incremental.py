@@ -19,7 +19,7 @@ from sqlalchemy import event
 from bench.dedup import SOURCES
 from bench.editions import as_new_record, base_corpus, cluster_by_truth, editions, fill, with_new_title
 from dedup import merge_clusters, run_dedup
-from index import update_index
+from index.writer import update_index
 from index.writer import consumer_name
 from store import IncomingRecord, Store
 
@@ -245,7 +245,8 @@ def test_a_changed_holdings_record_logs_the_cluster_of_its_bibliographic_record(
 
 
 def test_the_index_follows_the_change_log_and_records_its_position_among_the_consumers(small, base, tmp_path):
-    from index import SearchRequest, Searcher
+    from index import SearchRequest
+    from index.searcher import Searcher
 
     index_dir = tmp_path / "index"
     update_index(small, index_dir, NAMES, rebuild=True)

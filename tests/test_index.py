@@ -1,4 +1,4 @@
-"""The index: analysers, documents, incremental updates seen by a running searcher, and facet counting."""
+"""The Whoosh index: documents, incremental updates seen by a running searcher, and facet counting."""
 
 from __future__ import annotations
 
@@ -9,36 +9,26 @@ import tracemalloc
 
 import pytest
 from click.testing import CliRunner
+from whoosh import query
 
 import index.searcher as searcher_module
 from cli import main
 from dedup import build_view
-from index import Searcher, SearchIndexError, SearchRequest
+from index import QueryError, SearchIndexError, SearchRequest
+from index import querytree as qt
 from index.documents import document_for, identifier_terms
 from index.facets import to_bitmap
 from index.generations import live_folder
-from index.schema import folding_analyzer, make_schema, stemming_analyzer
+from index.query import parse_box
+from index.ranking import ranking_query
+from index.searcher import Searcher
+from index.schema import make_schema
 from index.storage import create_index, open_index
+from index.whoosh_query import to_whoosh
 from normalise import Identifier, Record
 from settings import load_config
 from tests.conftest import shared
 from tests.test_web import catalogue  # noqa: F401  (the shared sample catalogue)
-
-
-def words(analyzer, text: str) -> list[str]:
-    return [token.text for token in analyzer(text)]
-
-
-def test_the_folding_analyser_folds_case_and_diacritics():
-    assert words(folding_analyzer(), "Łódź, GÖTEBORG; Ærøskøbing straße") == ["lodz", "goteborg", "aeroskobing", "strasse"]
-
-
-@pytest.mark.parametrize("lang, forms", [("en", ["books", "book"]), ("sv", ["böckerna", "böcker"]),
-                                         ("no", ["bøkene", "bøker"])])
-def test_stemming_analysers_bring_word_forms_together_and_fold_afterwards(lang, forms):
-    stems = {tuple(words(stemming_analyzer(lang), form)) for form in forms}
-    assert len(stems) == 1
-    assert all(stem.isascii() for (stem,) in stems)
 
 
 def test_a_cluster_is_indexed_under_every_form_of_its_isbn():
@@ -161,3 +151,25 @@ def test_an_index_built_by_an_older_version_is_refused_clearly_then_rebuilt_by_t
     assert result.exit_code == 0, result.output
     after = Searcher(config.index_dir).search(SearchRequest(q=""))
     assert after.total == before and "branch" in after.facets
+
+
+def test_a_search_that_runs_out_of_time_stops_with_a_helpful_error(catalogue):  # noqa: F811
+    impatient = Searcher(catalogue.index_dir, time_limit=0)
+    with pytest.raises(QueryError) as caught:
+        impatient.search(SearchRequest(q="art"))
+    assert caught.value.kind == "too_slow"
+
+
+def test_whoosh_ranks_an_or_search_by_title_author_and_subject_words_only():
+    ranking = ranking_query(to_whoosh(parse_box("art OR crisis NOT cinema")))
+    assert {leaf.fieldname for leaf in ranking.leaves()} <= {"title", "authors", "subjects", "ident"}
+    assert "cinema" not in str(ranking)
+
+
+def test_the_whoosh_query_of_a_tree_means_what_the_tree_says():
+    tree = qt.And((qt.Or((qt.Term("title", "art"), qt.Phrase("title", ("crisis", "in", "art")))),
+                   qt.Not(qt.Filter("library", "duke")), qt.YearRange(1990, 1999), qt.Filter("year", "1990")))
+    assert to_whoosh(tree) == query.And([
+        query.Or([query.Term("title", "art"), query.Phrase("title", ["crisis", "in", "art"], slop=1)]),
+        query.Not(query.Term("library", "duke")), query.NumericRange("year", 1990, 1999), query.Term("decade", "1990")])
+    assert to_whoosh(qt.MatchAll()) == query.Every() and to_whoosh(qt.MatchNone()) is query.NullQuery

@@ -1,4 +1,4 @@
-"""The Solr engine against a real SolrCloud (tests/solr.py: 3 nodes, embedded ZooKeeper, started once per run).
+"""The Solr solr against a real SolrCloud (tests/solr.py: 3 nodes, embedded ZooKeeper, started once per run).
 
 Each test works on an alias of its own, so that tests never see each
 other's collections; the store is a small generated catalogue (bench/editions.py).
@@ -65,17 +65,17 @@ def alias(solr_cluster):
 
 
 @pytest.fixture
-def engine(solr_cluster, alias):
+def solr(solr_cluster, alias):
     opened = SolrEngine(solr_cluster.nodes, alias, shards=2, replicas=2, timeout=5)
     yield opened
     opened.close()
 
 
-def snapshot(engine) -> list[tuple]:
+def snapshot(solr) -> list[tuple]:
     """Totals and facet counts of SEARCHES: what a patron sees, minus the order of equals."""
     out = []
     for request in SEARCHES:
-        result = engine.search(request)
+        result = solr.search(request)
         out.append((result.total, {k: [(v.value, v.count) for v in vs] for k, vs in result.facets.items()}))
     return out
 
@@ -91,7 +91,7 @@ def change_one(store: Store, base) -> str:
 def test_setup_uploads_the_configset_and_creates_the_collection_once(solr_cluster, alias, tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"store": "var/store.sqlite", "index": "var/index", "sources": [], "search": {
-        "engine": "solr", "nodes": solr_cluster.nodes, "collection": alias, "shards": 2, "replicas": 2}}))
+        "solr": "solr", "nodes": solr_cluster.nodes, "collection": alias, "shards": 2, "replicas": 2}}))
     first = CliRunner().invoke(main, ["--config", str(config), "solr", "setup"])
     assert first.exit_code == 0, first.output
     again = CliRunner().invoke(main, ["--config", str(config), "solr", "setup"])
@@ -110,61 +110,61 @@ def test_setup_uploads_the_configset_and_creates_the_collection_once(solr_cluste
 def test_setup_without_a_node_that_answers_fails_with_a_message_not_a_traceback(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"store": "var/store.sqlite", "index": "var/index", "sources": [], "search": {
-        "engine": "solr", "nodes": ["http://127.0.0.1:9/solr"], "timeout": 1}}))
+        "solr": "solr", "nodes": ["http://127.0.0.1:9/solr"], "timeout": 1}}))
     result = CliRunner().invoke(main, ["--config", str(config), "solr", "setup"])
     assert result.exit_code == 1, result.output
     assert "no Solr node answered" in result.output and "Traceback" not in result.output
 
 
-def test_the_first_update_builds_the_collection_and_later_ones_send_only_what_changed(engine, store, base):
-    first = engine.update(store, NAMES)
+def test_the_first_update_builds_the_collection_and_later_ones_send_only_what_changed(solr, store, base):
+    first = solr.update(store, NAMES)
     assert first.rebuilt and first.indexed == first.total == len(store.alive_cluster_ids())
-    assert store.consumer_position(engine.writer.consumer_name) == store.latest_change()
+    assert store.consumer_position(solr.writer.consumer_name) == store.latest_change()
     cluster = change_one(store, base)
     doomed = store.resolve_cluster(f"{base[10].source}:{base[10].local_id}")
     for public_id in store.member_public_ids(doomed):
         source, _, local = public_id.partition(":")
         store.mark_deleted(source, [local], by_oai=False)
     run_dedup(store)
-    report = engine.update(store, NAMES)
+    report = solr.update(store, NAMES)
     assert not report.rebuilt and report.removed >= 1 and report.indexed >= 1
     assert report.total == len(store.alive_cluster_ids()) == first.total - 1
-    assert cluster in [hit.id for hit in engine.search(SearchRequest(q='"revised printing"')).hits]
-    assert store.consumer_position(engine.writer.consumer_name) == store.latest_change()
+    assert cluster in [hit.id for hit in solr.search(SearchRequest(q='"revised printing"')).hits]
+    assert store.consumer_position(solr.writer.consumer_name) == store.latest_change()
 
 
-def test_a_rebuild_switches_the_alias_and_deletes_the_old_collection(engine, store, alias):
-    engine.update(store, NAMES)
-    client = engine.client
+def test_a_rebuild_switches_the_alias_and_deletes_the_old_collection(solr, store, alias):
+    solr.update(store, NAMES)
+    client = solr.client
     before = admin.aliased_collection(client, alias)
-    report = engine.update(store, NAMES, rebuild=True)
+    report = solr.update(store, NAMES, rebuild=True)
     after = admin.aliased_collection(client, alias)
     assert report.rebuilt and after != before and report.total == len(store.alive_cluster_ids())
     assert before not in admin.collections(client)
     assert sorted(admin.replica_counts(client, after).values()) == [2, 2]
 
 
-def test_a_failed_rebuild_leaves_the_alias_where_it_was_and_removes_its_collection(engine, store, alias, monkeypatch):
-    engine.update(store, NAMES)
-    client = engine.client
-    before, totals = admin.aliased_collection(client, alias), snapshot(engine)
+def test_a_failed_rebuild_leaves_the_alias_where_it_was_and_removes_its_collection(solr, store, alias, monkeypatch):
+    solr.update(store, NAMES)
+    client = solr.client
+    before, totals = admin.aliased_collection(client, alias), snapshot(solr)
     monkeypatch.setenv(FAULT_ENV, "documents:100")
     with pytest.raises(SolrError, match="fault injected"):
-        engine.update(store, NAMES, rebuild=True)
+        solr.update(store, NAMES, rebuild=True)
     assert admin.aliased_collection(client, alias) == before
     assert [c for c in admin.collections(client) if c.startswith(f"{alias}_")] == [before]
-    assert snapshot(engine) == totals
+    assert snapshot(solr) == totals
 
 
-def test_searches_go_on_while_a_rebuild_switches_the_alias(engine, store):
-    engine.update(store, NAMES)
-    total = engine.search(SearchRequest(q="")).total
+def test_searches_go_on_while_a_rebuild_switches_the_alias(solr, store):
+    solr.update(store, NAMES)
+    total = solr.search(SearchRequest(q="")).total
     failures, smaller, done = [], [], threading.Event()
 
     def search_until_done():
         while not done.is_set():
             try:
-                found = engine.search(SearchRequest(q="")).total
+                found = solr.search(SearchRequest(q="")).total
                 if found < total:
                     smaller.append(found)
             except Exception as exc:  # noqa: BLE001 - any failure is what the test looks for
@@ -173,7 +173,7 @@ def test_searches_go_on_while_a_rebuild_switches_the_alias(engine, store):
     searcher = threading.Thread(target=search_until_done)
     searcher.start()
     try:
-        report = engine.update(store, NAMES, rebuild=True)
+        report = solr.update(store, NAMES, rebuild=True)
     finally:
         done.set()
         searcher.join(30)
@@ -182,22 +182,22 @@ def test_searches_go_on_while_a_rebuild_switches_the_alias(engine, store):
 
 
 def test_a_shard_leader_stops_searches_keep_their_totals_an_update_succeeds_and_replicas_catch_up(
-        solr_cluster, engine, store, base, alias):
-    engine.update(store, NAMES)
-    before = snapshot(engine)
-    client = engine.client
+        solr_cluster, solr, store, base, alias):
+    solr.update(store, NAMES)
+    before = snapshot(solr)
+    client = solr.client
     collection = admin.aliased_collection(client, alias)
     leader = _a_leader_node(client, collection)
     number = solr_cluster.nodes.index(leader)
     solr_cluster.stop_node(number)
     try:
         started = time.monotonic()
-        assert snapshot(engine) == before
-        assert time.monotonic() - started < 3 * engine.client.timeout * len(SEARCHES)
+        assert snapshot(solr) == before
+        assert time.monotonic() - started < 3 * solr.client.timeout * len(SEARCHES)
         cluster = change_one(store, base)
-        report = engine.update(store, NAMES)
+        report = solr.update(store, NAMES)
         assert report.indexed >= 1
-        assert cluster in [hit.id for hit in engine.search(SearchRequest(q='"revised printing"')).hits]
+        assert cluster in [hit.id for hit in solr.search(SearchRequest(q='"revised printing"')).hits]
     finally:
         solr_cluster.start_node(number)
     admin.wait_active(client, collection)

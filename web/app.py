@@ -8,8 +8,7 @@ from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from index import Searcher
-from index.schema import BRANCH_SEPARATOR
+from index import BRANCH_SEPARATOR, engine_for
 from settings import Config
 from store import Store
 from web.i18n import LANGUAGE_NAMES, compile_translations, select_locale
@@ -36,9 +35,9 @@ def create_app(config: Config, test_config: dict | None = None) -> Flask:
     if config.web.trusted_proxies:
         hops = config.web.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
-    searcher = Searcher(config.index_dir)
-    app.extensions["unioncat"] = {"config": config, "store": Store(config.store_url), "searcher": searcher}
-    searcher.warm()
+    engine = engine_for(config)
+    app.extensions["unioncat"] = {"config": config, "store": Store(config.store_url), "engine": engine}
+    engine.warm()
     Babel(app, locale_selector=lambda: select_locale(config.web.languages))
     _register(app, config)
     return app
@@ -103,8 +102,8 @@ def _security_headers(response, https: bool):
 
 
 def services():
-    """(config, store, searcher) of the running application."""
+    """(config, store, search engine) of the running application."""
     from flask import current_app
 
     ext = current_app.extensions["unioncat"]
-    return ext["config"], ext["store"], ext["searcher"]
+    return ext["config"], ext["store"], ext["engine"]

@@ -10,7 +10,7 @@ from babel.core import UnknownLocaleError
 from flask import Flask, request, url_for
 from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 
-from index.schema import BRANCH_SEPARATOR
+from index import BRANCH_SEPARATOR
 
 FORMAT_LABELS = {
     "book": _l("Book"), "ebook": _l("E-book"), "serial": _l("Journal"), "ejournal": _l("E-journal"),

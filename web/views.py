@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from flask import current_app, request
 
 from dedup import ClusterView, cluster_view
-from index import MAX_PAGE_SIZE, SORTS, QueryError, SearchIndexError, SearchRequest, SearchResult
-from index.documents import work_key
-from index.schema import BRANCH_SEPARATOR, FACET_FIELDS
+from index import (BRANCH_SEPARATOR, FACETS, MAX_PAGE_SIZE, SORTS, QueryError, SearchIndexError, SearchRequest,
+                   SearchResult, work_key)
 from web.app import services
 
 MY_LIBRARY_COOKIE = "mylib"
@@ -34,7 +33,7 @@ def parse_search_request(*, api: bool = False) -> SearchRequest:
         q=args.get("q", ""),
         **{box: args.get(param, "") for param, box in FIELDED.items()},
         year_from=_year(args.get("year_from", "")), year_to=_year(args.get("year_to", "")),
-        filters={name: [v for v in args.getlist(name) if v] for name in FACET_FIELDS if args.getlist(name)},
+        filters={name: [v for v in args.getlist(name) if v] for name in FACETS if args.getlist(name)},
         sort=sort,
         page=_number(args.get("page", "1") or "1", "page"),
         page_size=min(page_size, MAX_PAGE_SIZE),

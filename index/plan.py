@@ -1,0 +1,80 @@
+"""What every engine does the same around a search: checking the request, parsing it once, shaping facets.
+
+`plan_search` turns a patron's `SearchRequest` into a `SearchPlan` (the
+checked request and its query tree); an engine executes the plan, counts
+facet values of the matches by their indexed values, and hands the counts
+to `shape_facets`, so that facets are ordered, cut and marked alike on every
+engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from index.errors import QueryError
+from index.query import facet_filter, parse_request
+from index.querytree import SearchPlan
+from index.results import FACETS, MAX_DEPTH, MAX_PAGE_SIZE, SORTS, FacetValue, SearchRequest, SearchResult
+
+MAX_FILTER_VALUES = 10
+FACET_LIMITS = {"library": 30, "branch": 20, "format": 20, "language": 15, "year": 15, "subject": 15, "author": 15}
+
+
+def plan_search(request: SearchRequest) -> SearchPlan:
+    """The checked request and its query tree; `QueryError` with a helpful message when it cannot run."""
+    request = checked(request)
+    tree = parse_request(request)
+    filters = tuple(facet_filter(name, value) for name, values in request.filters.items() for value in values)
+    mine = facet_filter("library", request.my_library) if request.my_library else None
+    return SearchPlan(request, tree, filters, mine)
+
+
+def checked(request: SearchRequest) -> SearchRequest:
+    """The request with a bounded page size and page, and only known sorts and filters."""
+    page_size = max(1, min(int(request.page_size), MAX_PAGE_SIZE))
+    max_page = max(1, MAX_DEPTH // page_size)
+    if not 1 <= request.page <= max_page:
+        raise QueryError(f"Page {request.page} is out of range; results can be paged from 1 to {max_page}.",
+                         "page_range", page=request.page, limit=max_page)
+    if request.sort not in SORTS:
+        raise QueryError(f"Results cannot be sorted by {request.sort[:20]!r}.", "bad_sort", value=request.sort[:20])
+    filters = {}
+    for name, values in request.filters.items():
+        if name not in FACETS:
+            raise QueryError(f"There is no filter called {name[:20]!r}.", "unknown_filter", value=name[:20])
+        values = list(dict.fromkeys(v for v in values if v))
+        if len(values) > MAX_FILTER_VALUES:
+            raise QueryError(f"At most {MAX_FILTER_VALUES} values of one filter can be combined.", "too_many_values",
+                             limit=MAX_FILTER_VALUES)
+        if values:
+            filters[name] = values
+    return replace(request, page_size=page_size, filters=filters)
+
+
+def check_page(result: SearchResult) -> None:
+    """`QueryError` when the page asked for lies beyond the last page of `result`'s matches."""
+    if result.request.page > result.pages:
+        raise QueryError(f"Page {result.request.page} is out of range; results can be paged from 1 to"
+                         f" {result.pages}.", "page_range", page=result.request.page, limit=result.pages)
+
+
+def shape_facets(counts: dict[str, dict[str, int]], request: SearchRequest) -> dict[str, list[FacetValue]]:
+    """Facet values to show from the matches' counts by indexed value (a decade such as "1990" for years):
+    the commonest first (years newest first), cut at FACET_LIMITS, chosen values always kept and marked."""
+    out = {}
+    for facet in FACETS:
+        chosen = set(request.filters.get(facet, ()))
+        values = [(_facet_value(facet, value), n) for value, n in counts.get(facet, {}).items() if n]
+        if facet == "year":
+            values.sort(key=lambda vn: vn[0], reverse=True)
+        else:
+            values.sort(key=lambda vn: (-vn[1], vn[0]))
+        shown = values[:FACET_LIMITS[facet]]
+        shown += [vn for vn in values[FACET_LIMITS[facet]:] if vn[0] in chosen]
+        out[facet] = [FacetValue(v, n, v in chosen) for v, n in shown]
+    return out
+
+
+def _facet_value(facet: str, value: str) -> str:
+    """A decade as the year range that filters it; other values as indexed."""
+    return f"{value}-{int(value) + 9}" if facet == "year" else value
