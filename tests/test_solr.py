@@ -1,4 +1,4 @@
-"""The Solr solr against a real SolrCloud (tests/solr.py: 3 nodes, embedded ZooKeeper, started once per run).
+"""The Solr engine against a real SolrCloud (tests/solr.py: 3 nodes, embedded ZooKeeper, started once per run).
 
 Each test works on an alias of its own, so that tests never see each
 other's collections; the store is a small generated catalogue (bench/editions.py).
@@ -91,7 +91,7 @@ def change_one(store: Store, base) -> str:
 def test_setup_uploads_the_configset_and_creates_the_collection_once(solr_cluster, alias, tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"store": "var/store.sqlite", "index": "var/index", "sources": [], "search": {
-        "solr": "solr", "nodes": solr_cluster.nodes, "collection": alias, "shards": 2, "replicas": 2}}))
+        "engine": "solr", "nodes": solr_cluster.nodes, "collection": alias, "shards": 2, "replicas": 2}}))
     first = CliRunner().invoke(main, ["--config", str(config), "solr", "setup"])
     assert first.exit_code == 0, first.output
     again = CliRunner().invoke(main, ["--config", str(config), "solr", "setup"])
@@ -110,7 +110,7 @@ def test_setup_uploads_the_configset_and_creates_the_collection_once(solr_cluste
 def test_setup_without_a_node_that_answers_fails_with_a_message_not_a_traceback(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"store": "var/store.sqlite", "index": "var/index", "sources": [], "search": {
-        "solr": "solr", "nodes": ["http://127.0.0.1:9/solr"], "timeout": 1}}))
+        "engine": "solr", "nodes": ["http://127.0.0.1:9/solr"], "timeout": 1}}))
     result = CliRunner().invoke(main, ["--config", str(config), "solr", "setup"])
     assert result.exit_code == 1, result.output
     assert "no Solr node answered" in result.output and "Traceback" not in result.output

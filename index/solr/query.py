@@ -23,6 +23,7 @@ from index.schema import FACET_FIELDS
 
 MATCH_ALL = "*:*"
 LEVELS = (("title", 4.0), ("authors", 2.5), ("subjects", 1.5))
+_RANKED = tuple(field for field, _weight in LEVELS)
 ANYWHERE = 1.0
 MINE_FIRST = 10_000.0
 BEST = "holders desc,title_length asc,id asc"
@@ -105,7 +106,8 @@ def _words(node: qt.Node) -> list[list]:
     if isinstance(node, (qt.Term, qt.Phrase)):
         return [[node]]
     if isinstance(node, qt.Or):
-        texts = {_text(p) for p in node.parts if isinstance(p, (qt.Term, qt.Phrase))}
+        # one word looked for in several fields (its stemmed forms differ: only the ranking fields count)
+        texts = {_text(p) for p in node.parts if isinstance(p, (qt.Term, qt.Phrase)) and p.field in _RANKED}
         if len(texts) == 1 and all(isinstance(p, (qt.Term, qt.Phrase)) for p in node.parts):
             return [list(node.parts)]
         return [w for p in node.parts for w in _words(p)]
