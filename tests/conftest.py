@@ -148,16 +148,21 @@ def whoosh_engine(request, catalogue):
     return engine_for(catalogue)
 
 
+def solr_settings(request):
+    """The `search:` settings of the session's SolrCloud and its "contract" collection (the sample catalogue)."""
+    from settings import SearchSettings
+
+    cluster = request.getfixturevalue("solr_cluster")
+    return SearchSettings(engine="solr", nodes=tuple(cluster.nodes), collection="contract", shards=2, replicas=2)
+
+
 def solr_engine(request, catalogue):
     """The Solr engine over the session's SolrCloud, its collection fed from the catalogue's store."""
     from dataclasses import replace
 
     from index import engine_for
-    from settings import SearchSettings
 
-    cluster = request.getfixturevalue("solr_cluster")
-    search = SearchSettings(engine="solr", nodes=tuple(cluster.nodes), collection="contract", shards=2, replicas=2)
-    served = engine_for(replace(catalogue, search=search))
+    served = engine_for(replace(catalogue, search=solr_settings(request)))
     with Store(catalogue.store_url) as store:
         served.update(store, {source.code: source.name for source in catalogue.sources})
     return served
