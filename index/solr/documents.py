@@ -12,7 +12,6 @@ from __future__ import annotations
 from index.querytree import analyse
 from index.schema import FACET_FIELDS, MATCH_FIELD, STEM_FIELDS, TEXT_FIELDS
 
-ANALYSED_FIELDS = TEXT_FIELDS + STEM_FIELDS + (MATCH_FIELD,)
 VALUE_FIELDS = ("id", "ident", "work", "year", "title_sort", "author_sort", "holders", "payload",
                 *FACET_FIELDS.values())
 NO_TITLE_LENGTH = 999
@@ -22,11 +21,14 @@ SPELLING_FIELDS = ("title", "authors", "subjects")
 def solr_document(doc: dict) -> dict:
     """The Solr document of a Whoosh document (from `index.documents.document_for`)."""
     out = {name: doc[name] for name in VALUE_FIELDS if doc.get(name) not in (None, "", [])}
-    for name in ANALYSED_FIELDS:
+    for name in TEXT_FIELDS + STEM_FIELDS:
         if doc.get(name):
             tokens = analyse(name, doc[name])
             if tokens:
                 out[name] = " ".join(tokens)
+    # `text` is the text fields' words again, through the same folding analyser: their tokens, joined
+    # (analysing the joined text once more would double the cost of a document for the same tokens)
+    out[MATCH_FIELD] = " ".join(out[name] for name in TEXT_FIELDS if name in out)
     out["spell"] = " ".join(out[name] for name in SPELLING_FIELDS if name in out)
     # ranking among equals: most holders first, then the shortest (most specific) title, as on Whoosh
     out["title_length"] = len(doc.get("title_sort") or "") or NO_TITLE_LENGTH
