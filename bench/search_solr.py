@@ -108,7 +108,8 @@ def _time(engine, requests: list, facets: bool, rounds: int) -> list[float]:
 
 def _compare(whoosh, solr, queries: dict, kinds, percentiles, rounds: int) -> None:
     whoosh.search(replace(queries[kinds[0]][0]))      # the Whoosh snapshot's tables, built once per commit
-    header = f"  {'query':<10} {'n':>3} | {'whoosh p50/p95 ms':>18} {'+facets':>16} | {'solr p50/p95 ms':>16} {'+facets':>16}"
+    header = (f"  {'query':<10} {'n':>3} | {'whoosh p50/p95 ms':>18} {'+facets':>16}"
+              f" | {'solr p50/p95 ms':>16} {'+facets':>16}")
     print(header)
     print("  " + "-" * (len(header) - 2))
     for kind in kinds:

@@ -33,7 +33,8 @@ class SolrCluster:
         java = shutil.which("java")
         jar = LAUNCHER / "solr-launcher-1.jar"
         if java is None:
-            raise RuntimeError("java is not installed: the SolrCloud tests need Java 17 (apt-get install openjdk-17-jdk)")
+            raise RuntimeError("java is not installed: the SolrCloud tests need Java 17"
+                               " (apt-get install openjdk-17-jdk-headless)")
         if not jar.exists() or not (LAUNCHER / "lib").is_dir():
             raise RuntimeError(f"{jar} is missing: run `make solr` (Maven builds the SolrCloud launcher)")
         classpath = f"{jar}{os.pathsep}{LAUNCHER / 'lib' / '*'}"

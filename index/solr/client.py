@@ -14,11 +14,11 @@ which the web shows as its 503 page).
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 import json
 import logging
 import threading
 import time
+from collections import Counter
 from urllib.parse import urlsplit
 
 import requests

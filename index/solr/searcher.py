@@ -117,7 +117,8 @@ class SolrSearcher:
         """The ids among `docs` held by my library (asked only for the page's ids)."""
         if not docs:
             return set()
-        query = {"bool": {"filter": [filter_term(plan.mine), {"bool": {"should": [term("id", d["id"]) for d in docs]}}]}}
+        ids = {"bool": {"should": [term("id", doc["id"]) for doc in docs]}}
+        query = {"bool": {"filter": [filter_term(plan.mine), ids]}}
         answer = self._query({"query": query, "limit": len(docs), "fields": "id"})
         return {doc["id"] for doc in answer.get("response", {}).get("docs", [])}
 

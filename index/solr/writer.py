@@ -87,7 +87,8 @@ class SolrWriter:
             _delete_quietly(self.client, previous)
         return report, position
 
-    def _update(self, store: Store, source_names: dict[str, str], collection: str, since: int) -> tuple[IndexReport, int]:
+    def _update(self, store: Store, source_names: dict[str, str], collection: str,
+                since: int) -> tuple[IndexReport, int]:
         position = current_position(store, since)
         report = IndexReport()
         for batch in chunks(changed_clusters(store, since, position), BATCH):
@@ -98,7 +99,8 @@ class SolrWriter:
         admin.save_position(self.client, self.alias, position)
         return report, position
 
-    def _send(self, collection: str, store: Store, source_names: dict[str, str], cluster_ids: list[str]) -> tuple[int, int]:
+    def _send(self, collection: str, store: Store, source_names: dict[str, str],
+              cluster_ids: list[str]) -> tuple[int, int]:
         """One JSON update for a batch of clusters: documents of the live ones, deletions of the rest."""
         documents, deletions = [], []
         for cluster_id, view in cluster_views(store, cluster_ids).items():
