@@ -7,7 +7,7 @@ import json
 import click
 
 from cli.base import Context, handled, main, pass_context
-from index.engine import engine_for
+from index import engine_for
 from settings import ConfigError
 
 
