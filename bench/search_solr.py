@@ -54,7 +54,7 @@ def run(documents, pick_queries, percentiles, kinds, count: int, folder: Path, r
     feed_solr = 1 / (1 / feed_whoosh + analysis / count)
     del made
     queries = pick_queries(folder, sample, isbns, per_kind, rng)
-    cluster = SolrCluster(_base(folder))
+    cluster = SolrCluster(_base(folder), heap="1536m", quick_start=False)
     try:
         print(f"  solrcloud: 3 nodes up in {cluster.info['start_ms'] / 1000:.1f}s")
         client = SolrClient(cluster.nodes, timeout=60)
@@ -62,6 +62,9 @@ def run(documents, pick_queries, percentiles, kinds, count: int, folder: Path, r
         print(f"  solr: feed {feed_solr:,.0f} docs/s (document_for and the Python analysis alone), indexing"
               f" {count / indexing:,.0f} docs/s alone (2 shards x 1 replica, with the commit), second replicas"
               f" added in {replicas:.1f}s")
+        size = _index_bytes(client)
+        print(f"  solr index: {size / 2**20:,.0f} MB over {SHARDS} shards x {REPLICAS} replicas,"
+              f" {size / REPLICAS / count:,.0f} bytes per cluster per replica")
         _compare(WhooshEngine(folder / "ours", time_limit=60), SolrEngine(cluster.nodes, ALIAS, timeout=60),
                  queries, kinds, percentiles, rounds)
     finally:
@@ -92,6 +95,16 @@ def _index_solr(client: SolrClient, batches: Path, count: int) -> tuple[float, f
     found = client.get(f"{ALIAS}/select", {"q": "*:*", "rows": 0, "wt": "json"})["response"]["numFound"]
     assert found == count, f"Solr holds {found} documents, not {count}"
     return indexing, replicas
+
+
+def _index_bytes(client: SolrClient) -> int:
+    """Bytes of every replica's index on disk (CoreAdmin STATUS of each node)."""
+    total = 0
+    for node in client.live_nodes():
+        status = SolrClient([node], timeout=60, refresh_every=float("inf")).get("admin/cores", {
+            "action": "STATUS", "wt": "json"})["status"]
+        total += sum(core.get("index", {}).get("sizeInBytes", 0) for core in status.values())
+    return total
 
 
 def _time(engine, requests: list, facets: bool, rounds: int) -> list[float]:

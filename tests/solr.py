@@ -29,7 +29,7 @@ READY = "UNIONCAT-SOLR "
 class SolrCluster:
     """A running launcher: its node addresses and commands to stop or start one node."""
 
-    def __init__(self, base: Path, nodes: int = 3):
+    def __init__(self, base: Path, nodes: int = 3, *, heap: str = HEAP, quick_start: bool = True):
         java = shutil.which("java")
         jar = LAUNCHER / "solr-launcher-1.jar"
         if java is None:
@@ -40,7 +40,9 @@ class SolrCluster:
         classpath = f"{jar}{os.pathsep}{LAUNCHER / 'lib' / '*'}"
         self.log = (base / "launcher.log").open("w")
         self.process = subprocess.Popen(
-            [java, f"-Xmx{HEAP}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath,
+            # quick_start (the tests): the client compiler only, one GC thread: started sooner on a shared machine
+            [java, f"-Xmx{heap}", *(["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"] if quick_start else []), "-cp",
+             classpath,
              "org.unioncat.solr.Launcher", str(base / "cluster"), str(CONFIGSET), str(nodes)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, bufsize=1)
         self._lines: list[str] = []
