@@ -86,7 +86,7 @@ class Or:
 
 @dataclass(frozen=True)
 class Not:
-    """Clusters not matching `part` (inside an `And`, the clusters of the other parts without these)."""
+    """Clusters not matching `part`: alone, every cluster but those; inside an `And`, the other parts' without them."""
 
     part: Node
 

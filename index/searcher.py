@@ -1,6 +1,8 @@
-"""Search the index and return plain results: no Whoosh object leaves this module.
+"""Search the Whoosh index and return plain results: no Whoosh object leaves this module.
 
-A search runs in three steps. The query and filters become a set of matching
+A search is planned once (`index.plan.plan_search`: the checked request and its
+engine-neutral query tree), and the tree becomes Whoosh queries
+(`index.whoosh_query`). It then runs in three steps. The query and filters become a set of matching
 documents (`index.docsets`, no scoring); facet counts are read for that set
 from the snapshot's tables (`index.tables`); only the page shown is ranked
 (`index.ranking`). Sorting by year, title or author walks a precomputed order

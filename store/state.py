@@ -96,13 +96,22 @@ class StateMixin:
             self.check_fences(conn, {source})
 
     def set_source_state(self, source: str, **values) -> None:
-        """Update the bookkeeping row of a source (last_started, last_outcome, ...)."""
+        """Update the bookkeeping row of a source (last_started, last_outcome, ...); fenced like a page:
+        a process that lost the source's harvest lease cannot overwrite its new holder's outcome."""
         with self.transaction() as conn:
+            self.check_fences(conn, {source})
             _upsert_state(conn, source, values)
 
     def source_state(self, source: str) -> SourceStatus:
         """The bookkeeping of one source (empty when never harvested)."""
         return self.status([source])[0]
+
+    def last_successes(self) -> dict[str, datetime]:
+        """When each source was last harvested successfully (one small table: no record counts)."""
+        state = schema.source_state
+        with self.reading() as conn:
+            return {row.source: row.last_success for row in conn.execute(
+                select(state.c.source, state.c.last_success).where(state.c.last_success.is_not(None)))}
 
     def status(self, sources: list[str]) -> list[SourceStatus]:
         """One `SourceStatus` per source code, in the order given."""

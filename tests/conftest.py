@@ -168,8 +168,36 @@ def solr_engine(request, catalogue):
     return served
 
 
+def whoosh_section(request, tmp_path) -> dict:
+    """The `search:` section of a configuration on Whoosh (its index folder is the configuration's `index`)."""
+    return {"engine": "whoosh"}
+
+
+def solr_section(request, tmp_path) -> dict:
+    """The `search:` section of a configuration on the session's SolrCloud, with an alias of this test's own
+    (its collections are deleted after the test)."""
+    cluster = request.getfixturevalue("solr_cluster")
+    alias = "section_" + "".join(c for c in tmp_path.name if c.isalnum())[-40:]
+
+    def remove():
+        from index.solr import SolrClient
+        from index.solr.admin import collections, delete_collection
+
+        client = SolrClient(cluster.nodes, timeout=60)
+        client.get("admin/collections", {"action": "DELETEALIAS", "name": alias})
+        for name in collections(client):
+            if name.startswith(f"{alias}_"):
+                delete_collection(client, name)
+        client.close()
+
+    request.addfinalizer(remove)
+    return {"engine": "solr", "nodes": list(cluster.nodes), "collection": alias, "shards": 2, "replicas": 2}
+
+
 # engine name -> a function (pytest request, sample catalogue Config) -> an Engine serving that catalogue
 ENGINE_FACTORIES = {"whoosh": whoosh_engine, "solr": solr_engine}
+# engine name -> a function (pytest request, tmp_path) -> the `search:` section of a fresh, empty index
+ENGINE_SECTIONS = {"whoosh": whoosh_section, "solr": solr_section}
 
 
 @pytest.fixture(scope="session", params=sorted(ENGINE_FACTORIES))
@@ -181,3 +209,9 @@ def engine(request, tmp_path_factory):
     served = ENGINE_FACTORIES[request.param](request, catalogue)
     yield served
     served.close()
+
+
+@pytest.fixture(params=sorted(ENGINE_SECTIONS))
+def search_section(request, tmp_path) -> dict:
+    """Each search engine in turn, as the `search:` section of a configuration with a fresh, empty index."""
+    return ENGINE_SECTIONS[request.param](request, tmp_path)

@@ -61,17 +61,6 @@ def growing(tmp_path):
     return tmp_path
 
 
-def test_a_running_searcher_sees_the_next_nightly_without_a_restart(growing):
-    config = load_config(growing / "config.yaml")
-    searcher = Searcher(config.index_dir)
-    before = searcher.search(SearchRequest(q="")).total
-    assert searcher.search(SearchRequest(q="berlinerpoplene")).total == 0
-    shutil.copy(shared("deichman/ls.ext/marc.xml"), growing / "member" / "b.xml")
-    nightly(growing / "config.yaml")
-    assert searcher.search(SearchRequest(q="berlinerpoplene")).total == 1
-    assert searcher.search(SearchRequest(q="")).total == before + 1
-
-
 def test_a_large_snapshot_is_prepared_in_the_background_while_the_old_one_serves(growing, monkeypatch):
     monkeypatch.setattr(searcher_module, "SYNC_BUILD_BELOW", 0)
     config = load_config(growing / "config.yaml")
@@ -84,19 +73,6 @@ def test_a_large_snapshot_is_prepared_in_the_background_while_the_old_one_serves
     while searcher.snapshot() is old and time.monotonic() < deadline:
         time.sleep(0.05)
     assert searcher.search(SearchRequest(q="berlinerpoplene")).total == 1
-
-
-def test_deleted_clusters_disappear_from_results_and_facet_counts(growing):
-    config = load_config(growing / "config.yaml")
-    shutil.copy(shared("deichman/ls.ext/marc.xml"), growing / "member" / "b.xml")
-    nightly(growing / "config.yaml")
-    searcher = Searcher(config.index_dir)
-    assert searcher.search(SearchRequest(q="berlinerpoplene")).total == 1
-    (growing / "member" / "b.xml").unlink()
-    nightly(growing / "config.yaml", "--force")          # a third of the member's records go: force it
-    after = searcher.search(SearchRequest(q=""))
-    assert searcher.search(SearchRequest(q="berlinerpoplene")).total == 0
-    assert sum(fv.count for fv in after.facets["format"]) == after.total
 
 
 def test_a_bitmap_has_exactly_the_bits_of_its_documents():

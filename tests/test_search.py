@@ -7,9 +7,17 @@ suggestions that find something. No test knows which engine it runs on.
 
 from __future__ import annotations
 
-import pytest
+import shutil
 
-from index import QueryError, SearchRequest
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli import main
+from index import QueryError, SearchRequest, engine_for
+from settings import load_config
+from store import Store
+from tests.conftest import shared
 
 
 def search(engine, q: str = "", **options):
@@ -113,6 +121,7 @@ def test_not_excludes_and_or_widens(engine):
     art_not_crisis = search(engine, "art NOT crisis")
     assert art_not_crisis.total < art and "Beyond the crisis in art" not in titles(art_not_crisis)
     assert search(engine, "art OR crisis").total > art
+    assert search(engine, "NOT crisis").total == engine.count() - search(engine, "crisis").total
 
 
 def test_fielded_search_and_year_range_narrow_the_results(engine):
@@ -144,6 +153,13 @@ def test_relevance_puts_title_matches_first_and_more_holders_first_among_them(en
     in_title = ["crisis" in h.title.casefold() for h in hits]
     assert in_title == sorted(in_title, reverse=True)
     assert hits[0].title == "Beyond the crisis in art"          # five holders, among the title matches
+
+
+def test_a_title_match_comes_before_a_more_widely_held_match_elsewhere(engine):
+    hits = search(engine, "course").hits
+    in_title = ["course" in hit.title.casefold() for hit in hits]
+    assert in_title[0] and not all(in_title) and in_title == sorted(in_title, reverse=True)
+    assert len(hits[0].holdings) < max(len(hit.holdings) for hit, titled in zip(hits, in_title) if not titled)
 
 
 def test_the_exact_title_comes_first(engine):
@@ -237,10 +253,11 @@ def test_my_library_first_lists_its_holdings_before_the_others(engine):
 
 
 def test_my_library_first_keeps_relevance_within_each_part(engine):
-    result = search(engine, "crisis", my_library="unc", mine_first=True)
-    held = ["unc" in sources(hit) for hit in result.hits]
-    assert held == sorted(held, reverse=True) and result.mine_total == held.count(True)
-    assert result.hits[0].title == "Beyond the crisis in art"
+    plain = search(engine, "art", page_size=100)
+    mine_first = search(engine, "art", page_size=100, my_library="duke", mine_first=True)
+    held = [hit.id for hit in plain.hits if "duke" in sources(hit)]
+    assert 0 < len(held) < plain.total and mine_first.mine_total == len(held)
+    assert ids(mine_first) == held + [hit.id for hit in plain.hits if hit.id not in held]
 
 
 def test_my_library_can_be_one_library_of_a_shared_member_catalogue(engine):
@@ -263,3 +280,59 @@ def test_a_misspelt_word_gets_a_suggestion_that_finds_something(engine):
 
 def test_the_count_is_every_cluster_browsing_shows(engine):
     assert engine.count() == search(engine).total > 300
+
+
+# --- writing: the index follows the store through the same seam ---------------------------------
+
+def nightly(config_path, *options):
+    result = CliRunner().invoke(main, ["--config", str(config_path), "nightly", *options])
+    assert result.exit_code in (0, 1), result.output
+
+
+@pytest.fixture
+def growing(tmp_path, search_section):
+    """A one-member catalogue on each engine, whose folder can gain files between nightly runs."""
+    (tmp_path / "member").mkdir()
+    shutil.copy(shared("libris/batchimport/batch2.xml"), tmp_path / "member" / "a.xml")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({
+        "store": "store.sqlite", "index": "index", "search": search_section,
+        "sources": [{"code": "m", "name": "Member", "type": "file", "path": "member/*.xml"}]}))
+    nightly(tmp_path / "config.yaml")
+    return tmp_path
+
+
+def test_a_running_engine_sees_the_next_nightly_without_a_restart(growing):
+    engine = engine_for(load_config(growing / "config.yaml"))
+    before = search(engine).total
+    assert search(engine, "berlinerpoplene").total == 0
+    shutil.copy(shared("deichman/ls.ext/marc.xml"), growing / "member" / "b.xml")
+    nightly(growing / "config.yaml")
+    assert titles(search(engine, "berlinerpoplene"))
+    assert search(engine).total == engine.count() == before + 1
+
+
+def test_deleted_clusters_disappear_from_results_and_facet_counts(growing):
+    engine = engine_for(load_config(growing / "config.yaml"))
+    shutil.copy(shared("deichman/ls.ext/marc.xml"), growing / "member" / "b.xml")
+    nightly(growing / "config.yaml")
+    assert search(engine, "berlinerpoplene").total == 1
+    (growing / "member" / "b.xml").unlink()
+    nightly(growing / "config.yaml", "--force")          # a third of the member's records go: force it
+    after = search(engine)
+    assert search(engine, "berlinerpoplene").total == 0
+    assert sum(fv.count for fv in after.facets["format"]) == after.total == engine.count()
+
+
+def every_id(engine) -> set[str]:
+    first = search(engine, page_size=100)
+    return {i for page in range(1, first.pages + 1) for i in ids(search(engine, page=page, page_size=100))}
+
+
+def test_a_rebuild_through_the_engine_keeps_every_cluster_searchable(growing):
+    config = load_config(growing / "config.yaml")
+    engine = engine_for(config)
+    before = every_id(engine)
+    with Store(config.store_url) as store:
+        report = engine.update(store, {"m": "Member"}, rebuild=True)
+    assert report.rebuilt and report.total == len(before) > 0
+    assert every_id(engine) == before and engine.count() == len(before)

@@ -217,6 +217,7 @@ def test_a_worker_frozen_past_its_lease_saves_nothing_once_it_wakes_and_leaves_t
             taken, _lease = store.try_lease("harvest:duke", "the worker that took over", expiry=60)
             assert taken
             before = (store.checkpoint("duke"), store.source_state("duke").records)
+            store.set_source_state("duke", last_outcome="ok")        # as the new holder would at its end
             os.kill(frozen.pid, signal.SIGCONT)
             go_on.set()
             deadline = time.monotonic() + 60
@@ -229,6 +230,8 @@ def test_a_worker_frozen_past_its_lease_saves_nothing_once_it_wakes_and_leaves_t
             store.finish_round_source(1, "duke", "done", "the worker that took over")
             store.release_lease("harvest:duke")
         frozen.wait(120)
+        with Store(worker_store_url) as store:
+            assert store.source_state("duke").last_outcome == "ok"        # nor its state overwritten with "failed"
     finally:
         go_on.set()
         if frozen.poll() is None:

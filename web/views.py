@@ -132,13 +132,13 @@ def holdings_by_source(view: ClusterView) -> list[dict]:
 
 
 def harvest_times() -> dict:
-    """When each source was last harvested successfully (cached for a minute: the query counts records)."""
+    """When each source was last harvested successfully (cached for a minute)."""
     config, store, _searcher = services()
     extension = current_app.extensions["unioncat"]
     cached = extension.get("harvest_times")
     if cached is None or time.monotonic() - cached[0] > HARVEST_TIMES_TTL:
-        statuses = store.status([s.code for s in config.sources])
-        cached = (time.monotonic(), {s.source: s.last_success for s in statuses if s.last_success})
+        codes = {s.code for s in config.sources}
+        cached = (time.monotonic(), {code: when for code, when in store.last_successes().items() if code in codes})
         extension["harvest_times"] = cached
     return cached[1]
 
