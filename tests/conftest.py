@@ -180,11 +180,14 @@ def solr_section(request, tmp_path) -> dict:
     alias = "section_" + "".join(c for c in tmp_path.name if c.isalnum())[-40:]
 
     def remove():
-        from index.solr import SolrClient
+        from index.solr import SolrClient, SolrError
         from index.solr.admin import collections, delete_collection
 
         client = SolrClient(cluster.nodes, timeout=60)
-        client.get("admin/collections", {"action": "DELETEALIAS", "name": alias})
+        try:
+            client.get("admin/collections", {"action": "DELETEALIAS", "name": alias})
+        except SolrError:
+            pass      # the test never made it
         for name in collections(client):
             if name.startswith(f"{alias}_"):
                 delete_collection(client, name)
