@@ -7,14 +7,14 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo test install install-test browser postgresql bench clean
+.PHONY: demo test install install-test browser postgresql solr bench clean
 
 demo: install
 	$(BIN)/unioncat --config config.yaml demo --host $(HOST) --port $(PORT)
 
 # Two pytest-xdist workers, one per core; tests that share a module's fixture or one heavy resource
 # stay in one worker (`--dist loadgroup`, see tests/conftest.py).
-test: install-test browser postgresql
+test: install-test browser postgresql solr
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
@@ -49,6 +49,18 @@ postgresql:
 	  else \
 	    echo "PostgreSQL is missing: run 'sudo apt-get install postgresql'" >&2; exit 1; \
 	  fi; }
+
+# The test-only SolrCloud launcher (solr/launcher): Maven fetches solr-test-framework 9.10.1 into ~/.m2 once
+# (about 125 MB), then builds offline; the jars are copied under solr/launcher/target, which git ignores.
+SOLR_LAUNCHER := solr/launcher/target/solr-launcher-1.jar
+
+solr: $(SOLR_LAUNCHER)
+
+$(SOLR_LAUNCHER): solr/launcher/pom.xml $(shell find solr/launcher/src -name '*.java' 2>/dev/null)
+	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || { \
+	  echo "Java 17 and Maven are needed for the SolrCloud tests: apt-get install openjdk-17-jdk-headless maven" >&2; exit 1; }
+	cd solr/launcher && mvn -q -B package
+	touch $@
 
 bench: install
 	$(BIN)/python bench/normalise.py

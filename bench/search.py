@@ -15,7 +15,11 @@ bare counts the four it can (library, format, language, year), and because each
 of its faceted searches takes seconds, runs only the first 10 queries of a kind
 once for that column.
 
-Usage: python bench/search.py [--large] [--clusters N] [--rounds 3] [--procs 1] [--keep DIR]
+With --engine solr, the same generated catalogue is built in Whoosh and in
+SolrCloud (the test launcher's 3 nodes on this machine) in one run instead,
+and both are timed through their engines (bench/search_solr.py).
+
+Usage: python bench/search.py [--large] [--clusters N] [--rounds 3] [--procs 1] [--keep DIR] [--engine solr]
 """
 
 from __future__ import annotations
@@ -305,6 +309,8 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=1, help="writer processes for both builds")
     parser.add_argument("--keep", type=Path, help="build into this folder and keep it")
     parser.add_argument("--reuse", action="store_true", help="search the indexes already in --keep")
+    parser.add_argument("--engine", choices=("whoosh", "solr"), default="whoosh",
+                        help="solr: Whoosh and SolrCloud over the same catalogue (needs Java and `make solr`)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     count = args.clusters or (1_000_000 if args.large else 100_000)
@@ -314,6 +320,12 @@ def main() -> None:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="unioncat-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
+        if args.engine == "solr":
+            from bench import search_solr
+
+            search_solr.run(lambda n, sample, isbns: documents(pool, n, sample, isbns), pick_queries, percentiles,
+                            KINDS, count, folder, args.rounds, args.queries, random.Random(7))
+            return
         made = generation_rate(pool, count)
         print(f"  generating alone: {made:,.0f} clusters/s (ClusterView -> document_for)")
         sample, isbns = [], []

@@ -24,6 +24,7 @@ from index.results import Edition, IndexReport, SearchRequest, SearchResult
 # engine name -> "module:function" building it from the whole configuration
 ENGINES = {
     "whoosh": "index.whoosh_engine:from_config",
+    "solr": "index.solr.engine:from_config",
 }
 
 

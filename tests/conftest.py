@@ -178,6 +178,22 @@ def store(store_url):
         yield opened
 
 
+@pytest.fixture(scope="session")
+def solr_cluster(tmp_path_factory):
+    """A real SolrCloud (3 nodes, embedded ZooKeeper) for the whole session, started once by the project's
+    launcher. The suite fails (never skips) when Java, the launcher (`make solr`) or the cluster is missing."""
+    from tests.solr import SolrCluster
+
+    try:
+        cluster = SolrCluster(tmp_path_factory.mktemp("solr"))
+    except RuntimeError as exc:
+        pytest.fail(f"the test SolrCloud could not be started: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop_all()
+
+
 # --- the search-engine contract: tests/test_search.py runs against every engine listed here --------
 
 def whoosh_engine(request, catalogue):
@@ -187,15 +203,59 @@ def whoosh_engine(request, catalogue):
     return engine_for(catalogue)
 
 
+def solr_settings(request):
+    """The `search:` settings of the session's SolrCloud and its "contract" collection (the sample catalogue)."""
+    from settings import SearchSettings
+
+    cluster = request.getfixturevalue("solr_cluster")
+    return SearchSettings(engine="solr", nodes=tuple(cluster.nodes), collection="contract", shards=2, replicas=2)
+
+
+def solr_engine(request, catalogue):
+    """The Solr engine over the session's SolrCloud, its collection fed from the catalogue's store."""
+    from dataclasses import replace
+
+    from index import engine_for
+
+    served = engine_for(replace(catalogue, search=solr_settings(request)))
+    with Store(catalogue.store_url) as store:
+        served.update(store, {source.code: source.name for source in catalogue.sources})
+    return served
+
+
 def whoosh_section(request, tmp_path) -> dict:
     """The `search:` section of a configuration on Whoosh (its index folder is the configuration's `index`)."""
     return {"engine": "whoosh"}
 
 
+def solr_section(request, tmp_path) -> dict:
+    """The `search:` section of a configuration on the session's SolrCloud, with an alias of this test's own
+    (its collections are deleted after the test)."""
+    cluster = request.getfixturevalue("solr_cluster")
+    alias = "section_" + "".join(c for c in tmp_path.name if c.isalnum())[-40:]
+
+    def remove():
+        from index.solr import SolrClient, SolrError
+        from index.solr.admin import collections, delete_collection
+
+        client = SolrClient(cluster.nodes, timeout=60)
+        try:
+            client.get("admin/collections", {"action": "DELETEALIAS", "name": alias})
+        except SolrError:
+            pass      # the test never made it
+        for name in collections(client):
+            if name.startswith(f"{alias}_"):
+                delete_collection(client, name)
+        client.close()
+
+    request.addfinalizer(remove)
+    return {"engine": "solr", "nodes": list(cluster.nodes), "collection": alias, "shards": 2, "replicas": 2}
+
+
 # engine name -> a function (pytest request, sample catalogue Config) -> an Engine serving that catalogue
-ENGINE_FACTORIES = {"whoosh": whoosh_engine}
+ENGINE_FACTORIES = {"whoosh": whoosh_engine, "solr": solr_engine}
 # engine name -> a function (pytest request, tmp_path) -> the `search:` section of a fresh, empty index
-ENGINE_SECTIONS = {"whoosh": whoosh_section}
+ENGINE_SECTIONS = {"whoosh": whoosh_section, "solr": solr_section}
 
 
 @pytest.fixture(scope="session", params=sorted(ENGINE_FACTORIES))

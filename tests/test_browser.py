@@ -53,6 +53,19 @@ def served_on_postgresql(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def served_on_solr(request, catalogue):
+    """The same catalogue served by the web with SolrCloud as its search engine."""
+    from dataclasses import replace
+
+    from tests.conftest import solr_engine, solr_settings
+
+    solr_engine(request, catalogue).close()      # feeds the session cluster's "contract" collection
+    server = serve(replace(catalogue, search=solr_settings(request)))
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="module")
 def browser():
     try:
         import playwright.sync_api as playwright
@@ -113,7 +126,9 @@ def test_a_word_typed_without_its_diacritics_finds_it_with_them(page, served):
     assert "Colette et le cinéma" in page.locator("li.hit h2").first.inner_text()
 
 
-def test_applying_and_removing_two_facets(page, served):
+@pytest.mark.parametrize("engine_served", ["served", "served_on_solr"])
+def test_applying_and_removing_two_facets(page, request, engine_served):
+    served = request.getfixturevalue(engine_served)
     search_for(page, served, "")
     everything = result_count(page)
     page.locator('[data-facet="library"] a', has_text="Duke University Libraries").click()
