@@ -113,6 +113,8 @@ def sqlite_template(tmp_path_factory) -> Path:
 # that ask for one by name run in one xdist group, so that only one worker starts it. A test that
 # reaches such a fixture through `request.getfixturevalue` says so with its own xdist_group mark.
 ONE_PER_RUN = {"solr_cluster": "solr"}
+# the same for parametrised fixtures whose one parameter reaches such a fixture: (fixture, parameter) -> group
+ONE_PER_RUN_PARAMS = {("engine", "solr"): "solr", ("search_section", "solr"): "solr"}
 
 
 def pytest_itemcollected(item):
@@ -124,6 +126,8 @@ def pytest_itemcollected(item):
         return
     names = getattr(item, "fixturenames", ())
     group = next((ONE_PER_RUN[name] for name in names if name in ONE_PER_RUN), None)
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    group = group or next((g for (name, value), g in ONE_PER_RUN_PARAMS.items() if params.get(name) == value), None)
     if group is None and _uses_a_module_fixture(item):
         group = item.module.__name__
     if group is not None:

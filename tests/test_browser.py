@@ -21,6 +21,9 @@ from tests.conftest import DATABASES, ROOT
 from tests.test_web import sample_catalogue
 from web import create_app
 
+# one SolrCloud per run: every test that reaches the session's cluster runs in the same xdist worker
+pytestmark = pytest.mark.xdist_group("solr")
+
 ARTIFACTS = ROOT / "test-artifacts"
 AXE_VERSION = "4.10.3"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

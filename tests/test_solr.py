@@ -25,6 +25,9 @@ from index.solr.writer import FAULT_ENV
 from store import IncomingRecord, Store
 from tests.solr import wait_for
 
+# one SolrCloud per run: every test that reaches the session's cluster runs in the same xdist worker
+pytestmark = pytest.mark.xdist_group("solr")
+
 NAMES: dict[str, str] = {}
 _aliases = itertools.count()
 SEARCHES = [SearchRequest(q="the"), SearchRequest(q="", filters={"format": ["book"]}), SearchRequest(q="a OR of")]

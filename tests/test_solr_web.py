@@ -11,6 +11,9 @@ from tests.conftest import solr_engine, solr_settings
 from tests.test_web import sample_catalogue
 from web import create_app
 
+# one SolrCloud per run: every test that reaches the session's cluster runs in the same xdist worker
+pytestmark = pytest.mark.xdist_group("solr")
+
 
 @pytest.fixture(scope="module")
 def catalogue(request, tmp_path_factory):
