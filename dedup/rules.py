@@ -6,6 +6,8 @@ member's two records; a merge that breaks one needs an override with a note.
 
 from __future__ import annotations
 
+from itertools import combinations
+
 from dedup.clusterer import FORMAT_FAMILY
 from dedup.decide import carrier
 from dedup.preview import RULES, Broken
@@ -19,16 +21,20 @@ def broken_rules(side_a: dict[str, Record], side_b: dict[str, Record], *, severa
                  marks: set[tuple[str, str]] = frozenset()) -> list[Broken]:
     """The rules broken by putting every record of `side_a` with every record of `side_b` (public id -> Record),
     in `RULES` order; identifier values in `marks` identify nothing."""
+    pairs = ((a, b) for a in sorted(side_a.items()) for b in sorted(side_b.items()) if a[0] != b[0])
+    return _broken(pairs, several_per_cluster, marks)
+
+
+def _broken(pairs, several: frozenset[str], marks) -> list[Broken]:
+    """The rules broken by the pairs ((public id, Record), (public id, Record)), in `RULES` order, with
+    their records and the first few details."""
     found: dict[str, tuple[set[str], list[str]]] = {}
-    for pa, a in sorted(side_a.items()):
-        for pb, b in sorted(side_b.items()):
-            if pa == pb:
-                continue
-            for rule, detail in _pair(pa, a, pb, b, several_per_cluster, marks):
-                records, details = found.setdefault(rule, (set(), []))
-                records |= {pa, pb}
-                if len(details) < MAX_DETAILS:
-                    details.append(detail)
+    for (pa, a), (pb, b) in pairs:
+        for rule, detail in _pair(pa, a, pb, b, several, marks):
+            records, details = found.setdefault(rule, (set(), []))
+            records |= {pa, pb}
+            if len(details) < MAX_DETAILS:
+                details.append(detail)
     return [Broken(rule, sorted(found[rule][0]), "; ".join(found[rule][1])) for rule in RULES if rule in found]
 
 
@@ -55,13 +61,4 @@ def _pair(pa: str, a: Record, pb: str, b: Record, several: frozenset[str], marks
 def cluster_rules(members: dict[str, Record], *, several_per_cluster: frozenset[str] = frozenset(),
                   marks: set[tuple[str, str]] = frozenset()) -> list[Broken]:
     """The rules the members of one cluster (public id -> Record) break among themselves, each pair once."""
-    found: dict[str, tuple[set[str], list[str]]] = {}
-    ordered = sorted(members.items())
-    for n, (pa, a) in enumerate(ordered):
-        for pb, b in ordered[n + 1:]:
-            for rule, detail in _pair(pa, a, pb, b, several_per_cluster, marks):
-                records, details = found.setdefault(rule, (set(), []))
-                records |= {pa, pb}
-                if len(details) < MAX_DETAILS:
-                    details.append(detail)
-    return [Broken(rule, sorted(found[rule][0]), "; ".join(found[rule][1])) for rule in RULES if rule in found]
+    return _broken(combinations(sorted(members.items()), 2), several_per_cluster, marks)
