@@ -6,6 +6,7 @@ a demo someone left running) and its sample paths made absolute.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -57,7 +58,8 @@ def test_demo_harvests_every_sample_library_and_serves_them(tmp_path):
     expected = {s["code"] for s in yaml.safe_load(config.read_text())["sources"]}
     web_port = free_port()
     process = subprocess.Popen([str(Path(sys.executable).parent / "unioncat"), "--config", str(config), "demo", "--port", str(web_port)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     try:
         response = wait_for(f"http://127.0.0.1:{web_port}/api/search?q=", process)
         body = response.json()
@@ -73,7 +75,11 @@ def test_demo_harvests_every_sample_library_and_serves_them(tmp_path):
         try:
             output = process.communicate(timeout=30)[0]
         except subprocess.TimeoutExpired:
-            process.kill()          # never leave the demo serving after the test
-            output = process.communicate()[0]
+            process.send_signal(signal.SIGABRT)     # faulthandler prints every thread's stack, for the report
+            try:
+                output = process.communicate(timeout=10)[0]
+            except subprocess.TimeoutExpired:
+                process.kill()          # never leave the demo serving after the test
+                output = process.communicate()[0]
             raise AssertionError(f"the demo did not stop within 30 s of Ctrl+C:\n{output}")
     assert "libris: ok" in output, output      # harvested over OAI-PMH from the demo endpoint
