@@ -324,7 +324,7 @@ def main() -> None:
             from bench import search_solr
 
             search_solr.run(lambda n, sample, isbns: documents(pool, n, sample, isbns), pick_queries, percentiles,
-                            KINDS, count, folder, args.rounds, args.queries, random.Random(7))
+                            time_ours, KINDS, count, folder, args.rounds, args.queries, random.Random(7))
             return
         made = generation_rate(pool, count)
         print(f"  generating alone: {made:,.0f} clusters/s (ClusterView -> document_for)")

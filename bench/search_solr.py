@@ -34,7 +34,7 @@ BATCH = 1000
 SHARDS, REPLICAS = 2, 2
 
 
-def run(documents, pick_queries, percentiles, kinds, count: int, folder: Path, rounds: int, per_kind: int,
+def run(documents, pick_queries, percentiles, timed, kinds, count: int, folder: Path, rounds: int, per_kind: int,
         rng) -> None:
     """Build both, then time both; `documents(count, sample, isbns)` yields the same documents every time."""
     sample, isbns = [], []
@@ -66,7 +66,7 @@ def run(documents, pick_queries, percentiles, kinds, count: int, folder: Path, r
         print(f"  solr index: {size / 2**20:,.0f} MB over {SHARDS} shards x {REPLICAS} replicas,"
               f" {size / REPLICAS / count:,.0f} bytes per cluster per replica")
         _compare(WhooshEngine(folder / "ours", time_limit=60), SolrEngine(cluster.nodes, ALIAS, timeout=60),
-                 queries, kinds, percentiles, rounds)
+                 queries, kinds, percentiles, timed, rounds)
     finally:
         cluster.stop_all()
 
@@ -107,19 +107,7 @@ def _index_bytes(client: SolrClient) -> int:
     return total
 
 
-def _time(engine, requests: list, facets: bool, rounds: int) -> list[float]:
-    samples = []
-    for request in requests:      # warm-up: the first run of each query is not counted
-        engine.search(replace(request, facets=facets))
-    for _ in range(rounds):
-        for request in requests:
-            started = time.perf_counter()
-            engine.search(replace(request, facets=facets))
-            samples.append(time.perf_counter() - started)
-    return samples
-
-
-def _compare(whoosh, solr, queries: dict, kinds, percentiles, rounds: int) -> None:
+def _compare(whoosh, solr, queries: dict, kinds, percentiles, timed, rounds: int) -> None:
     whoosh.search(replace(queries[kinds[0]][0]))      # the Whoosh snapshot's tables, built once per commit
     header = (f"  {'query':<10} {'n':>3} | {'whoosh p50/p95 ms':>18} {'+facets':>16}"
               f" | {'solr p50/p95 ms':>16} {'+facets':>16}")
@@ -130,7 +118,7 @@ def _compare(whoosh, solr, queries: dict, kinds, percentiles, rounds: int) -> No
         if not requests:
             print(f"  {kind:<10}   0 | no such queries in a catalogue this small")
             continue
-        row = [percentiles(_time(engine, requests, f, rounds)) for engine in (whoosh, solr) for f in (False, True)]
+        row = [percentiles(timed(engine, requests, f, rounds)) for engine in (whoosh, solr) for f in (False, True)]
         cells = [f"{p50:7.1f}/{p95:7.1f}" for p50, p95 in row]
         print(f"  {kind:<10} {len(requests):>3} | {cells[0]:>18} {cells[1]:>16} | {cells[2]:>16} {cells[3]:>16}")
 
