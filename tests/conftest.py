@@ -277,3 +277,21 @@ def engine(request, tmp_path_factory):
 def search_section(request, tmp_path) -> dict:
     """Each search engine in turn, as the `search:` section of a configuration with a fresh, empty index."""
     return ENGINE_SECTIONS[request.param](request, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One chromium for the whole run (one per xdist worker), shared by every browser test."""
+    try:
+        import playwright.sync_api as playwright
+    except ImportError:       # a missing part fails the run, never skips it
+        pytest.fail("playwright is not installed; `make test` installs the test extra")
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed; `make test` installs Debian's chromium")
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=executable, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync"])
+        yield launched
+        launched.close()

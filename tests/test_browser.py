@@ -68,23 +68,6 @@ def served_on_solr(request, catalogue):
     server.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        import playwright.sync_api as playwright
-    except ImportError:       # a missing part fails the run, never skips it
-        pytest.fail("playwright is not installed; `make test` installs the test extra")
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed; `make test` installs Debian's chromium")
-    with playwright.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync"])
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
 def page(browser):
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})

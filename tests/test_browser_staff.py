@@ -15,7 +15,7 @@ import re
 import pytest
 
 from store import NearMissPair, Store
-from tests.test_browser import ARTIFACTS, WCAG_TAGS, axe_script, browser, page, serve  # noqa: F401 (fixtures)
+from tests.test_browser import ARTIFACTS, WCAG_TAGS, axe_script, page, serve  # noqa: F401 (fixtures)
 from tests.test_staff_web import PASSWORD, built_on_sqlite, copied
 
 
