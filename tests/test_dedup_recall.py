@@ -13,7 +13,7 @@ import pymarc
 import pytest
 
 from dedup.decide import CONTENT, NO_AUTHOR, decide
-from dedup.keys import BEFORE_TYPO_KEYS, match_keys
+from dedup.keys import BEFORE_TYPO_KEYS, KEYS_VERSION, match_keys
 from dedup.review import near_miss_kind
 from normalise import RawRecord, normalise, read_file
 from tests.conftest import shared
@@ -63,13 +63,16 @@ def typo_keys_shared(a, b) -> set:
     return {key for key in match_keys(a) & match_keys(b) if key[0] not in BEFORE_TYPO_KEYS}
 
 
-# "Ja, Nina Szubur" (b0000006046705, ISBN, author Chmielewski) and "Max Scheler między innymi" (b1000002403370):
+# "Ja, Nina Szubur" (b0000006046705, ISBN, author Chmielewski), "Max Scheler między innymi" (b1000002403370),
+# "Żurek : między wierszami ..." (b0000003299511, ISBN) and the article "Dom senny" (b0000004340746):
 # the copy has one edit in the title, no identifiers, and half the time capitals
 @pytest.mark.parametrize("local_id, typed, capitals", [
     ("b0000006046705", "aJ, Nina Szubur", False),          # the first letter transposed
     ("b0000006046705", "Ja, Nna Szubur", True),            # a letter dropped, in capitals
     ("b1000002403370", "Max Shceler między innymi", False),
     ("b1000002403370", "Xax Scheler między innymi", True),   # the first letter changed, in capitals
+    ("b0000003299511", "Żruek :", False),        # a short title: "Żurek" / "Żruek" are 0.8 alike by ratio
+    ("b0000004340746", "Dmo senny", True),       # an article (host and pages as in the original): "Dom senny"
 ])
 def test_a_copy_with_one_typo_in_its_title_and_no_isbn_is_found_and_matched(bn, local_id, typed, capitals):
     a, b = record(bn[local_id]), record(adapted(bn[local_id], title=typed, capitals=capitals), "other")
@@ -166,14 +169,16 @@ def test_the_first_dedup_after_an_upgrade_gives_every_record_the_new_keys_in_bat
         {s.id for s in store.records()}).items()}
     store.replace_match_keys(old)
     store.set_dedup_state("keys_version", "1")
-    # another member catalogues "Ja, Nina Szubur" with a typo in its first letter and no ISBN
-    store.write_page([incoming("other", adapted(bn["b0000006046705"], title="aJ, Nina Szubur"), "copy-1")])
+    # another member catalogues "Ja, Nina Szubur" with a letter dropped and no ISBN: only the new keys meet
+    store.write_page([incoming("other", adapted(bn["b0000006046705"], title="Ja, Nna Szubur"), "copy-1")])
     monkeypatch.setattr(dedup.run, "KEYS_BATCH", 2)
     report = run_dedup(store)
+    merged = sorted(store.member_public_ids(store.resolve_cluster("other:copy-1")))
+    assert merged == ["bn:b0000006046705", "other:copy-1"], report
     assert report.keys_upgraded == len(books), report
+    assert store.dedup_state("keys_version") == str(KEYS_VERSION)
     assert all({"tp", "ts", "td"} & {k for k, _v in keys} for keys in store.match_keys_of(
         {s.id for s in store.records()}).values())
-    assert sorted(store.member_public_ids(store.resolve_cluster("other:copy-1"))) == ["bn:b0000006046705", "other:copy-1"]
     again = run_dedup(store)
     assert (again.keys_upgraded, again.rematched) == (0, 0), again
 
