@@ -183,12 +183,17 @@ def test_the_first_dedup_after_an_upgrade_gives_every_record_the_new_keys_in_bat
     assert (again.keys_upgraded, again.rematched) == (0, 0), again
 
 
-def test_a_merge_without_author_shows_its_route_and_what_agreed_in_the_api_explain(write_store_config, tmp_path, bn):
+def test_a_merge_without_author_shows_its_route_and_what_agreed_in_the_api_explain_and_staff_view(
+        write_store_config, tmp_path, bn):
+    import html
     import json
 
     from click.testing import CliRunner
+    from werkzeug.security import generate_password_hash
 
     from cli import main
+    from store import Store
+    from tests.test_staff_web import CHEAP, PASSWORD, login
     from web import create_app
 
     for code, marc in (("alpha", bn["b0000040258575"]), ("beta", adapted(bn["b0000040258575"], capitals=True))):
@@ -198,8 +203,14 @@ def test_a_merge_without_author_shows_its_route_and_what_agreed_in_the_api_expla
                                  for c in ("alpha", "beta")])
     result = CliRunner().invoke(main, ["--config", str(config.path), "nightly"])
     assert result.exit_code in (0, 1), result.output
-    body = create_app(config).test_client().get("/api/records/alpha:b0000040258575?explain=1",
-                                                                  follow_redirects=True).get_json()
+    client = create_app(config).test_client()
+    body = client.get("/api/records/alpha:b0000040258575?explain=1", follow_redirects=True).get_json()
     [matched] = [m for e in body["evidence"] if e["record"] == "alpha:b0000040258575" for m in e["evidence"]["matched"]]
     assert matched["route"] == NO_AUTHOR and matched["with"] == "beta:copy-1", json.dumps(body["evidence"])
     assert any("publisher" in r for r in matched["reasons"]) and any("extent" in r for r in matched["reasons"])
+    with Store(config.store_url) as store:
+        store.set_staff_password("anna", generate_password_hash(PASSWORD, CHEAP))
+        store.set_staff_role("anna", "administrator", None)
+    login(client)
+    page = html.unescape(client.get(f"/staff/record/{body['id']}").get_data(as_text=True))
+    assert f"({NO_AUTHOR}, score" in page and matched["reasons"][-1] in page, page
