@@ -5,7 +5,8 @@ copies catalogued alike. The typo keys find copies whose titles differ by
 one edit anywhere, the first letter included: the compact title (folded,
 without leading article, spaces or punctuation) is keyed by its first and
 its last `EDGE` characters, and one edit can reach only one of the two when
-the title is longer than twice `EDGE`; a shorter title is keyed by itself
+the title is longer than twice `EDGE` (each end is keyed with the title's
+length, and with that length plus one); a shorter title is keyed by itself
 and every form of it with one character deleted (a dropped, added, changed
 or transposed letter leaves a deleted form in common). Every title key
 carries the year: copies of one edition share it, and it keeps buckets small.
@@ -59,7 +60,10 @@ def typo_keys(record: Record) -> set[tuple[str, str]]:
     keys = set()
     compact = compact_title(record)
     if len(compact) >= 2 * EDGE + 1:
-        keys |= {("tp", f"{compact[:EDGE]}|{record.year}"), ("ts", f"{compact[-EDGE:]}|{record.year}")}
+        # with the title's length and the length one letter longer: one edit changes the length by one at most,
+        # so copies still share a key, and ends common to many titles ("histoi") find only titles of their length
+        for length in (len(compact), len(compact) + 1):
+            keys |= {("tp", f"{compact[:EDGE]}|{length}|{record.year}"), ("ts", f"{compact[-EDGE:]}|{length}|{record.year}")}
     if compact and len(compact) <= 2 * EDGE + 1:
         keys |= {("td", f"{form}|{record.year}") for form in _deleted_forms(compact)}
     return keys
