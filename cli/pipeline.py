@@ -20,6 +20,7 @@ from cli.progress import ProgressLine
 from cli.server import ServeOptions
 from dedup import run_dedup
 from harvest import HarvestOptions, SourceReport, WorkerReport, harvest_sources, policy_for, retry_entry, run_worker
+from harvest.renormalise import RenormaliseReport, pending, renormalise as renormalise_records
 from index import engine_for
 from cli.oai import publish_oai
 from settings import Config, require_secret_key, secret_key_problem
@@ -127,6 +128,34 @@ def dedup(ctx: Context, full: bool) -> None:
 
 
 @main.command()
+@click.option("--source", "sources", multiple=True, metavar="CODE", help="Only this source's records (repeatable).")
+@click.option("--all", "every", is_flag=True,
+              help="Every record of the named sources, not only those older rules made (after a change to a "
+                   "source's holdings mapping or record address in config.yaml).")
+@click.option("--time-limit", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Stop after the batch that passes this; the rest is done next time.")
+@click.option("--then-dedup/--no-dedup", default=True, show_default=True,
+              help="Match and index the records whose normalised form changed.")
+@pass_context
+@handled
+def renormalise(ctx: Context, sources: tuple[str, ...], every: bool, time_limit: float | None, then_dedup: bool) -> None:
+    """Derive stored records again from their raw MARC under today's normalisation rules (no re-harvest)."""
+    config = ctx.config
+    if every and not sources:
+        raise click.UsageError("--all needs --source: name the sources whose configuration changed")
+    unknown = sorted(set(sources) - {s.code for s in config.sources})
+    if unknown:
+        raise click.UsageError(f"no source {', '.join(unknown)} in the configuration")
+    with ctx.store() as store:
+        with writer_lease(config, store, "renormalise"):
+            report = renormalise_records(store, config, sources=list(sources) or None, every=every,
+                                         time_limit=time_limit)
+        _print_renormalise(report)
+        if then_dedup and report.changed:
+            _dedup_and_index(config, store, "renormalise")
+
+
+@main.command()
 @click.option("--rebuild", is_flag=True, help="Build the index from scratch instead of updating it.")
 @pass_context
 @handled
@@ -226,14 +255,34 @@ def _nightly(ctx: Context, *, full: bool, force: bool, fail: bool = True, reconc
                                       _options(config, full, force, reconcile, progress), run_id=run_id,
                                       command="nightly")
         _print_harvest(reports)
+        rederived = _renormalise_pending(config, store)
         dedup_report, index_report = _dedup_and_index(config, store, "nightly")
-        report = {"sources": [r.to_dict() for r in reports], "dedup": dedup_report.to_dict(),
-                  "index": index_report.to_dict(), "duration": round(time.monotonic() - started, 3)}
+        report = {"sources": [r.to_dict() for r in reports], "renormalise": rederived.to_dict(),
+                  "dedup": dedup_report.to_dict(), "index": index_report.to_dict(),
+                  "duration": round(time.monotonic() - started, 3)}
         outcome = "ok" if all(r.ok and not r.counts.quarantined and not r.warnings for r in reports) else "failures"
         store.finish_run(run_id, outcome, report)
         _write_report(config, run_id, report)
     if fail:
         _fail_on(reports)
+
+
+def _renormalise_pending(config: Config, store: Store) -> RenormaliseReport:
+    """After the harvest: records older rules made, derived again within the night's time for it."""
+    if not config.renormalise_seconds or not pending(store):
+        return RenormaliseReport()
+    with writer_lease(config, store, "nightly"):
+        report = renormalise_records(store, config, time_limit=config.renormalise_seconds)
+    _print_renormalise(report)
+    return report
+
+
+def _print_renormalise(report: RenormaliseReport) -> None:
+    click.echo(f"renormalise: {report.examined} records derived again under rules version {report.version}, "
+               f"{report.changed} changed, {report.failed} kept as they were"
+               + (f", {report.remaining} left for next time" if report.remaining else ""))
+    for failure in report.failures:
+        click.echo(f"  kept as it was: {failure}")
 
 
 def _write_report(config: Config, run_id: int, report: dict) -> None:

@@ -111,6 +111,7 @@ class Config:
     reports_dir: Path | None = None
     leases: LeaseSettings = LeaseSettings()
     change_log_keep_days: int = 30      # change-log entries every consumer has passed are kept this long
+    renormalise_seconds: int = 1800     # a nightly run's time for records derived under older rules
     oai: OaiSettings = OaiSettings()
     search: SearchSettings = SearchSettings()
 
@@ -166,6 +167,7 @@ def parse_config(data: dict, path: Path) -> Config:
         reports_dir=_reports_dir(data, base),
         leases=_leases(data.get("leases") or {}),
         change_log_keep_days=_keep_days(data.get("change_log") or {}),
+        renormalise_seconds=_renormalise_seconds(data.get("renormalise") or {}),
         oai=parse_oai(data.get("oai") or {}),
         search=parse_search(data.get("search")),
     )
@@ -293,6 +295,13 @@ def _keep_days(item) -> int:
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         raise ConfigError(f"change_log.keep_days: expected a whole number of days, 0 or more, not {days!r}")
     return days
+
+
+def _renormalise_seconds(item) -> int:
+    seconds = item.get("nightly_seconds", 1800) if isinstance(item, dict) else None
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+        raise ConfigError(f"renormalise.nightly_seconds: expected a whole number of seconds, 0 or more, not {seconds!r}")
+    return seconds
 
 
 def _share(value) -> float:
