@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from settings.errors import ConfigError
+from settings.metrics import MetricsSettings, parse_metrics
 from settings.oai import OaiSettings, parse_oai
 from settings.search import SearchSettings, parse_search
 from settings.web import WebSettings, parse_web
@@ -114,6 +115,7 @@ class Config:
     renormalise_seconds: int = 1800     # a nightly run's time for records derived under older rules
     oai: OaiSettings = OaiSettings()
     search: SearchSettings = SearchSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @property
     def several_per_cluster(self) -> frozenset[str]:
@@ -170,6 +172,7 @@ def parse_config(data: dict, path: Path) -> Config:
         renormalise_seconds=_renormalise_seconds(data.get("renormalise") or {}),
         oai=parse_oai(data.get("oai") or {}),
         search=parse_search(data.get("search")),
+        metrics=parse_metrics(data.get("metrics")),
     )
 
 
