@@ -20,19 +20,23 @@ demo: install
 test: install-test browser postgresql solr
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)
 
+# setuptools tells every editable install of a flat layout (our top-level packages, see setup.cfg) that a folder
+# named like a package may shadow it: information, not a fault, so it is the one notice kept out of the output
+QUIET_EDITABLE := PYTHONWARNINGS="ignore:Editable installation"
+
 install: $(VENV)/.installed
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	@echo "installing unioncat and its dependencies into $(VENV) (once; about a minute)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e .
+	@$(QUIET_EDITABLE) $(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
 install-test: $(VENV)/.installed-test
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(QUIET_EDITABLE) $(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 # Debian's chromium for the browser tests (Playwright cannot download its own here).

@@ -138,3 +138,12 @@ def test_a_configuration_that_leaves_keys_out_gets_the_tables_defaults(tmp_path)
     config = load_config(tmp_path / "config.yaml")
     assert config.harvest.timeout == 5.0 and config.harvest.max_retries == default("harvest.max_retries")
     assert config.web.page_size == default("web.page_size") and config.change_log_keep_days == 30
+
+
+def test_the_demos_oai_port_moves_the_endpoint_and_the_source_harvested_from_it():
+    from cli.pipeline import demo_ports
+
+    config = demo_ports(load_config(ROOT / "config.yaml"), 8931)
+    [server] = config.demo_servers
+    assert server.port == 8931 and config.source(server.source).url == "http://127.0.0.1:8931/oai"
+    assert {s.url for s in config.sources if s.code != server.source} == {None}
