@@ -21,9 +21,7 @@ noted for the run report.
 
 from __future__ import annotations
 
-import http.client
 import random
-import re
 import socket
 import threading
 import time
@@ -35,33 +33,25 @@ from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from harvest.body import BrokenBody, read_bounded
+from harvest.body import read_bounded
+from harvest.diagnosis import BROKEN_BODY, HTTP_ADVICE, describe, html_title, is_html, unreachable
 from harvest.errors import DeadlineExceeded, PermanentError, RedirectRefused, TransportError
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 UNREACHABLE_RETRIES = 1      # an unknown host or a refused connection: one more try, then the source stops
 UNREACHABLE_WAIT = 1.0       # seconds before that try
-HTTP_ADVICE = {
-    401: "the server wants credentials: ask the member to open its OAI-PMH endpoint to this harvester",
-    403: "the server refuses this harvester: ask the member to allow its address",
-    404: "nothing at this address: check the source's url (the OAI-PMH base URL)",
-    410: "the endpoint is gone: ask the member for its new OAI-PMH address",
-}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 300.0
 MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 REDIRECT_POLICIES = ("origin", "any")
 _CHUNK = 64 * 1024
-# bodies cut short or undecodable: the server or the network failed mid-response
-_BROKEN_BODY = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
-                urllib3.exceptions.HTTPError, BrokenBody)
+_BROKEN_BODY = BROKEN_BODY
 
 
 @dataclass
@@ -136,7 +126,7 @@ class Transport:
             except (requests.ConnectionError, requests.Timeout, *_BROKEN_BODY, OSError) as exc:
                 delay, reason = self._unreachable_or_retry(exc, attempt)
             except requests.RequestException as exc:
-                raise TransportError(f"request to {self.endpoint} failed: {_describe(exc)}") from exc
+                raise TransportError(f"request to {self.endpoint} failed: {describe(exc)}") from exc
             attempt += 1
             self._wait_or_give_up(attempt, delay, reason)
 
@@ -146,9 +136,9 @@ class Transport:
         An unknown host or a refused connection gets one more try after a short wait (a server
         restarting), not the whole retry budget: nothing listens, and waiting minutes will not change it.
         """
-        cause = _unreachable(exc)
+        cause = unreachable(exc)
         if cause is None:
-            return None, _describe(exc)
+            return None, describe(exc)
         if attempt >= UNREACHABLE_RETRIES:
             raise PermanentError(f"cannot connect to {self.endpoint}: {cause}; check the source's url, or whether "
                                  "the member's server is up") from exc
@@ -156,8 +146,8 @@ class Transport:
 
     def _xml_or_refuse(self, fetched: Fetched) -> Fetched:
         """The response, unless it is an HTML page (a login page, a portal, an error page): never OAI-PMH."""
-        if _is_html(fetched):
-            title = _html_title(fetched.content)
+        if is_html(str(fetched.headers.get("Content-Type", "")), fetched.content):
+            title = html_title(fetched.content)
             raise PermanentError(f"{self.endpoint} answered with an HTML page{f' ({title!r})' if title else ''}, "
                                  "not OAI-PMH XML: check the source's url (it should be the OAI-PMH base URL, "
                                  "often ending in /oai)")
@@ -395,51 +385,3 @@ def retry_after_seconds(value: str | None, cap: float = MAX_RETRY_AFTER) -> floa
 
 def _is_oai_body(content: bytes) -> bool:
     return b"<OAI-PMH" in content[:2048] or b":OAI-PMH" in content[:2048]
-
-
-def _is_html(fetched: Fetched) -> bool:
-    kind = str(fetched.headers.get("Content-Type", "")).split(";")[0].strip().lower()
-    start = fetched.content[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return kind in ("text/html", "application/xhtml+xml") or start.startswith((b"<!doctype html", b"<html"))
-
-
-def _html_title(content: bytes) -> str:
-    match = re.search(rb"<title[^>]*>([^<]{1,120})", content[:8192], re.IGNORECASE)
-    return " ".join(match.group(1).decode("utf-8", "replace").split()) if match else ""
-
-
-def _unreachable(exc: BaseException) -> str | None:
-    """In plain words, why nothing answers at the address (unknown host, connection refused), or None."""
-    if _caused_by(exc, (socket.gaierror, urllib3.exceptions.NameResolutionError)):
-        return "the host name is not known (DNS)"
-    if _caused_by(exc, (ConnectionRefusedError,)):
-        return "connection refused (nothing listens at that host and port)"
-    return None
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError)):
-        return f"timeout: no answer in time ({type(exc).__name__})"
-    if isinstance(exc, BrokenBody):
-        return f"response cut short ({exc})"
-    if isinstance(exc, _BROKEN_BODY):
-        return f"response cut short ({type(exc).__name__})"
-    if _caused_by(exc, (ConnectionResetError, http.client.RemoteDisconnected)):
-        return "the server closed the connection without an answer"
-    return f"connection failed ({type(exc).__name__})"
-
-
-def _caused_by(exc: BaseException, kinds: tuple) -> bool:
-    """Whether `exc`, or an error it wraps (requests and urllib3 wrap each other's), is one of `kinds`."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, kinds):
-            return True
-        todo += [current.__cause__, current.__context__, getattr(current, "reason", None),
-                 *(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))]
-    return False

@@ -182,15 +182,14 @@ def _reports_dir(data: dict, base: Path) -> Path:
 
 
 def _leases(item: dict) -> LeaseSettings:
-    settings = LeaseSettings(**{name: float(value(item, f"leases.{name}")) for name in ("expiry", "wait", "web_wait")})
-    return settings
+    return LeaseSettings(**{name: value(item, f"leases.{name}") for name in LeaseSettings.__dataclass_fields__})
 
 
-def _store_url(value: str, base: Path) -> str:
+def _store_url(given: str, base: Path) -> str:
     """A database URL as given, or an SQLite file path made into one."""
-    if "://" in value:
-        return value
-    return f"sqlite:///{(base / value).resolve()}"
+    if "://" in given:
+        return given
+    return f"sqlite:///{(base / given).resolve()}"
 
 
 def _source(item, base: Path, position: int) -> SourceConfig:
@@ -254,10 +253,10 @@ def _demo_server(item, base: Path, codes: list[str]) -> DemoServer:
 
 
 def _required(item: dict, key: str, where: str):
-    value = item.get(key)
-    if value in (None, ""):
+    found = item.get(key)
+    if found in (None, ""):
         raise ConfigError(f"{where}: the key {key!r} is required")
-    return value
+    return found
 
 
 def _list(item: dict, key: str) -> list:

@@ -157,3 +157,16 @@ def test_a_nightly_report_carries_times_and_outcomes_and_nightly_says_where_it_i
     assert outcomes == {"duke": "failed", "ada": "ok"}
     for source in report["sources"]:
         assert datetime.fromisoformat(source["started"]) <= datetime.fromisoformat(source["finished"])
+
+
+def test_an_unknown_host_is_told_apart_from_a_timeout():
+    """Tests talk only to 127.0.0.1, so the resolver's error is built as requests raises it, not looked up."""
+    import requests
+    import urllib3
+
+    from harvest.diagnosis import unreachable
+
+    failed = urllib3.exceptions.NameResolutionError("opac.example.invalid", None, socket.gaierror(-2, "Name unknown"))
+    wrapped = requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/oai", reason=failed))
+    assert unreachable(wrapped) == "the host name is not known (DNS)"
+    assert unreachable(requests.exceptions.ReadTimeout("read timed out")) is None
