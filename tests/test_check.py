@@ -7,14 +7,17 @@ configuration (timeout, deadlines, response size) so that the slow and large fau
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from cli import main
 from oaiserver import Fault, FaultInjector, Match, Repository, load_marc_files, make_app, serve_in_thread
 from oaiserver.faults import KINDS
+from settings import load_config
 from tests.conftest import shared
 
 START = datetime(2024, 3, 1, tzinfo=timezone.utc)
@@ -26,6 +29,19 @@ LIMITS = {"timeout": 1, "backoff": 0.01, "request_deadline": 1.5, "max_response_
 def records():
     paths = sorted(shared("trln-marc-to-argot/duke").glob("*.xml"))
     return load_marc_files(paths, identifier_prefix="oai:duke:", datestamp=lambda i: START + timedelta(hours=i))
+
+
+@pytest.fixture
+def write_config(tmp_path, sqlite_template):
+    """conftest's `write_config`, over a copy of the session's migrated SQLite store instead of migrating one."""
+
+    def write(sources: list[dict], **extra):
+        shutil.copyfile(sqlite_template, tmp_path / "store.sqlite")
+        data = {"store": "store.sqlite", "index": "var/index", "sources": sources, **extra}
+        (tmp_path / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+        return load_config(tmp_path / "config.yaml")
+
+    return write
 
 
 @pytest.fixture

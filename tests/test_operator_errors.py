@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from cli import main
 from oaiserver import Fault, FaultInjector, Match, Repository, load_marc_files, make_app, serve_in_thread
 from tests.conftest import shared
+from tests.test_check import write_config  # noqa: F401  (over a copy of a migrated store: no migration per test)
 
 START = datetime(2024, 3, 1, tzinfo=timezone.utc)
 HTML = b"<!DOCTYPE html>\n<html><head><title>Library portal - sign in</title></head><body>Hello</body></html>"
