@@ -10,7 +10,9 @@ import secrets
 import signal
 import time
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
@@ -216,11 +218,16 @@ def nightly(ctx: Context, full: bool, force: bool, reconcile: bool) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address the catalogue listens on.")
-@click.option("--port", default=5000, show_default=True, type=int, help="Port the catalogue listens on.")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="UNIONCAT_DEMO_HOST",
+              help="Address the catalogue listens on (or $UNIONCAT_DEMO_HOST).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar="UNIONCAT_DEMO_PORT",
+              help="Port the catalogue listens on (or $UNIONCAT_DEMO_PORT).")
+@click.option("--oai-port", type=click.IntRange(1, 65535), envvar="UNIONCAT_DEMO_OAI_PORT",
+              help="Port of the demo's OAI-PMH endpoint, instead of demo.oai_servers' port; the source it serves is "
+                   "harvested there (or $UNIONCAT_DEMO_OAI_PORT; several endpoints take the ports after it).")
 @pass_context
 @handled
-def demo(ctx: Context, host: str, port: int) -> None:
+def demo(ctx: Context, host: str, port: int, oai_port: int | None) -> None:
     """Run the whole job on the bundled sample libraries and serve the result.
 
     Starts the configured demo OAI-PMH endpoints on 127.0.0.1, harvests every
@@ -229,6 +236,8 @@ def demo(ctx: Context, host: str, port: int) -> None:
     """
     from oaiserver import Repository, load_marc_files, make_app, serve_in_thread
 
+    if oai_port is not None:
+        ctx.replace_config(demo_ports(ctx.config, oai_port))
     config = ctx.config
     servers = []
     for demo_server in config.demo_servers:
@@ -245,11 +254,25 @@ def demo(ctx: Context, host: str, port: int) -> None:
             server.stop()
 
 
+def demo_ports(config: Config, first_port: int) -> Config:
+    """The configuration with its demo endpoints on `first_port` and after, and their sources' URLs to match."""
+    servers = tuple(replace(server, port=first_port + n) for n, server in enumerate(config.demo_servers))
+    ports = {server.source: server.port for server in servers}
+    sources = tuple(replace(s, url=_with_port(s.url, ports[s.code])) if s.code in ports and s.url else s
+                    for s in config.sources)
+    return replace(config, demo_servers=servers, sources=sources)
+
+
+def _with_port(url: str, port: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{port}"))
+
+
 def _nightly(ctx: Context, *, full: bool, force: bool, fail: bool = True, reconcile: bool = False) -> None:
     config = ctx.config
     with ctx.store(migrate_embedded=True) as store:
         run_id = store.start_run("nightly")
-        started = time.monotonic()
+        started, began = time.monotonic(), _utc_now()
         with ProgressLine() as progress:
             reports = harvest_sources(store, config, list(config.sources),
                                       _options(config, full, force, reconcile, progress), run_id=run_id,
@@ -257,12 +280,13 @@ def _nightly(ctx: Context, *, full: bool, force: bool, fail: bool = True, reconc
         _print_harvest(reports)
         rederived = _renormalise_pending(config, store)
         dedup_report, index_report = _dedup_and_index(config, store, "nightly")
-        report = {"sources": [r.to_dict() for r in reports], "renormalise": rederived.to_dict(),
+        outcome = "ok" if all(r.ok and not r.counts.quarantined and not r.warnings for r in reports) else "failures"
+        report = {"run": run_id, "command": "nightly", "started": began, "finished": _utc_now(), "outcome": outcome,
+                  "sources": [r.to_dict() for r in reports], "renormalise": rederived.to_dict(),
                   "dedup": dedup_report.to_dict(), "index": index_report.to_dict(),
                   "duration": round(time.monotonic() - started, 3)}
-        outcome = "ok" if all(r.ok and not r.counts.quarantined and not r.warnings for r in reports) else "failures"
         store.finish_run(run_id, outcome, report)
-        _write_report(config, run_id, report)
+        click.echo(f"run {run_id}: {outcome}; report written to {_write_report(config, run_id, report)}")
     if fail:
         _fail_on(reports)
 
@@ -285,10 +309,16 @@ def _print_renormalise(report: RenormaliseReport) -> None:
         click.echo(f"  kept as it was: {failure}")
 
 
-def _write_report(config: Config, run_id: int, report: dict) -> None:
+def _write_report(config: Config, run_id: int, report: dict) -> Path:
     folder = config.reports_dir
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"run-{run_id:06d}.json").write_text(json.dumps(report, indent=2, default=str))
+    path = folder / f"run-{run_id:06d}.json"
+    path.write_text(json.dumps(report, indent=2, default=str))
+    return path
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def demo_secret(config: Config, host: str) -> Config:

@@ -6,15 +6,16 @@ import ipaddress
 from dataclasses import dataclass
 
 from settings.errors import ConfigError
+from settings.table import default
 
-LOOPBACK = ("127.0.0.1/32", "::1/128")
+LOOPBACK = default("metrics.allow")
 
 
 @dataclass(frozen=True)
 class MetricsSettings:
     """`/metrics` in the Prometheus text format, for the addresses (networks) in `allow`."""
 
-    enabled: bool = False
+    enabled: bool = default("metrics.enabled")
     allow: tuple[str, ...] = LOOPBACK
 
     def allows(self, address: str) -> bool:
