@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 
 from cli.base import Context, Failures, handled, main, pass_context
+from cli.health import with_totals
 from cli.leases import writer_lease
 from cli.progress import ProgressLine
 from cli.server import ServeOptions
@@ -282,7 +283,8 @@ def _nightly(ctx: Context, *, full: bool, force: bool, fail: bool = True, reconc
         dedup_report, index_report = _dedup_and_index(config, store, "nightly")
         outcome = "ok" if all(r.ok and not r.counts.quarantined and not r.warnings for r in reports) else "failures"
         report = {"run": run_id, "command": "nightly", "started": began, "finished": _utc_now(), "outcome": outcome,
-                  "sources": [r.to_dict() for r in reports], "renormalise": rederived.to_dict(),
+                  "sources": with_totals(store, config, [r.to_dict() for r in reports]),
+                  "renormalise": rederived.to_dict(),
                   "dedup": dedup_report.to_dict(), "index": index_report.to_dict(),
                   "duration": round(time.monotonic() - started, 3)}
         store.finish_run(run_id, outcome, report)

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from settings.errors import ConfigError
+from settings.health import HealthSettings, parse_health
 from settings.metrics import MetricsSettings, parse_metrics
 from settings.oai import OaiSettings, parse_oai
 from settings.search import SearchSettings, parse_search
@@ -116,6 +117,7 @@ class Config:
     oai: OaiSettings = OaiSettings()
     search: SearchSettings = SearchSettings()
     metrics: MetricsSettings = MetricsSettings()
+    health: HealthSettings = HealthSettings()
 
     @property
     def several_per_cluster(self) -> frozenset[str]:
@@ -176,6 +178,7 @@ def parse_config(data: dict, path: Path) -> Config:
         oai=parse_oai(data.get("oai") or {}),
         search=parse_search(data.get("search")),
         metrics=parse_metrics(data.get("metrics")),
+        health=parse_health(data.get("health")),
     )
 
 

@@ -94,6 +94,15 @@ CORE = (
     S("renormalise.nightly_seconds", "whole", 1800, low=0, help="Seconds each nightly run spends deriving records "
       "older rules made (0: only `unioncat renormalise` does it)."),
 
+    S("health", "section", help="Flags on sources that need an operator (status --history, /staff/health, e-mail)."),
+    S("health.failed_runs", "whole", 3, low=1, high=100, help="A source whose harvest failed this many nightly runs "
+      "in a row is flagged."),
+    S("health.drop", "share", 0.1, help="A source whose live records fell by more than this share in one run is "
+      "flagged."),
+    S("health.runs", "whole", 10, low=2, high=100, help="Recent nightly runs shown per source."),
+    S("health.alert_to", "list", (), help="Addresses e-mailed (through mail:) when a source is newly flagged; "
+      "empty: no e-mail."),
+
     S("metrics", "section", help="/metrics in the Prometheus text format."),
     S("metrics.enabled", "flag", False, help="Serve /metrics (off by default)."),
     S("metrics.allow", "list", ("127.0.0.1/32", "::1/128"), help="Addresses or networks that may read /metrics "

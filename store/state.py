@@ -177,6 +177,15 @@ class StateMixin:
         with self.reading() as conn:
             return _finished_run(conn.execute(query).first())
 
+    def recent_runs(self, command: str, limit: int = 10) -> list[dict]:
+        """The latest finished runs of `command`, newest first: id, started_at, finished_at, outcome, report."""
+        runs = schema.runs
+        query = (select(runs).where(runs.c.command == command, runs.c.finished_at.is_not(None))
+                 .order_by(runs.c.id.desc()).limit(limit))
+        with self.reading() as conn:
+            return [{**_finished_run(row), "report": json.loads(row.report) if row.report else {}}
+                    for row in conn.execute(query)]
+
     def finish_run(self, run_id: int, outcome: str, report: dict) -> None:
         """Record a run's outcome and report."""
         with self.transaction() as conn:
