@@ -23,6 +23,8 @@ from oaiserver import Repository, load_marc_files, make_app, serve_in_thread
 from settings import load_config
 from store import Store
 from tests.conftest import ROOT
+from tests.test_browser import ARTIFACTS, WCAG_TAGS, axe_script, serve  # noqa: F401 (a fixture)
+from tests.test_browser_staff import sign_in
 from tests.test_renormalise import START
 from tests.test_staff_web import CHEAP, PASSWORD, login
 from web import create_app
@@ -121,3 +123,25 @@ def test_a_flag_is_new_only_in_the_run_that_raised_it():
     assert now[0].flags == (FAILING,) and newly_flagged(now, before) == now
     assert newly_flagged(later, now) == []
     assert isinstance(now[0].points[0], RunPoint)
+
+
+def test_in_a_browser_the_health_page_flags_the_failing_member_and_meets_wcag_2_1_aa(
+        scenario, browser, axe_script):  # noqa: F811
+    server = serve(scenario["config"])
+    try:
+        context = browser.new_context(locale="en-GB", bypass_csp=True)     # axe is injected as a script
+        page = context.new_page()
+        served = f"http://127.0.0.1:{server.effective_port}"
+        sign_in(page, served)
+        page.get_by_role("link", name="Harvest health").click()
+        duke = page.locator('section[data-source="duke"]')
+        assert duke.get_by_text("Failed 3 nightly runs in a row.").is_visible()
+        assert duke.locator("tbody tr").count() == 5
+        page.screenshot(path=str(ARTIFACTS / "staff-health.png"), full_page=True)
+        page.add_script_tag(path=axe_script)
+        found = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: "
+                              "['violations']})", WCAG_TAGS)
+        assert found["violations"] == [], found["violations"]
+        context.close()
+    finally:
+        server.close()
