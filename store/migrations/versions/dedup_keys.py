@@ -7,14 +7,14 @@ keys in batches (resuming where a killed run stopped) and matches them all
 again, once.
 
 Revision ID: dedup_keys
-Revises: oai_provider
+Revises: rules_version
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "dedup_keys"
-down_revision = "oai_provider"
+down_revision = "rules_version"
 branch_labels = None
 depends_on = None
 
