@@ -12,11 +12,11 @@ from flask_babel import get_locale
 from dedup import cluster_views
 from index import MAX_PAGE_SIZE, QueryError, SearchIndexError, SearchRequest
 from web import exports
-from web.citations import citations
 from web.app import cookie_options, services
+from web.citations import citations
 from web.messages import query_error_message
-from web.overview import overview
 from web.navigation import neighbours, record_url, search_args
+from web.overview import overview
 from web.urls import external_url, local_target, site_root
 from web.views import (
     MINE_FIRST_COOKIE, MY_LIBRARY_COOKIE, find_cluster, holdings_by_source, library_choices, my_library_choice,
