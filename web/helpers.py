@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from babel import Locale
 from babel.core import UnknownLocaleError
 from flask import Flask, request, url_for
-from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+from flask_babel import format_datetime, format_percent, get_locale, lazy_gettext as _l
 
 from web.libraries import LibraryNames, call_number_label, location_label
 
@@ -52,6 +52,7 @@ def register(app: Flask, names: LibraryNames) -> None:
         availability_label=lambda value: str(AVAILABILITY_LABELS.get(value, value)),
         sort_options=lambda: [(code, str(label)) for code, label in SORT_LABELS.items()],
         format_datetime=format_datetime,
+        format_percent=format_percent,
     )
     app.jinja_env.globals.update(library_label=library_label, library_in_member=names.within, location_label=location_label,
                                  call_number_label=call_number_label)
