@@ -10,10 +10,15 @@ from stdnum import isbn as isbn_mod
 from dedup import ClusterView
 from dedup.keys import work_key as record_work_key
 from index.results import BRANCH_SEPARATOR
-from index.schema import STEM_FIELDS, STEM_LANGUAGES, TEXT_FIELDS
+from index.schema import LEMMA_LANGUAGES, STEM_LANGUAGES, TEXT_FIELDS
 from normalise.text import fold
 
-_MARC_TO_STEM = {marc: f"stem_{code}" for code, marcs in STEM_LANGUAGES.items() for marc in marcs}
+# MARC language code -> the fields its words are analysed in (a Snowball stem, a lemma)
+_MARC_TO_FIELDS: dict[str, list[str]] = {}
+for _prefix, _languages in (("stem", STEM_LANGUAGES), ("lemma", LEMMA_LANGUAGES)):
+    for _code, _marcs in _languages.items():
+        for _marc in _marcs:
+            _MARC_TO_FIELDS.setdefault(_marc, []).append(f"{_prefix}_{_code}")
 _IDENTIFIER_KINDS = ("isbn", "issn", "ismn", "ean", "upc", "lccn", "oclc", "nbn", "urn", "doi")
 MAX_NOTES = 3000
 
@@ -48,16 +53,20 @@ def document_for(view: ClusterView, source_names: dict[str, str]) -> dict:
         doc["year"] = record.year
         doc["decade"] = [str(record.year // 10 * 10)]
     doc["text"] = " ".join(doc[name] for name in TEXT_FIELDS)
-    doc.update(_stemmed_text(view, doc))
+    doc.update(_language_text(view, doc))
     return doc
 
 
-def _stemmed_text(view: ClusterView, doc: dict) -> dict:
-    """The cluster's words for the stemmed field of each of its languages."""
-    names = {_MARC_TO_STEM[code] for code in view.languages if code in _MARC_TO_STEM}
+def language_fields(languages: list[str]) -> list[str]:
+    """The stemmed and lemma fields that words of records in `languages` (MARC codes) are analysed in."""
+    return list(dict.fromkeys(name for code in languages for name in _MARC_TO_FIELDS.get(code, ())))
+
+
+def _language_text(view: ClusterView, doc: dict) -> dict:
+    """The cluster's words for the stemmed and lemma fields of each of its languages."""
     # notes stay unstemmed: stemming them would double the largest part of the index for little gain
     text = " ".join((doc["title"], doc["subjects"], doc["series"]))
-    return {name: text for name in STEM_FIELDS if name in names}
+    return {name: text for name in language_fields(view.languages)}
 
 
 def branch_values(view: ClusterView) -> list[str]:
