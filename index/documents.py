@@ -123,5 +123,5 @@ def _payload(view: ClusterView, source_names: dict[str, str]) -> dict:
     return {
         "id": view.id, "title": record.title, "authors": record.authors[:5], "year": record.year,
         "format": record.format, "holdings": list(holdings.values()), "edition": record.edition,
-        "publisher": record.publisher, "isbn": isbns[:1],
+        "publisher": record.publisher, "isbn": isbns[:1], "languages": view.languages[:3],
     }
