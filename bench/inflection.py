@@ -22,7 +22,8 @@ Usage: python bench/inflection.py [--pairs FILE] [--misses]
 from __future__ import annotations
 
 import argparse
-import os
+import contextlib
+import io
 import sys
 import time
 from dataclasses import dataclass
@@ -31,8 +32,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from normalise.text import fold  # noqa: E402
-
-os.environ.setdefault("TQDM_DISABLE", "1")     # pystempel draws a progress bar while loading
 
 PAIRS = Path(__file__).with_name("data") / "inflection_pairs.tsv"
 LANGUAGES = ("pl", "sv", "nb")
@@ -82,7 +81,8 @@ def pystempel(lang: str, word: str) -> set[str] | None:
         return None
     if not _STEMPEL:
         from pystempel import Stemmer
-        _STEMPEL.append(Stemmer.polimorf())
+        with contextlib.redirect_stderr(io.StringIO()):      # its progress bar, drawn while loading
+            _STEMPEL.append(Stemmer.polimorf())
     return {fold(_STEMPEL[0](word) or word)}
 
 
