@@ -13,12 +13,18 @@ from index.results import BRANCH_SEPARATOR
 from index.schema import LEMMA_LANGUAGES, STEM_LANGUAGES, TEXT_FIELDS
 from normalise.text import fold
 
-# MARC language code -> the fields its words are analysed in (a Snowball stem, a lemma)
-_MARC_TO_FIELDS: dict[str, list[str]] = {}
-for _prefix, _languages in (("stem", STEM_LANGUAGES), ("lemma", LEMMA_LANGUAGES)):
-    for _code, _marcs in _languages.items():
-        for _marc in _marcs:
-            _MARC_TO_FIELDS.setdefault(_marc, []).append(f"{_prefix}_{_code}")
+
+def _fields_by_marc_code() -> dict[str, list[str]]:
+    """MARC language code -> the fields its words are analysed in (a Snowball stem, a lemma)."""
+    out: dict[str, list[str]] = {}
+    for prefix, languages in (("stem", STEM_LANGUAGES), ("lemma", LEMMA_LANGUAGES)):
+        for code, marc_codes in languages.items():
+            for marc in marc_codes:
+                out.setdefault(marc, []).append(f"{prefix}_{code}")
+    return out
+
+
+_MARC_TO_FIELDS = _fields_by_marc_code()
 _IDENTIFIER_KINDS = ("isbn", "issn", "ismn", "ean", "upc", "lccn", "oclc", "nbn", "urn", "doi")
 MAX_NOTES = 3000
 

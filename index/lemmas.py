@@ -33,8 +33,7 @@ def _polish(word: str) -> tuple[str, ...]:
     found = []
     for start, _end, (_form, lemma, tag, *_rest) in _morfeusz().analyse(word):
         if start == 0 and not tag.startswith(_SKIPPED_TAGS):
-            # "zamek:Sm3~a": the lemma, then which homonym it is
-            found.append(lemma.split(":", 1)[0].lower() if ":" in lemma[1:] else lemma.lower())
+            found.append(lemma.split(":", 1)[0].lower())     # "zamek:Sm3~a": the lemma, then its homonym
     return tuple(dict.fromkeys(f for f in found if f)) or (word,)
 
 
