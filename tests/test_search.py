@@ -112,7 +112,9 @@ def test_stemming_finds_other_forms_of_an_english_word(engine):
     assert singular and singular <= stemmed
 
 
-@pytest.fixture(scope="module", params=sorted(ENGINE_SECTIONS))
+# the session's one SolrCloud is reached only from the "solr" xdist group (tests/conftest.py)
+@pytest.fixture(scope="module", params=[pytest.param(name, marks=pytest.mark.xdist_group("solr")) if name == "solr"
+                                        else name for name in sorted(ENGINE_SECTIONS)])
 def inflected(request, tmp_path_factory):
     """Each engine over Polish, Swedish and Norwegian records whose titles carry one form of a word
     (tests/data/inflection.xml, see its provenance)."""
