@@ -2,11 +2,13 @@
 
 One run builds the same generated catalogue twice, a fifth of its clusters
 made from real Polish records (the rest from the other real records), in two
-fresh processes: "before" with the lemma fields switched off
-(UNIONCAT_LEMMAS=off, so the index is today's: folded and Snowball fields),
-"after" with them. Each process reports its build rate (documents generated
-on the fly, as bench/search.py's build) and the p50/p95 of faceted searches
-of each kind, plus Polish title words; the same queries run in both.
+fresh processes running side by side: "before" with the lemma fields
+switched off (UNIONCAT_LEMMAS=off, so the index is today's: folded and
+Snowball fields), "after" with them. Each process reports its build rate
+(documents generated on the fly, as bench/search.py's build) per second and
+per CPU second (the fair figure on a machine shared with other work), and
+the p50/p95 of faceted searches of each kind, plus Polish title words; the
+same queries run in both.
 """
 
 from __future__ import annotations
@@ -41,19 +43,25 @@ def run(pool: list, count: int, folder: Path, rounds: int, per_kind: int, procs:
     pool = mixed_pool(pool)
     print(f"  {sum('pol' in r.languages for r in pool):,} of {len(pool):,} records in the pool are Polish"
           f" (one in {POLISH_SHARE})")
-    results = {}
     context = multiprocessing.get_context("spawn")
+    queues, children = {}, []
+    # both phases at once, so that whatever else the machine runs weighs on both alike
     for phase, switch in PHASES.items():
-        queue = context.Queue()
+        queues[phase] = context.Queue()
         os.environ["UNIONCAT_LEMMAS"] = switch        # read by index.schema when the child imports it
-        child = context.Process(target=measure, args=(pool, count, folder / phase, rounds, per_kind, procs, queue))
-        child.start()
-        results[phase] = queue.get()
+        children.append(context.Process(target=measure, args=(pool, count, folder / phase, rounds, per_kind, procs,
+                                                              queues[phase])))
+        children[-1].start()
+    os.environ.pop("UNIONCAT_LEMMAS", None)
+    results = {phase: _result(queue, child) for (phase, queue), child in zip(queues.items(), children)}
+    for child in children:
         child.join()
-        os.environ.pop("UNIONCAT_LEMMAS", None)
-        print(f"  {phase}: built {results[phase]['rate']:,.0f} docs/s; fields {', '.join(results[phase]['fields'])}")
-    before, after = results["before"]["rate"], results["after"]["rate"]
-    print(f"  build rate: before {before:,.0f} docs/s, after {after:,.0f} docs/s ({100 * (after / before - 1):+.1f}%)")
+    for phase, result in results.items():
+        print(f"  {phase}: fields {', '.join(result['fields'])}")
+    for unit in ("wall", "cpu"):
+        before, after = results["before"][unit], results["after"][unit]
+        print(f"  build rate ({'per second' if unit == 'wall' else 'per CPU second'}): before {before:,.0f} docs/s,"
+              f" after {after:,.0f} docs/s ({100 * (after / before - 1):+.1f}%)")
     print(f"  {'faceted query':<14} {'n':>3} | {'before p50/p95 ms':>18} | {'after p50/p95 ms':>18}")
     for kind in (*kinds, "polish"):
         cells = [results[phase]["times"].get(kind) for phase in PHASES]
@@ -61,6 +69,18 @@ def run(pool: list, count: int, folder: Path, rounds: int, per_kind: int, procs:
             continue
         n = cells[0][2]
         print(f"  {kind:<14} {n:>3} | " + " | ".join(f"{p50:8.1f}/{p95:8.1f}" for p50, p95, _n in cells))
+
+
+def _result(queue, child) -> dict:
+    """What `child` put in `queue`; SystemExit when it died without."""
+    import queue as queues
+
+    while True:
+        try:
+            return queue.get(timeout=5)
+        except queues.Empty:
+            if not child.is_alive():
+                raise SystemExit(f"a benchmark process failed (exit code {child.exitcode})") from None
 
 
 def measure(pool: list, count: int, folder: Path, rounds: int, per_kind: int, procs: int, queue) -> None:
@@ -73,9 +93,9 @@ def measure(pool: list, count: int, folder: Path, rounds: int, per_kind: int, pr
 
     folder.mkdir(parents=True)
     sample, isbns = [], []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     build_index(folder / "ours", documents(pool, count, sample, isbns), procs=procs, limitmb=512)
-    rate = count / (time.perf_counter() - started)
+    wall, cpu = count / (time.perf_counter() - started), count / (time.process_time() - cpu)
     rng = random.Random(7)
     queries = pick_queries(folder, sample, isbns, per_kind, rng)
     polish = sorted({w for doc in sample if "pol" in doc["language"] for w in doc["title"].split()
@@ -87,4 +107,4 @@ def measure(pool: list, count: int, folder: Path, rounds: int, per_kind: int, pr
         if requests:
             p50, p95 = percentiles(time_ours(searcher, requests, True, rounds))
             times[kind] = (p50, p95, len(requests))
-    queue.put({"rate": rate, "times": times, "fields": list(LEMMA_FIELDS) or ["no lemma fields"]})
+    queue.put({"wall": wall, "cpu": cpu, "times": times, "fields": list(LEMMA_FIELDS) or ["no lemma fields"]})
