@@ -10,10 +10,21 @@ from stdnum import isbn as isbn_mod
 from dedup import ClusterView
 from dedup.keys import work_key as record_work_key
 from index.results import BRANCH_SEPARATOR
-from index.schema import STEM_FIELDS, STEM_LANGUAGES, TEXT_FIELDS
+from index.schema import LEMMA_LANGUAGES, STEM_LANGUAGES, TEXT_FIELDS
 from normalise.text import fold
 
-_MARC_TO_STEM = {marc: f"stem_{code}" for code, marcs in STEM_LANGUAGES.items() for marc in marcs}
+
+def _fields_by_marc_code() -> dict[str, list[str]]:
+    """MARC language code -> the fields its words are analysed in (a Snowball stem, a lemma)."""
+    out: dict[str, list[str]] = {}
+    for prefix, languages in (("stem", STEM_LANGUAGES), ("lemma", LEMMA_LANGUAGES)):
+        for code, marc_codes in languages.items():
+            for marc in marc_codes:
+                out.setdefault(marc, []).append(f"{prefix}_{code}")
+    return out
+
+
+_MARC_TO_FIELDS = _fields_by_marc_code()
 _IDENTIFIER_KINDS = ("isbn", "issn", "ismn", "ean", "upc", "lccn", "oclc", "nbn", "urn", "doi")
 MAX_NOTES = 3000
 
@@ -48,16 +59,20 @@ def document_for(view: ClusterView, source_names: dict[str, str]) -> dict:
         doc["year"] = record.year
         doc["decade"] = [str(record.year // 10 * 10)]
     doc["text"] = " ".join(doc[name] for name in TEXT_FIELDS)
-    doc.update(_stemmed_text(view, doc))
+    doc.update(_language_text(view, doc))
     return doc
 
 
-def _stemmed_text(view: ClusterView, doc: dict) -> dict:
-    """The cluster's words for the stemmed field of each of its languages."""
-    names = {_MARC_TO_STEM[code] for code in view.languages if code in _MARC_TO_STEM}
+def language_fields(languages: list[str]) -> list[str]:
+    """The stemmed and lemma fields that words of records in `languages` (MARC codes) are analysed in."""
+    return list(dict.fromkeys(name for code in languages for name in _MARC_TO_FIELDS.get(code, ())))
+
+
+def _language_text(view: ClusterView, doc: dict) -> dict:
+    """The cluster's words for the stemmed and lemma fields of each of its languages."""
     # notes stay unstemmed: stemming them would double the largest part of the index for little gain
     text = " ".join((doc["title"], doc["subjects"], doc["series"]))
-    return {name: text for name in STEM_FIELDS if name in names}
+    return {name: text for name in language_fields(view.languages)}
 
 
 def branch_values(view: ClusterView) -> list[str]:
@@ -114,5 +129,5 @@ def _payload(view: ClusterView, source_names: dict[str, str]) -> dict:
     return {
         "id": view.id, "title": record.title, "authors": record.authors[:5], "year": record.year,
         "format": record.format, "holdings": list(holdings.values()), "edition": record.edition,
-        "publisher": record.publisher, "isbn": isbns[:1],
+        "publisher": record.publisher, "isbn": isbns[:1], "languages": view.languages[:3],
     }

@@ -31,7 +31,7 @@ from index import querytree as qt
 from index.documents import compact_identifier, isbn_forms
 from index.errors import QueryError
 from index.results import BRANCH_SEPARATOR, FACETS, SearchRequest
-from index.schema import STEM_FIELDS, TEXT_FIELDS, make_schema
+from index.schema import LANGUAGE_FIELDS, TEXT_FIELDS, make_schema
 
 MAX_QUERY_LENGTH = 500
 MAX_WORDS = 32
@@ -60,7 +60,7 @@ def parse_request(request: SearchRequest) -> qt.Node:
     return _tree(parts[0] if len(parts) == 1 else query.And(parts).normalize())
 
 
-def parse_box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + STEM_FIELDS) -> qt.Node:
+def parse_box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + LANGUAGE_FIELDS) -> qt.Node:
     """A search-box query over `fields`; `QueryError` when it cannot be run."""
     return _tree(_box(text, fields))
 
@@ -79,7 +79,7 @@ def year_range(start: int | None, end: int | None) -> qt.YearRange:
     return qt.YearRange(start, end)
 
 
-def _box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + STEM_FIELDS) -> query.Query:
+def _box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + LANGUAGE_FIELDS) -> query.Query:
     text = _check_size(text.strip())
     text = _IDENTIFIER_LIKE.sub(lambda m: _compact_if_identifier(m.group(0)), text)
     # the parser sees only words, quotes, parentheses and operators: no syntax reaches it

@@ -58,6 +58,7 @@ class Hit:
     publisher: str = ""
     isbn: list[str] = field(default_factory=list)
     mine: bool = False
+    languages: list[str] = field(default_factory=list)     # MARC codes (008/041), the first few
 
 
 @dataclass

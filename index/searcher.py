@@ -254,4 +254,5 @@ def _ranked(evaluator: Evaluator, plan: SearchPlan, q, docs, start: int, stop: i
 def _hit(stored: dict, mine: bool) -> Hit:
     data = json.loads(stored["payload"])
     return Hit(data["id"], data["title"], data["authors"], data["year"], data["format"], data["holdings"],
-               data.get("edition", ""), data.get("publisher", ""), data.get("isbn", []), mine)
+               data.get("edition", ""), data.get("publisher", ""), data.get("isbn", []), mine,
+               data.get("languages", []))

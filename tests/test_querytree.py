@@ -146,6 +146,21 @@ def test_stemmed_fields_bring_word_forms_together_and_fold_afterwards(field, for
     assert all(stem.isascii() for (stem,) in stems)
 
 
+@pytest.mark.parametrize("field, forms, lemma", [
+    ("lemma_pl", ["Warszawa", "Warszawie", "warszawy"], "warszawa"), ("lemma_pl", ["Kraków", "Krakowa"], "krakow"),
+    ("lemma_pl", ["biblioteka", "bibliotekach"], "biblioteka"), ("lemma_sv", ["bok", "böcker"], "bok"),
+    ("lemma_nb", ["bibliotek", "bibliotekene"], "bibliotek")])
+def test_lemma_fields_give_every_form_of_a_word_its_dictionary_form_folded(field, forms, lemma):
+    for form in forms:
+        assert lemma in qt.analyse(field, form), form
+
+
+def test_a_word_of_several_readings_is_searched_for_any_of_them():
+    assert {"krak", "kraka", "krakow"} <= set(qt.analyse("lemma_pl", "krakowie"))
+    tree = parse_box("krakowie")
+    assert {leaf.token for leaf in qt.leaves(tree) if leaf.field == "lemma_pl"} >= {"krak", "krakow"}
+
+
 def test_a_facet_or_identifier_value_is_one_token_as_given():
     assert qt.analyse("ident", ["9780906495346", "0906495342"]) == ["9780906495346", "0906495342"]
     assert qt.analyse("branch", ["libris|U"]) == ["libris|U"]

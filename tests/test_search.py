@@ -8,6 +8,7 @@ suggestions that find something. No test knows which engine it runs on.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -17,7 +18,7 @@ from cli import main
 from index import QueryError, SearchRequest, engine_for
 from settings import load_config
 from store import Store
-from tests.conftest import shared
+from tests.conftest import ENGINE_SECTIONS, shared
 
 
 def search(engine, q: str = "", **options):
@@ -109,6 +110,46 @@ def test_stemming_finds_other_forms_of_an_english_word(engine):
     singular = set(ids(search(engine, "killing", page_size=100)))
     stemmed = set(ids(search(engine, "kills", page_size=100)))
     assert singular and singular <= stemmed
+
+
+# the session's one SolrCloud is reached only from the "solr" xdist group (tests/conftest.py)
+@pytest.fixture(scope="module", params=[pytest.param(name, marks=pytest.mark.xdist_group("solr")) if name == "solr"
+                                        else name for name in sorted(ENGINE_SECTIONS)])
+def inflected(request, tmp_path_factory):
+    """Each engine over Polish, Swedish and Norwegian records whose titles carry one form of a word
+    (tests/data/inflection.xml, see its provenance)."""
+    folder = tmp_path_factory.mktemp("inflected")
+    (folder / "member").mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "inflection.xml", folder / "member" / "records.xml")
+    (folder / "config.yaml").write_text(yaml.safe_dump({
+        "store": "store.sqlite", "index": "index", "search": ENGINE_SECTIONS[request.param](request, folder),
+        "sources": [{"code": "m", "name": "Member", "type": "file", "path": "member/*.xml"}]}))
+    nightly(folder / "config.yaml")
+    return engine_for(load_config(folder / "config.yaml"))
+
+
+@pytest.mark.parametrize("typed, title", [
+    ("warszawa", "Ad minimum"), ("Warszawy", "Ad minimum"), ("warszawie", "LED Konferencja"),
+    ("Kraków", "Nobel dla Olgi i helikopter"), ("krakowa", "Nobel dla Olgi i helikopter"),
+    ("Krakowa", "Jak zaśpiewać Tokarczuk"), ("krakowie", "Jak zaśpiewać Tokarczuk"),       # the subject Kraków
+    ("bibliotekach", "Biblioteka prawa"), ("biblioteka", "Podróże Olgi T. po bibliotekach"),
+    ("böcker", "Polisbilen får ett larm"), ("bok", "Där ute i mörkret"),                   # the genre E-böcker
+    ("bibliotekene", "Et bibliotek i byen"), ("bibliotek", "Bibliotekene i Oslo"),
+])
+def test_an_inflected_polish_swedish_or_norwegian_word_finds_its_other_forms(inflected, typed, title):
+    assert any(found.startswith(title) for found in titles(search(inflected, typed))), typed
+
+
+def test_the_form_typed_ranks_before_other_forms_of_the_word(inflected):
+    found = titles(search(inflected, "warszawie"))
+    assert found[0].startswith("Ad minimum") and any(t.startswith("LED Konferencja") for t in found)
+    found = titles(search(inflected, "bibliotekach"))
+    assert found[0].startswith("Podróże Olgi T. po bibliotekach") and "Biblioteka prawa" in found
+
+
+def test_a_polish_word_typed_without_diacritics_meets_the_forms_folding_and_lemmas_reach(inflected):
+    assert any(t.startswith("Nobel dla Olgi i helikopter") for t in titles(search(inflected, "krakowa")))
+    assert titles(search(inflected, "krakow")) == titles(search(inflected, "Kraków"))
 
 
 def test_a_phrase_needs_its_words_together(engine):

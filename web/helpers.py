@@ -5,21 +5,12 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from babel import Locale
-from babel.core import UnknownLocaleError
 from flask import Flask, request, url_for
 from flask_babel import format_datetime, format_percent, get_locale, lazy_gettext as _l
 
+from web import names as names_of_codes
 from web.libraries import LibraryNames, call_number_label, location_label
 
-FORMAT_LABELS = {
-    "book": _l("Book"), "ebook": _l("E-book"), "serial": _l("Journal"), "ejournal": _l("E-journal"),
-    "article": _l("Article"), "map": _l("Map"), "score": _l("Score"), "sound_recording": _l("Sound recording"),
-    "music_recording": _l("Music recording"), "audiobook": _l("Audiobook"), "video": _l("Video"),
-    "dvd": _l("DVD"), "bluray": _l("Blu-ray"), "computer_file": _l("Computer file"), "image": _l("Image"),
-    "kit": _l("Kit"), "object": _l("Object"), "manuscript": _l("Manuscript"), "mixed": _l("Mixed materials"),
-    "unknown": _l("Other"),
-}
 FACET_LABELS = {"library": _l("Library"), "branch": _l("Holding library"), "format": _l("Format"),
                 "language": _l("Language"), "year": _l("Year"), "subject": _l("Subject"), "author": _l("Author")}
 SORT_LABELS = {"relevance": _l("Relevance"), "year": _l("Newest first"), "year_asc": _l("Oldest first"),
@@ -39,7 +30,7 @@ def register(app: Flask, names: LibraryNames) -> None:
         if name in ("library", "branch"):
             return library_label(value)
         if name == "format":
-            return str(FORMAT_LABELS.get(value, value))
+            return names_of_codes.format_name(value)
         if name == "year":
             return value.replace("-", "–")
         return language_name(value) if name == "language" else value
@@ -48,7 +39,7 @@ def register(app: Flask, names: LibraryNames) -> None:
         url_with=url_with, url_without=url_without, url_page=url_page, url_replace=url_replace,
         current_args=current_args, page_window=page_window, facet_value=facet_value,
         facet_label=lambda name: str(FACET_LABELS.get(name, name)),
-        format_label=lambda value: str(FORMAT_LABELS.get(value, value)),
+        format_label=names_of_codes.format_name, carrier_label=names_of_codes.carrier_name,
         availability_label=lambda value: str(AVAILABILITY_LABELS.get(value, value)),
         sort_options=lambda: [(code, str(label)) for code, label in SORT_LABELS.items()],
         format_datetime=format_datetime,
@@ -59,6 +50,7 @@ def register(app: Flask, names: LibraryNames) -> None:
     app.jinja_env.filters["by_library_label"] = lambda values: sorted(values, key=lambda v: names.within(v).casefold())
     app.jinja_env.filters["replace_lang"] = replace_lang
     app.jinja_env.filters["language_name"] = language_name
+    app.jinja_env.filters["carrier_label"] = names_of_codes.carrier_name
     app.jinja_env.filters["safe_url"] = safe_url
 
 
@@ -122,17 +114,5 @@ def replace_lang(query_string: str, code: str) -> str:
 
 
 def language_name(code: str) -> str:
-    """An ISO 639-2 code as a language name in the interface language."""
-    try:
-        return Locale.parse(ISO639_1.get(code, code)).get_display_name(str(get_locale())) or code
-    except (UnknownLocaleError, ValueError, TypeError):
-        return code
-
-
-# bibliographic codes Babel does not know under their three-letter form
-ISO639_1 = {
-    "eng": "en", "swe": "sv", "nor": "nb", "nob": "nb", "nno": "nn", "pol": "pl", "fin": "fi", "dan": "da",
-    "ger": "de", "deu": "de", "fre": "fr", "fra": "fr", "spa": "es", "ita": "it", "rus": "ru", "heb": "he",
-    "arm": "hy", "hye": "hy", "nep": "ne", "chi": "zh", "zho": "zh", "jpn": "ja", "ara": "ar", "lat": "la",
-    "dut": "nl", "nld": "nl", "por": "pt", "cze": "cs", "ces": "cs", "ice": "is", "isl": "is", "ukr": "uk",
-}
+    """An ISO 639-2 code as a language name in the interface language (`web.names`)."""
+    return names_of_codes.language_name(code, str(get_locale()))

@@ -157,4 +157,5 @@ def _hit(doc: dict, mine: bool) -> Hit:
     except (KeyError, ValueError) as exc:
         raise SolrError(f"a Solr document has no readable payload: {doc.get('id')}") from exc
     return Hit(data["id"], data["title"], data["authors"], data["year"], data["format"], data["holdings"],
-               data.get("edition", ""), data.get("publisher", ""), data.get("isbn", []), mine)
+               data.get("edition", ""), data.get("publisher", ""), data.get("isbn", []), mine,
+               data.get("languages", []))
