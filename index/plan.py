@@ -60,7 +60,8 @@ def checked(request: SearchRequest) -> SearchRequest:
                              limit=MAX_FILTER_VALUES)
         if values:
             filters[name] = values
-    return replace(request, page_size=page_size, filters=filters, expand=request.expand if request.expand in FACETS else "")
+    expand = request.expand if request.expand in FACETS else ""
+    return replace(request, page_size=page_size, filters=filters, expand=expand)
 
 
 def check_page(result: SearchResult) -> None:
