@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from index import QueryError, SearchIndexError, SearchRequest
+from index import OR_FACETS, QueryError, SearchIndexError, SearchRequest
 from web import exports
 from web.app import cookie_options, services
-from web.messages import query_error_message
+from web.criteria import advanced_form, advanced_url, search_criteria, url_more
+from web.messages import query_error_message, query_error_tip
 from web.urls import external_url, local_target, site_root
 from web.views import (
     MINE_FIRST_COOKIE, MY_LIBRARY_COOKIE, find_cluster, holdings_by_source, library_choices, my_library_choice,
@@ -15,6 +16,9 @@ from web.views import (
 )
 
 pages = Blueprint("pages", __name__)
+for _global in (search_criteria, advanced_url, url_more):
+    pages.add_app_template_global(_global)
+pages.add_app_template_global(OR_FACETS, "or_facets")
 EXPORTS = {
     "ris": ("application/x-research-info-systems; charset=utf-8", "ris"),
     "bib": ("application/x-bibtex; charset=utf-8", "bib"),
@@ -31,23 +35,27 @@ def search():
         search_request = parse_search_request()
         result = None if search_request.is_empty and "q" not in request.args else run_search(search_request)
     except QueryError as exc:
-        return render_template("search.html", result=None, error=query_error_message(exc), q=q), 400
+        return render_template("search.html", result=None, error=query_error_message(exc), q=q,
+                               error_kind=exc.kind, error_params=exc.params, tip=query_error_tip(exc)), 400
     except SearchIndexError as exc:
         return render_template("error.html", code=503, message=str(exc)), 503
-    active = [(name, value) for name, values in search_request.filters.items() for value in values]
-    return render_template("search.html", result=result, error=None, q=search_request.q, active_filters=active)
+    return render_template("search.html", result=result, error=None, q=search_request.q)
 
 
 @pages.route("/advanced")
 def advanced():
-    """The fielded search form, with the formats and languages the catalogue holds."""
+    """The fielded search form, with the formats and languages the catalogue holds, filled with the search
+    it was opened from (its query string), so that a search can be changed there and nothing is lost."""
     _config, _store, searcher = services()
     try:
         facets = searcher.search(SearchRequest(page_size=1)).facets
     except SearchIndexError:
         facets = {}
-    return render_template("advanced.html", formats=[fv.value for fv in facets.get("format", [])],
-                           languages_present=sorted(fv.value for fv in facets.get("language", [])))
+    formats = [fv.value for fv in facets.get("format", [])]
+    languages = sorted(fv.value for fv in facets.get("language", []))
+    libraries = [value for code, _name, within in library_choices() for value in (code, *within)]
+    form = advanced_form(request.args, {"format": formats, "language": languages, "library": libraries})
+    return render_template("advanced.html", formats=formats, languages_present=languages, form=form)
 
 
 @pages.route("/preferences")
