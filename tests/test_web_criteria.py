@@ -80,6 +80,14 @@ def test_my_library_is_a_chip_whose_link_forgets_it_and_comes_back(client):
     assert any(c.startswith("mylib=;") for c in response.headers.getlist("Set-Cookie"))
 
 
+def test_show_only_my_librarys_holdings_replaces_the_libraries_chosen(client):
+    # several libraries widen the search, so "only those" must not add mine to the ones chosen
+    client.set_cookie("mylib", "unc")
+    doc = page(client, "/?q=&library=duke")
+    (only,) = [a.get("href") for a in doc.xpath("//p[@class='mine-summary']/a")]
+    assert "library=unc" in only and "library=duke" not in only
+
+
 def submitted(form) -> str:
     """The query string a browser sends for `form` as it stands."""
     return urlencode(form.form_values())
