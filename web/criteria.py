@@ -96,7 +96,7 @@ def advanced_url() -> str:
 
 def _without(*names: str) -> str:
     """This search without the parameters `names` (the words emptied, so that the rest still runs), from page 1."""
-    args = [(k, v) for k, v in current_args(exclude=("page", *names))]
+    args = current_args(exclude=("page", *names))
     if "q" in names:
         args.insert(0, ("q", ""))
     return url_for("pages.search") + "?" + urlencode(args)
