@@ -12,6 +12,7 @@ from index.results import (
     FACETS,
     MAX_DEPTH,
     MAX_PAGE_SIZE,
+    OR_FACETS,
     SORTS,
     Edition,
     FacetValue,
@@ -22,7 +23,7 @@ from index.results import (
 )
 
 __all__ = [
-    "BRANCH_SEPARATOR", "FACETS", "MAX_DEPTH", "MAX_PAGE_SIZE", "SORTS", "Edition", "Engine", "FacetValue", "Hit",
-    "IndexReport", "QueryError", "SearchIndexError", "SearchRequest", "SearchResult", "Searching", "Writing",
+    "BRANCH_SEPARATOR", "FACETS", "MAX_DEPTH", "MAX_PAGE_SIZE", "OR_FACETS", "SORTS", "Edition", "Engine", "FacetValue",
+    "Hit", "IndexReport", "QueryError", "SearchIndexError", "SearchRequest", "SearchResult", "Searching", "Writing",
     "engine_for", "work_key",
 ]

@@ -43,7 +43,8 @@ def sources(hit) -> set[str]:
     ("library:duke", "library duke"), ("payload:secret", "payload secret"), ("id:c1", "id c1"),
     ("art*", "art"), ("cris*", "cris"), ("a?t", "a t"), ("[a TO z]", "a TO z"), ("crisis~2", "crisis 2"),
     ("crisis^9", "crisis 9"), ("{!lucene}crisis", "lucene crisis"), ("_query_:crisis", "_query_ crisis"),
-    ("crisis && art", "crisis art"), ("crisis || art", "crisis art"), ("title:crisis", "title crisis"),
+    ("crisis && art", "crisis art"), ("crisis || art", "crisis art"), ("authors:fuller", "authors fuller"),
+    ("notes:crisis", "notes crisis"), ('"title:crisis"', '"title crisis"'),
 ])
 def test_syntax_typed_in_the_box_is_read_as_plain_words(engine, typed, words):
     as_typed, as_words = search(engine, typed, page_size=100), search(engine, words, page_size=100)
@@ -81,6 +82,32 @@ def test_a_page_past_the_last_is_refused(engine):
     with pytest.raises(QueryError) as caught:
         search(engine, "art", page=last + 1)
     assert caught.value.kind == "page_range"
+
+
+@pytest.mark.parametrize("page", [99, 51, 999_999])
+def test_a_page_past_the_last_names_the_real_last_page_even_beyond_the_depth_limit(engine, page):
+    last = search(engine, "art").pages
+    assert last < 10
+    with pytest.raises(QueryError) as caught:
+        search(engine, "art", page=page)
+    assert caught.value.params["limit"] == last and caught.value.params["page"] == page
+
+
+# --- a public field typed in the box ---------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, box", [("author:fuller", {"author": "fuller"}), ("title:crisis", {"title": "crisis"}),
+                                        ("Subject:art", {"subject": "art"}), ("isbn:0-906495-34-2",
+                                                                               {"isbn": "0906495342"}),
+                                        ('title:"crisis in art"', {"title": '"crisis in art"'})])
+def test_a_public_field_typed_in_the_box_searches_as_its_fielded_box(engine, typed, box):
+    typed_result, boxed = search(engine, typed, page_size=100), search(engine, page_size=100, **box)
+    assert typed_result.total > 0 and ids(typed_result) == ids(boxed)
+
+
+def test_a_field_prefix_narrows_to_that_field(engine):
+    anywhere, by_author = search(engine, "art", page_size=100), search(engine, "author:art", page_size=100)
+    assert by_author.total < anywhere.total and set(ids(by_author)) <= set(ids(anywhere))
+    assert search(engine, "author:fuller crisis").total == search(engine, "crisis", author="fuller").total > 0
 
 
 @pytest.mark.parametrize("filters, kind", [({"payload": ["x"]}, "unknown_filter"), ({"year": ["old"]}, "bad_year_range"),
@@ -257,7 +284,60 @@ def test_facet_filters_narrow_the_results_and_combine(engine):
     assert 0 < duke.total < everything.total and all("duke" in sources(hit) for hit in duke.hits)
     assert 0 < search(engine, filters={"library": ["duke"], "format": ["book"]}).total < duke.total
     both = search(engine, filters={"library": ["duke", "unc"]}, page_size=100)
-    assert 0 < both.total < duke.total and all({"duke", "unc"} <= sources(hit) for hit in both.hits)
+    assert both.total > duke.total and all({"duke", "unc"} & sources(hit) for hit in both.hits)
+
+
+@pytest.mark.parametrize("facet, values", [("library", ["duke", "unc"]), ("format", ["book", "score"]),
+                                           ("language", ["swe", "nob"]), ("year", ["1980-1989", "2010-2019"]),
+                                           ("library", ["libris|U", "deichman"])])
+def test_several_values_of_one_facet_find_what_has_any_of_them(engine, facet, values):
+    alone = [every_id(engine, filters={facet: [value]}) for value in values]
+    assert all(alone) and alone[0] != alone[1]
+    assert every_id(engine, filters={facet: values}) == alone[0] | alone[1]
+
+
+def test_several_subjects_find_what_has_all_of_them(engine):
+    subjects = [fv.value for fv in search(engine).facets["subject"][:2]]
+    both = every_id(engine, filters={"subject": subjects})
+    first, second = (every_id(engine, filters={"subject": [subject]}) for subject in subjects)
+    assert both and both == first & second
+
+
+def counts(result, facet: str) -> dict[str, int]:
+    return {fv.value: fv.count for fv in result.facets[facet]}
+
+
+def test_a_facet_is_counted_with_the_other_facets_filters_but_not_its_own(engine):
+    chosen = search(engine, "art", filters={"library": ["duke"], "format": ["book"]})
+    assert counts(chosen, "library") == counts(search(engine, "art", filters={"format": ["book"]}), "library")
+    assert counts(chosen, "format") == counts(search(engine, "art", filters={"library": ["duke"]}), "format")
+    assert len(counts(chosen, "library")) > 1
+    for value, count in list(counts(chosen, "library").items())[:4]:       # what adding that library gives
+        added = search(engine, "art", filters={"library": ["duke", value], "format": ["book"]}).total
+        only = search(engine, "art", filters={"library": [value], "format": ["book"]}).total
+        assert only == count and added >= chosen.total
+    assert [fv.value for fv in chosen.facets["library"] if fv.selected] == ["duke"]
+
+
+def test_a_subject_is_counted_within_its_own_choice(engine):
+    subject = search(engine, "art").facets["subject"][0].value
+    chosen = search(engine, "art", filters={"subject": [subject]})
+    assert counts(chosen, "subject")[subject] == chosen.total
+    assert all(count <= chosen.total for count in counts(chosen, "subject").values())
+
+
+@pytest.mark.parametrize("years", [{"year_from": 1985, "year_to": 1990}, {"year_from": 2015}, {"year_to": 1950}])
+def test_a_year_range_keeps_what_was_published_within_it(engine, years):
+    result = search(engine, page_size=100, **years)
+    low, high = years.get("year_from", 0), years.get("year_to", 9999)
+    assert 0 < result.total < engine.count() and all(hit.year and low <= hit.year <= high for hit in result.hits)
+    assert sum(fv.count for fv in result.facets["format"]) == result.total
+
+
+def test_a_reversed_year_range_is_refused_with_its_reason(engine):
+    with pytest.raises(QueryError) as caught:
+        search(engine, year_from=1990, year_to=1980)
+    assert caught.value.kind == "empty_years"
 
 
 def test_chosen_filter_values_are_marked_selected(engine):
@@ -364,9 +444,10 @@ def test_deleted_clusters_disappear_from_results_and_facet_counts(growing):
     assert sum(fv.count for fv in after.facets["format"]) == after.total == engine.count()
 
 
-def every_id(engine) -> set[str]:
-    first = search(engine, page_size=100)
-    return {i for page in range(1, first.pages + 1) for i in ids(search(engine, page=page, page_size=100))}
+def every_id(engine, **options) -> set[str]:
+    first = search(engine, page_size=100, **options)
+    return set(ids(first)) | {i for page in range(2, first.pages + 1)
+                              for i in ids(search(engine, page=page, page_size=100, **options))}
 
 
 def test_a_rebuild_through_the_engine_keeps_every_cluster_searchable(growing):

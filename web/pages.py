@@ -10,11 +10,12 @@ from flask import (Blueprint, Response, abort, current_app, redirect, render_tem
 from flask_babel import get_locale
 
 from dedup import cluster_views
-from index import MAX_PAGE_SIZE, QueryError, SearchIndexError, SearchRequest
+from index import MAX_PAGE_SIZE, OR_FACETS, QueryError, SearchIndexError, SearchRequest
 from web import exports
 from web.app import cookie_options, services
 from web.citations import citations
-from web.messages import query_error_message
+from web.criteria import advanced_form, advanced_url, search_criteria, url_more
+from web.messages import query_error_message, query_error_tip
 from web.navigation import neighbours, record_url, search_args
 from web.overview import overview
 from web.urls import external_url, local_target, site_root
@@ -24,6 +25,9 @@ from web.views import (
 )
 
 pages = Blueprint("pages", __name__)
+for _global in (search_criteria, advanced_url, url_more):
+    pages.add_app_template_global(_global)
+pages.add_app_template_global(OR_FACETS, "or_facets")
 EXPORTS = {
     "ris": ("application/x-research-info-systems; charset=utf-8", "ris"),
     "bib": ("application/x-bibtex; charset=utf-8", "bib"),
@@ -40,7 +44,8 @@ def search():
         search_request = parse_search_request()
         result = None if search_request.is_empty and "q" not in request.args else run_search(search_request)
     except QueryError as exc:
-        return render_template("search.html", result=None, error=query_error_message(exc), q=q), 400
+        return render_template("search.html", result=None, error=query_error_message(exc), q=q,
+                               error_kind=exc.kind, error_params=exc.params, tip=query_error_tip(exc)), 400
     except SearchIndexError as exc:
         return render_template("error.html", code=503, message=str(exc)), 503
     active = [(name, value) for name, values in search_request.filters.items() for value in values]
@@ -49,14 +54,18 @@ def search():
 
 @pages.route("/advanced")
 def advanced():
-    """The fielded search form, with the formats and languages the catalogue holds."""
+    """The fielded search form, with the formats and languages the catalogue holds, filled with the search
+    it was opened from (its query string), so that a search can be changed there and nothing is lost."""
     _config, _store, searcher = services()
     try:
         facets = searcher.search(SearchRequest(page_size=1)).facets
     except SearchIndexError:
         facets = {}
-    return render_template("advanced.html", formats=[fv.value for fv in facets.get("format", [])],
-                           languages_present=sorted(fv.value for fv in facets.get("language", [])))
+    formats = [fv.value for fv in facets.get("format", [])]
+    languages = sorted(fv.value for fv in facets.get("language", []))
+    libraries = [value for code, _name, within in library_choices() for value in (code, *within)]
+    form = advanced_form(request.args, {"format": formats, "language": languages, "library": libraries})
+    return render_template("advanced.html", formats=formats, languages_present=languages, form=form)
 
 
 @pages.route("/preferences")

@@ -40,6 +40,7 @@ def parse_search_request(*, api: bool = False) -> SearchRequest:
         page_size=min(page_size, MAX_PAGE_SIZE),
         my_library=my_library,
         mine_first=bool(my_library) and request.cookies.get(MINE_FIRST_COOKIE) == "1",
+        expand=args.get("more", ""),
     )
 
 
