@@ -116,12 +116,21 @@ def _vetoes(a: Record, b: Record) -> list[str]:
         out.append(f"page counts {a.pages} and {b.pages} differ by more than 10 pages and 10%")
     if a.host and b.host and fold(a.host) != fold(b.host):
         out.append("different host items")
+    elif _parts_without_agreeing_hosts(a, b):
+        out.append("an article or chapter without the same host item and pages")
     for kind in ("content_types", "media_types", "carrier_types"):
         if _disjoint(getattr(a, kind), getattr(b, kind)):
             out.append(f"different RDA {kind.replace('_', ' ')}: {getattr(a, kind)} and {getattr(b, kind)}")
     if _series_numbers_conflict(a, b):
         out.append("different numbers in the same series")
     return out
+
+
+def _parts_without_agreeing_hosts(a: Record, b: Record) -> bool:
+    """An article or chapter is one with another record only when both name one host item, issue and pages (773)."""
+    if not (a.host or b.host or a.format == "article" or b.format == "article"):
+        return False
+    return not (a.host and b.host and fold(a.host) == fold(b.host))
 
 
 def _series_numbers_conflict(a: Record, b: Record) -> bool:
