@@ -8,7 +8,8 @@ MAX_PAGE_SIZE = 100
 MAX_DEPTH = 1000          # results beyond this rank cannot be paged to
 SORTS = ("relevance", "year", "year_asc", "title", "author")
 # the facets a search counts and filters by, in the order they are shown
-FACETS = ("library", "branch", "format", "language", "year", "subject", "author")
+# online: "online" for clusters of a licensed e-book collection; collection: the regional bibliographies holding one
+FACETS = ("library", "branch", "online", "collection", "format", "language", "year", "subject", "author")
 # a library of a member catalogue, as a facet value: "libris|U" (the branch facet; the library filter takes it too)
 BRANCH_SEPARATOR = "|"
 

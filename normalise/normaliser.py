@@ -59,6 +59,7 @@ def _describe(view: MarcView, out: Record) -> None:
     out.series_entries = fields.series(view)
     out.series = fields.series_display(out.series_entries)
     out.links = fields.links(view)
+    out.host_items = fields.host_items(view)
     out.vernacular, out.vernacular_fields = vernacular(view)
     out.content_types = fields.rda_types(view, "336")
     out.media_types = fields.rda_types(view, "337")

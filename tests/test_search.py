@@ -192,7 +192,7 @@ def test_every_page_of_a_search_is_different_and_the_pages_add_up(engine):
 
 def test_every_facet_is_counted(engine):
     assert set(search(engine, "beyond the crisis in art").facets) == {
-        "library", "branch", "format", "language", "year", "subject", "author"}
+        "library", "branch", "online", "collection", "format", "language", "year", "subject", "author"}
 
 
 def test_facet_counts_describe_the_matches(engine):

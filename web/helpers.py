@@ -20,7 +20,8 @@ FORMAT_LABELS = {
     "kit": _l("Kit"), "object": _l("Object"), "manuscript": _l("Manuscript"), "mixed": _l("Mixed materials"),
     "unknown": _l("Other"),
 }
-FACET_LABELS = {"library": _l("Library"), "branch": _l("Holding library"), "format": _l("Format"),
+FACET_LABELS = {"library": _l("Library"), "branch": _l("Holding library"), "online": _l("Online"),
+                "collection": _l("Collection"), "format": _l("Format"),
                 "language": _l("Language"), "year": _l("Year"), "subject": _l("Subject"), "author": _l("Author")}
 SORT_LABELS = {"relevance": _l("Relevance"), "year": _l("Newest first"), "year_asc": _l("Oldest first"),
                "title": _l("Title A–Z"), "author": _l("Author A–Z")}
@@ -46,8 +47,10 @@ def register(app: Flask, source_names: dict[str, str], library_names: dict[str, 
         return library_names.get(value) or f"{code} ({source_names.get(member, member)})"
 
     def facet_value(name: str, value: str) -> str:
-        if name in ("library", "branch"):
+        if name in ("library", "branch", "collection"):
             return library_label(value)
+        if name == "online":
+            return str(_l("Online access"))
         if name == "format":
             return str(FORMAT_LABELS.get(value, value))
         if name == "year":

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from index import QueryError, SearchIndexError, SearchRequest
 from web import exports
 from web.app import cookie_options, services
+from web.collections import host_views, licensed_urls
 from web.messages import query_error_message
 from web.urls import external_url, local_target, site_root
 from web.views import (
@@ -78,8 +79,12 @@ def record(any_id: str):
         editions = other_editions(view)
     except SearchIndexError:
         editions = []
+    config, _store, searcher = services()
+    licensed = licensed_urls(config, view)      # shown only through each member's own link
+    links = [link for link in exports.web_links(view) if link.url not in licensed]
     return render_template("record.html", view=view, sources=sources, editions=editions, permalink=permalink,
-                           links=exports.web_links(view), jsonld=exports.json_ld(view, permalink, sources))
+                           links=links, hosts=host_views(view, searcher),
+                           jsonld=exports.json_ld(view, permalink, sources))
 
 
 @pages.route("/record/<path:any_id>/export.<fmt>")

@@ -11,6 +11,7 @@ from dedup import ClusterView, cluster_view
 from index import (BRANCH_SEPARATOR, FACETS, MAX_PAGE_SIZE, SORTS, QueryError, SearchIndexError, SearchRequest,
                    SearchResult, work_key)
 from web.app import services
+from web.collections import online_access
 
 MY_LIBRARY_COOKIE = "mylib"
 MINE_FIRST_COOKIE = "minefirst"
@@ -128,6 +129,10 @@ def holdings_by_source(view: ClusterView) -> list[dict]:
         library.url = library.url or holding.url
     for entry in grouped.values():
         entry["libraries"] = list(entry["libraries"].values())
+        licence = config.collections.licence(entry["source"])
+        # a licensed collection has no shelves: who may read it instead; a bibliography lends nothing
+        entry["online"] = online_access(config, licence, view, my_library_choice()) if licence else None
+        entry["bibliography"] = entry["source"] in config.collections.regional_bibliographies
     return list(grouped.values())
 
 

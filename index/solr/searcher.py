@@ -20,7 +20,7 @@ from index.solr.client import SolrClient, SolrError
 from index.solr.query import filter_term, scored, sort_of, term
 from normalise.text import fold
 
-FACET_FETCH = {"library": 30, "branch": 20, "format": 20, "language": 15, "year": 15, "subject": 15, "author": 15}
+FACET_FETCH = {"library": 30, "branch": 20, "online": 1, "collection": 10, "format": 20, "language": 15, "year": 15, "subject": 15, "author": 15}
 MAX_VALUES = 10_000
 # each shard offers this many more values than are shown, so that a value counted once on each of two
 # shards is not lost among values counted once on one; `refine` then makes every count shown exact
