@@ -84,7 +84,10 @@ def library_choices() -> list[tuple[str, str, list[str]]]:
     by_member: dict[str, list[str]] = {}
     for value in branches:
         by_member.setdefault(value.partition(BRANCH_SEPARATOR)[0], []).append(value)
-    return [(s.code, s.name, by_member.get(s.code, [])) for s in sorted(config.sources, key=lambda s: s.name.casefold())]
+    # a licensed collection or a bibliography has no patrons of its own
+    shared = config.collections.licensed_sources | set(config.collections.regional_bibliographies)
+    return [(s.code, s.name, by_member.get(s.code, [])) for s in sorted(config.sources, key=lambda s: s.name.casefold())
+            if s.code not in shared]
 
 
 def run_search(search: SearchRequest) -> SearchResult:
