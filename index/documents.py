@@ -70,8 +70,9 @@ def document_for(view: ClusterView, source_names: dict[str, str]) -> dict:
 def _stemmed_text(view: ClusterView, doc: dict) -> dict:
     """The cluster's words for the stemmed field of each of its languages."""
     names = {_MARC_TO_STEM[code] for code in view.languages if code in _MARC_TO_STEM}
-    # notes stay unstemmed: stemming them would double the largest part of the index for little gain
-    text = " ".join((doc["title"], doc["subjects"], doc["series"]))
+    # notes stay unstemmed: stemming them would double the largest part of the index for little gain; the
+    # place of publication (in "publisher") is stemmed: "krakowie" should find what was published in Kraków
+    text = " ".join((doc["title"], doc["subjects"], doc["series"], doc["publisher"]))
     return {name: text for name in STEM_FIELDS if name in names}
 
 
