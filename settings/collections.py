@@ -4,8 +4,8 @@
       - source: ebooks                   # a source whose records are a licensed collection (IBUK Libra, Legimi ...)
         members: all                     # whose patrons may read it: all, or a list of member codes
         access:                          # each member's own way in; a member without one gets the record's link
-          bn: {proxy: "https://proxy.example.org/login?url="}         # put before the record's link
-          vastmanland: {login: "https://platform.example.org/login/vastmanland"}   # the platform's member login
+          - {member: bn, proxy: "https://proxy.example.org/login?url="}      # put before the record's link
+          - {member: vastmanland, login: "https://platform.example.org/login/vastmanland"}   # the member login
     regional_bibliographies: [bibliography]    # sources that are a regional bibliography: own scope and facet
 
 A licensed collection's records show "Online for patrons of: ..." instead of
@@ -97,25 +97,27 @@ def _licence(item, position: int, codes: list[str]) -> Licence:
     source = _code(str(item["source"]), f"{where}.source", codes)
     members = item.get("members", ALL_MEMBERS)
     if members != ALL_MEMBERS:
+        members = [members] if isinstance(members, str) else members
         if not isinstance(members, list) or not members:
             raise ConfigError(f"{where}.members: expected all or a list of member codes")
         members = tuple(_code(str(m), f"{where}.members", codes) for m in members)
-    access = item.get("access") or {}
-    if not isinstance(access, dict):
-        raise ConfigError(f"{where}.access: expected a mapping of member code to {{proxy: ...}} or {{login: ...}}")
-    return Licence(source=source, members=None if members == ALL_MEMBERS else members,
-                   access={_code(str(m), f"{where}.access", codes): _access(v, f"{where}.access.{m}")
-                           for m, v in access.items()})
+    access = item.get("access") or []
+    if not isinstance(access, list):
+        raise ConfigError(f"{where}.access: expected a list of {{member, proxy}} or {{member, login}}")
+    entries = [_access(entry, f"{where}.access[{n}]", codes) for n, entry in enumerate(access)]
+    return Licence(source=source, members=None if members == ALL_MEMBERS else members, access=dict(entries))
 
 
-def _access(item, where: str) -> MemberAccess:
-    if not isinstance(item, dict) or len(item) != 1 or next(iter(item)) not in ACCESS_KINDS:
-        raise ConfigError(f"{where}: expected one of {{proxy: <prefix>}} or {{login: <address>}}")
-    kind, url = next(iter(item.items()))
-    parts = urlsplit(str(url or ""))
+def _access(item, where: str, codes: list[str]) -> tuple[str, MemberAccess]:
+    kinds = [kind for kind in ACCESS_KINDS if isinstance(item, dict) and item.get(kind)]
+    if not isinstance(item, dict) or "member" not in item or len(kinds) != 1 or set(item) - {"member", *ACCESS_KINDS}:
+        raise ConfigError(f"{where}: expected {{member: <code>, proxy: <prefix>}} or {{member: <code>, login: <address>}}")
+    member, kind = _code(str(item["member"]), f"{where}.member", codes), kinds[0]
+    url = str(item[kind])
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{where}.{kind}: {url!r} is not an http(s) address")
-    return MemberAccess(**{kind: str(url)})
+    return member, MemberAccess(**{kind: url})
 
 
 def _code(code: str, where: str, codes: list[str]) -> str:

@@ -14,6 +14,7 @@ from tests.conftest import ROOT
 from tests.test_browser import ARTIFACTS, catalogue, page, search_for, served  # noqa: F401 (fixtures)
 
 LICENCE = yaml.safe_load((ROOT / "config.yaml").read_text())["licences"][0]
+ACCESS = {entry["member"]: entry for entry in LICENCE["access"]}
 EBOOK = "Judaika w zbiorach Biblioteki"
 EBOOK_URL = "https://academica.edu.pl/reading/readMeta?uid=37147649"
 
@@ -36,8 +37,8 @@ def test_an_ebook_is_online_for_the_licensed_members_only_with_each_ones_link(pa
     assert heading == "Online for patrons of: Katalog sieciowy BN (OMNIS), Biblioteken i Västmanland (Koha)"
     links = {item.get_attribute("data-member"): item.locator("a").get_attribute("href")
              for item in online.locator("li").all()}
-    assert links == {"bn": LICENCE["access"]["bn"]["proxy"] + EBOOK_URL,
-                     "vastmanland": LICENCE["access"]["vastmanland"]["login"]}
+    assert links == {"bn": ACCESS["bn"]["proxy"] + EBOOK_URL,
+                     "vastmanland": ACCESS["vastmanland"]["login"]}
     assert page.locator("section.holdings").count() == 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "networks-ebook.png"), full_page=True)
@@ -49,13 +50,13 @@ def test_my_library_with_access_gets_its_own_link_and_one_without_is_told_plainl
     page.locator("li.hit h2 a").first.click()
     mine = page.locator("p.my-access")
     assert mine.inner_text().startswith("Patrons of Biblioteken i Västmanland (Koha) have access.")
-    assert mine.locator("a").get_attribute("href") == LICENCE["access"]["vastmanland"]["login"]
+    assert mine.locator("a").get_attribute("href") == ACCESS["vastmanland"]["login"]
     page.screenshot(path=str(ARTIFACTS / "networks-ebook-my-library.png"), full_page=True)
     for member in ("bn", "deichman"):               # the cookie the chooser above sets, for the other members
         page.context.add_cookies([{"name": "mylib", "value": member, "url": served}])
         page.reload()
         if member == "bn":
-            assert page.locator("p.my-access a").get_attribute("href") == LICENCE["access"]["bn"]["proxy"] + EBOOK_URL
+            assert page.locator("p.my-access a").get_attribute("href") == ACCESS["bn"]["proxy"] + EBOOK_URL
     assert page.locator("article.record h1").inner_text().startswith("Judaika w zbiorach")    # never hidden
     assert page.locator("p.my-access").inner_text() == ("Patrons of Deichman (Oslo) have no access to this e-book: "
                                                         "the licence covers only the libraries listed here.")

@@ -24,6 +24,7 @@ from web import create_app
 
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
 LICENCE = CONFIG["licences"][0]
+ACCESS = {entry["member"]: entry for entry in LICENCE["access"]}
 EBOOK_URL = "https://academica.edu.pl/reading/readMeta?uid=37147649"    # 856 of BN's b0000001459197
 
 
@@ -57,16 +58,16 @@ def test_an_ebook_shows_the_licensed_members_and_their_own_links_instead_of_shel
     online = section(html, "online-access")
     assert "Katalog sieciowy BN (OMNIS)" in online and "Biblioteken i Västmanland (Koha)" in online
     assert "Deichman" not in online and "Libris" not in online                  # not licensed for them
-    assert f'href="{LICENCE["access"]["bn"]["proxy"]}{EBOOK_URL}"' in online
-    assert f'href="{LICENCE["access"]["vastmanland"]["login"]}"' in online
+    assert f'href="{ACCESS["bn"]["proxy"]}{EBOOK_URL}"' in online
+    assert f'href="{ACCESS["vastmanland"]["login"]}"' in online
     assert 'class="my-access' not in html                                         # no library chosen: nothing said
     assert section(html, "holdings") == ""                                        # no shelf table for it
     assert f'href="{EBOOK_URL}"' not in html            # the bare platform address works for no patron
 
 
 @pytest.mark.parametrize("member, link", [
-    ("bn", LICENCE["access"]["bn"]["proxy"] + EBOOK_URL),
-    ("vastmanland|VASB", LICENCE["access"]["vastmanland"]["login"]),           # a branch of a licensed member
+    ("bn", ACCESS["bn"]["proxy"] + EBOOK_URL),
+    ("vastmanland|VASB", ACCESS["vastmanland"]["login"]),           # a branch of a licensed member
 ])
 def test_my_library_with_access_gets_a_plain_yes_and_its_own_link(client, member, link):
     html = record_page(client, "q=Judaika+w+zbiorach+Biblioteki", my_library=member)
@@ -122,9 +123,12 @@ def test_the_choices_of_my_library_leave_out_collections_without_patrons(client)
 @pytest.mark.parametrize("licences, message", [
     ([{"source": "nowhere"}], "'nowhere' is not a configured source"),
     ([{"source": "ebooks", "members": ["bn", "mars"]}], "'mars' is not a configured source"),
-    ([{"source": "ebooks", "members": "some"}], "expected all or a list of member codes"),
-    ([{"source": "ebooks", "access": {"bn": {"proxy": "javascript:alert(1)"}}}], "is not an http(s) address"),
-    ([{"source": "ebooks", "access": {"bn": {"vpn": "https://x.example.org"}}}], "{proxy: <prefix>} or {login: <address>}"),
+    ([{"source": "ebooks", "members": {"bn": True}}], "expected all or a list of member codes"),
+    ([{"source": "ebooks", "access": [{"member": "bn", "proxy": "javascript:alert(1)"}]}], "is not an http(s) address"),
+    ([{"source": "ebooks", "access": [{"member": "bn", "vpn": "https://x.example.org"}]}],
+     "{member: <code>, proxy: <prefix>} or {member: <code>, login: <address>}"),
+    ([{"source": "ebooks", "access": [{"member": "oslo", "login": "https://x.example.org"}]}],
+     "'oslo' is not a configured source"),
     ([{"source": "ebooks", "colour": "blue"}], "unknown keys ['colour']"),
 ])
 def test_a_wrong_licence_is_refused_naming_the_key(licences, message):
