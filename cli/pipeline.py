@@ -114,6 +114,8 @@ def _dedup_and_index(config: Config, store: Store, command: str) -> tuple:
     store.prune_changes(timedelta(days=config.change_log_keep_days))
     click.echo(f"dedup: {dedup_report.records} records in {dedup_report.clusters} clusters, "
                f"{dedup_report.multi_member} held by several sources")
+    if dedup_report.keys_upgraded:
+        click.echo(f"dedup: match keys upgraded for {dedup_report.keys_upgraded} records, so every record was matched again")
     click.echo(f"index: {index_report.total} clusters searchable")
     return dedup_report, index_report
 
@@ -128,6 +130,8 @@ def dedup(ctx: Context, full: bool) -> None:
         report = run_dedup(store, full=full, several_per_cluster=ctx.config.several_per_cluster)
     click.echo(f"dedup: {report.records} records in {report.clusters} clusters, "
                f"{report.multi_member} held by several sources; {report.rematched} matched again")
+    if report.keys_upgraded:
+        click.echo(f"dedup: match keys upgraded for {report.keys_upgraded} records, so every record was matched again")
 
 
 @main.command()
