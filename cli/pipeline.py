@@ -24,7 +24,7 @@ from cli.server import ServeOptions
 from dedup import run_dedup
 from harvest import HarvestOptions, SourceReport, WorkerReport, harvest_sources, policy_for, retry_entry, run_worker
 from harvest.renormalise import RenormaliseReport, pending, renormalise as renormalise_records
-from index import engine_for
+from index import SourceNames, engine_for
 from cli.oai import publish_oai
 from settings import Config, require_secret_key, secret_key_problem
 from store import CLOSING_LEASE, LeaseHeld, Store
@@ -388,8 +388,10 @@ def _options(config: Config, full: bool, force: bool, reconcile: bool, progress)
                           progress=progress)
 
 
-def source_names(config: Config) -> dict[str, str]:
-    return {s.code: s.name for s in config.sources}
+def source_names(config: Config) -> SourceNames:
+    """Member names by code, with the licensed collections and regional bibliographies among them."""
+    return SourceNames({s.code: s.name for s in config.sources}, licensed=config.collections.licensed_sources,
+                       regional=config.collections.regional_bibliographies)
 
 
 def _print_harvest(reports: list[SourceReport]) -> None:

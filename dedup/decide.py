@@ -183,7 +183,9 @@ def _page_counts(a: Record, b: Record) -> str:
 
 
 def _hosts(a: Record, b: Record) -> str:
-    return "different host items" if a.host and b.host and fold(a.host) != fold(b.host) else ""
+    if a.host and b.host and fold(a.host) != fold(b.host):
+        return "different host items"
+    return "an article or chapter without the same host item and pages" if _parts_without_agreeing_hosts(a, b) else ""
 
 
 def _rda(kind: str):
@@ -200,6 +202,13 @@ def _series_numbers(a: Record, b: Record) -> str:
 # each veto names what makes two records different manifestations ("" when it does not apply); checked in order
 VETOES = (_formats, _carriers, _parts, _set_and_part, _editions, _years, _issns, _isbn_qualifiers, _page_counts,
           _hosts, _rda("content_types"), _rda("media_types"), _rda("carrier_types"), _series_numbers)
+
+
+def _parts_without_agreeing_hosts(a: Record, b: Record) -> bool:
+    """An article or chapter is one with another record only when both name one host item, issue and pages (773)."""
+    if not (a.host or b.host or a.format == "article" or b.format == "article"):
+        return False
+    return not (a.host and b.host and fold(a.host) == fold(b.host))
 
 
 def _series_numbers_conflict(a: Record, b: Record) -> bool:

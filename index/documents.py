@@ -29,6 +29,18 @@ _IDENTIFIER_KINDS = ("isbn", "issn", "ismn", "ean", "upc", "lccn", "oclc", "nbn"
 MAX_NOTES = 3000
 
 
+ONLINE = "online"
+
+
+class SourceNames(dict):
+    """Member names by code, knowing which members are licensed collections and regional bibliographies."""
+
+    def __init__(self, names=(), *, licensed=(), regional=()):
+        super().__init__(names)
+        self.licensed = frozenset(licensed)
+        self.regional = frozenset(regional)
+
+
 def document_for(view: ClusterView, source_names: dict[str, str]) -> dict:
     """The Whoosh document of a cluster."""
     record, members = view.record, view.members
@@ -40,7 +52,8 @@ def document_for(view: ClusterView, source_names: dict[str, str]) -> dict:
         "authors": " ; ".join(authors),
         "subjects": " ; ".join(s.heading for s in view.subjects),
         "series": " ; ".join(dict.fromkeys(s for r in members for s in r.series)),
-        "publisher": " ; ".join(dict.fromkeys(r.publisher for r in members if r.publisher)),
+        # the place of publication too: patrons look for what was published in Kraków or Warszawa
+        "publisher": " ; ".join(dict.fromkeys(text for r in members for text in (r.place, r.publisher) if text)),
         "notes": " ".join([record.summary, *record.notes])[:MAX_NOTES],
         "ident": identifier_terms(view),
         "title_sort": fold(record.title_sort or record.title)[:80],
@@ -48,7 +61,9 @@ def document_for(view: ClusterView, source_names: dict[str, str]) -> dict:
         "holders": min(len(view.sources), 65000),
         "work": work_key(view),
         "library": view.sources,
-        "branch": branch_values(view),
+        "branch": branch_values(view, getattr(source_names, "licensed", frozenset())),
+        "online": [ONLINE] if set(view.sources) & getattr(source_names, "licensed", frozenset()) else [],
+        "collection": [s for s in view.sources if s in getattr(source_names, "regional", frozenset())],
         "format": [record.format],
         "language": view.languages[:5],
         "subject_facet": list(dict.fromkeys(s.heading for s in view.subjects if s.kind != "genre"))[:12],
@@ -71,13 +86,16 @@ def language_fields(languages: list[str]) -> list[str]:
 def _language_text(view: ClusterView, doc: dict) -> dict:
     """The cluster's words for the stemmed and lemma fields of each of its languages."""
     # notes stay unstemmed: stemming them would double the largest part of the index for little gain
-    text = " ".join((doc["title"], doc["subjects"], doc["series"]))
+    # the place of publication (in "publisher") is analysed too: "krakowie" should find what was published in Kraków
+    text = " ".join((doc["title"], doc["subjects"], doc["series"], doc["publisher"]))
     return {name: text for name in language_fields(view.languages)}
 
 
-def branch_values(view: ClusterView) -> list[str]:
-    """Each library the holdings name, as "member|library" (a member that is one library names none)."""
-    return sorted({f"{h.source}{BRANCH_SEPARATOR}{h.library}" for h in view.holdings if h.library and h.library != h.source})
+def branch_values(view: ClusterView, licensed: frozenset[str] = frozenset()) -> list[str]:
+    """Each library the holdings name, as "member|library" (a member that is one library names none);
+    a licensed collection has no shelves, so no libraries."""
+    return sorted({f"{h.source}{BRANCH_SEPARATOR}{h.library}" for h in view.holdings
+                   if h.library and h.library != h.source and h.source not in licensed})
 
 
 def identifier_terms(view: ClusterView) -> list[str]:

@@ -17,7 +17,8 @@ from index.querytree import Node, Or, SearchPlan
 from index.results import FACETS, MAX_DEPTH, MAX_PAGE_SIZE, OR_FACETS, SORTS, FacetValue, SearchRequest, SearchResult
 
 MAX_FILTER_VALUES = 10
-FACET_LIMITS = {"library": 30, "branch": 20, "format": 20, "language": 15, "year": 15, "subject": 15, "author": 15}
+FACET_LIMITS = {"library": 30, "branch": 20, "online": 1, "collection": 10, "format": 20, "language": 15, "year": 15,
+                "subject": 15, "author": 15}
 EXPANDED_LIMIT = 200
 
 

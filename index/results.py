@@ -8,7 +8,8 @@ MAX_PAGE_SIZE = 100
 MAX_DEPTH = 1000          # results beyond this rank cannot be paged to
 SORTS = ("relevance", "year", "year_asc", "title", "author")
 # the facets a search counts and filters by, in the order they are shown
-FACETS = ("library", "branch", "format", "language", "year", "subject", "author")
+# online: "online" for clusters of a licensed e-book collection; collection: the regional bibliographies holding one
+FACETS = ("library", "branch", "online", "collection", "format", "language", "year", "subject", "author")
 # facets whose several chosen values widen the search (held by duke OR unc); each is counted without its own
 # choice, so its other values say what adding them gives. Several subjects or authors narrow (AND), as a
 # record has many of those.

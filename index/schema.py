@@ -48,10 +48,11 @@ PUBLIC_FIELDS = TEXT_FIELDS + LANGUAGE_FIELDS + ("ident",)
 # facet name -> the index field holding its values
 # library: the member catalogues holding a cluster; branch: the libraries within them ("member|code"),
 # for members whose holdings name their libraries (a shared catalogue of many, such as Libris)
-FACET_FIELDS = {"library": "library", "branch": "branch", "format": "format", "language": "language",
+FACET_FIELDS = {"library": "library", "branch": "branch", "online": "online", "collection": "collection",
+                "format": "format", "language": "language",
                 "year": "decade", "subject": "subject_facet", "author": "author_facet"}
 assert tuple(FACET_FIELDS) == FACETS, "every facet of a search has its index field"
-LIST_FACETS = ("library", "branch", "language", "subject", "author")   # several values per cluster
+LIST_FACETS = ("library", "branch", "collection", "language", "subject", "author")   # several values per cluster
 VALUE_SEPARATOR = "\x1f"
 
 

@@ -10,6 +10,7 @@ from settings.config import (
     default_config,
     load_config,
 )
+from settings.collections import CollectionSettings, Licence, MemberAccess
 from settings.errors import ConfigError
 from settings.oai import OaiSettings
 from settings.pause import pause_point
@@ -24,13 +25,16 @@ from settings.web import (
 )
 
 __all__ = [
+    "CollectionSettings",
     "Config",
     "ConfigError",
     "DemoServer",
     "HarvestSettings",
     "HoldingsMapping",
     "LeaseSettings",
+    "Licence",
     "LoginThrottleSettings",
+    "MemberAccess",
     "OaiSettings",
     "SETTINGS",
     "SearchSettings",

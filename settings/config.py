@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from settings.collections import CollectionSettings, parse_collections
 from settings.errors import ConfigError
 from settings.health import HealthSettings, parse_health
 from settings.metrics import MetricsSettings, parse_metrics
@@ -118,6 +119,7 @@ class Config:
     search: SearchSettings = SearchSettings()
     metrics: MetricsSettings = MetricsSettings()
     health: HealthSettings = HealthSettings()
+    collections: CollectionSettings = CollectionSettings()   # licensed collections, regional bibliographies
 
     @property
     def several_per_cluster(self) -> frozenset[str]:
@@ -179,6 +181,7 @@ def parse_config(data: dict, path: Path) -> Config:
         search=parse_search(data.get("search")),
         metrics=parse_metrics(data.get("metrics")),
         health=parse_health(data.get("health")),
+        collections=parse_collections(data, codes),
     )
 
 

@@ -260,7 +260,25 @@ def test_every_page_of_a_search_is_different_and_the_pages_add_up(engine):
 
 def test_every_facet_is_counted(engine):
     assert set(search(engine, "beyond the crisis in art").facets) == {
-        "library", "branch", "format", "language", "year", "subject", "author"}
+        "library", "branch", "online", "collection", "format", "language", "year", "subject", "author"}
+
+
+def test_the_online_filter_keeps_the_licensed_collections_records_and_only_them(engine):
+    everything = search(engine, "", page_size=1)
+    online = {fv.value: fv.count for fv in everything.facets["online"]}
+    licensed = {fv.value: fv.count for fv in everything.facets["library"]}["ebooks"]   # config.yaml's licences
+    assert online == {"online": licensed}
+    filtered = search(engine, "", filters={"online": ["online"]}, page_size=100)
+    assert filtered.total == licensed and all("ebooks" in sources(hit) for hit in filtered.hits)
+
+
+def test_a_regional_bibliography_is_a_scope_and_a_facet_of_its_own(engine):
+    everything = search(engine, "tokarczuk", page_size=1)
+    listed = {fv.value: fv.count for fv in everything.facets["collection"]}
+    assert set(listed) == {"bibliografia"} and 0 < listed["bibliografia"] < everything.total
+    scoped = search(engine, "tokarczuk", filters={"collection": ["bibliografia"]}, page_size=100)
+    assert scoped.total == listed["bibliografia"]
+    assert all(sources(hit) == {"bibliografia"} for hit in scoped.hits)
 
 
 def test_facet_counts_describe_the_matches(engine):

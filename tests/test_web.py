@@ -76,7 +76,8 @@ def test_api_search_finds_an_edition_held_by_five_members_with_every_facet(clien
     hit = body["hits"][0]
     assert hit["title"] == "Beyond the crisis in art"
     assert len(hit["holdings"]) == 5
-    assert set(body["facets"]) == {"library", "branch", "format", "language", "year", "subject", "author"}
+    assert set(body["facets"]) == {"library", "branch", "online", "collection", "format", "language", "year", "subject",
+                                   "author"}
 
 
 def test_a_word_without_its_diacritics_finds_the_word_with_them(client):

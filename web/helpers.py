@@ -11,7 +11,8 @@ from flask_babel import format_datetime, format_percent, get_locale, lazy_gettex
 from web import names as names_of_codes
 from web.libraries import LibraryNames, call_number_label, location_label
 
-FACET_LABELS = {"library": _l("Library"), "branch": _l("Holding library"), "format": _l("Format"),
+FACET_LABELS = {"library": _l("Library"), "branch": _l("Holding library"), "online": _l("Online"),
+                "collection": _l("Collection"), "format": _l("Format"),
                 "language": _l("Language"), "year": _l("Year"), "subject": _l("Subject"), "author": _l("Author")}
 SORT_LABELS = {"relevance": _l("Relevance"), "year": _l("Newest first"), "year_asc": _l("Oldest first"),
                "title": _l("Title A–Z"), "author": _l("Author A–Z")}
@@ -27,8 +28,10 @@ def register(app: Flask, names: LibraryNames) -> None:
     library_label = names.label
 
     def facet_value(name: str, value: str) -> str:
-        if name in ("library", "branch"):
+        if name in ("library", "branch", "collection"):
             return library_label(value)
+        if name == "online":
+            return str(_l("Online access"))
         if name == "format":
             return names_of_codes.format_name(value)
         if name == "year":

@@ -13,6 +13,7 @@ from dedup import cluster_views
 from index import MAX_PAGE_SIZE, OR_FACETS, QueryError, SearchIndexError, SearchRequest
 from web import exports
 from web.app import cookie_options, services
+from web.collections import host_views, licensed_urls
 from web.citations import citations
 from web.criteria import advanced_form, advanced_url, search_criteria, url_more
 from web.messages import query_error_message, query_error_tip
@@ -97,8 +98,11 @@ def record(any_id: str):
         editions = other_editions(view)
     except SearchIndexError:
         editions = []
+    config, _store, searcher = services()
+    licensed = licensed_urls(config, view)      # shown only through each member's own link
+    links = [link for link in exports.web_links(view) if link.url not in licensed]
     return render_template("record.html", view=view, sources=sources, editions=editions, permalink=permalink,
-                           links=exports.web_links(view), jsonld=exports.json_ld(view, permalink, sources),
+                           links=links, hosts=host_views(view, searcher), jsonld=exports.json_ld(view, permalink, sources),
                            nav=neighbours(), citations=citations(view, str(get_locale())))
 
 

@@ -11,6 +11,7 @@ from dedup import ClusterView, cluster_view
 from index import (BRANCH_SEPARATOR, FACETS, MAX_PAGE_SIZE, SORTS, QueryError, SearchIndexError, SearchRequest,
                    SearchResult, work_key)
 from web.app import services
+from web.collections import online_access
 from web.libraries import order_for_patron
 
 MY_LIBRARY_COOKIE = "mylib"
@@ -85,7 +86,10 @@ def library_choices() -> list[tuple[str, str, list[str]]]:
     by_member: dict[str, list[str]] = {}
     for value in branches:
         by_member.setdefault(value.partition(BRANCH_SEPARATOR)[0], []).append(value)
-    return [(s.code, s.name, by_member.get(s.code, [])) for s in sorted(config.sources, key=lambda s: s.name.casefold())]
+    # a licensed collection or a bibliography has no patrons of its own
+    shared = config.collections.licensed_sources | set(config.collections.regional_bibliographies)
+    return [(s.code, s.name, by_member.get(s.code, [])) for s in sorted(config.sources, key=lambda s: s.name.casefold())
+            if s.code not in shared]
 
 
 def run_search(search: SearchRequest) -> SearchResult:
@@ -117,6 +121,7 @@ class LibraryHoldings:
 def holdings_by_source(view: ClusterView, my_library: str = "") -> list[dict]:
     """Holdings grouped per member catalogue, then per library or branch, with the harvest time;
     the patron's library (`my_library`, as its cookie names it) first."""
+    config, _store, _searcher = services()
     names = current_app.extensions["unioncat"]["names"]
     harvested = harvest_times()
     grouped: dict[str, dict] = {}
@@ -131,6 +136,10 @@ def holdings_by_source(view: ClusterView, my_library: str = "") -> list[dict]:
         library.url = library.url or holding.url
     for entry in grouped.values():
         entry["libraries"] = list(entry["libraries"].values())
+        licence = config.collections.licence(entry["source"])
+        # a licensed collection has no shelves: who may read it instead; a bibliography lends nothing
+        entry["online"] = online_access(config, licence, view, my_library) if licence else None
+        entry["bibliography"] = entry["source"] in config.collections.regional_bibliographies
     return order_for_patron(list(grouped.values()), my_library)
 
 
