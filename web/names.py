@@ -56,6 +56,12 @@ def language_name(code: str, locale: str) -> str:
     return name[:1].upper() + name[1:] if name else code
 
 
+def two_letter_code(code: str) -> str:
+    """An ISO 639-2 code as its ISO 639-1 code where it has one (`ger` is `de`), else as it is."""
+    language = _language(code)
+    return getattr(language, "alpha_2", None) or code
+
+
 @lru_cache(maxsize=4096)
 def _language_name(code: str, locale: str) -> str | None:
     language = _language(code)
