@@ -133,7 +133,7 @@ def test_a_configuration_written_before_leases_still_loads_and_keeps_its_reports
     bad = tmp_path / "bad.yaml"
     bad.write_text("store: s.sqlite\nindex: ix\nleases: {expiry: 0}\nsources: []\n")
     refused = CliRunner().invoke(main, ["--config", str(bad), "status"])
-    assert refused.exit_code == 2 and "leases: expiry must be positive" in refused.output
+    assert refused.exit_code == 2 and "leases.expiry: 0 is not allowed; expected a number of seconds above 0" in refused.output
 
 
 def test_a_held_source_lease_skips_that_source_only(tmp_path, store_url, write_config, leases):
