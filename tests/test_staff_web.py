@@ -124,7 +124,7 @@ def test_the_workspace_home_shows_who_is_signed_in_and_what_needs_attention(clie
     quarantined = len(store.quarantined())
     assert quarantined > 0 and f'data-count="quarantine">{quarantined}<' in home     # delta's unreadable records
     assert re.search(r'data-count="duplicates">0<', home) and re.search(r'data-count="queued">0<', home)
-    assert "unioncat status" in home                                    # no operator health page on this site
+    assert 'href="/staff/health">Harvest health</a>' in home           # the operator's health page
     cluster = cluster_of(store, "alpha:20203738")
     record = html(client.get(f"/record/{cluster}"))
     assert "Signed in as anna" in record and f'href="/staff/record/{cluster}">Staff view</a>' in record
