@@ -11,6 +11,7 @@ from settings.config import (
     load_config,
 )
 from settings.errors import ConfigError
+from settings.mail import MailSettings
 from settings.oai import OaiSettings
 from settings.pause import pause_point
 from settings.search import SearchSettings
@@ -30,6 +31,7 @@ __all__ = [
     "HoldingsMapping",
     "LeaseSettings",
     "LoginThrottleSettings",
+    "MailSettings",
     "OaiSettings",
     "SearchSettings",
     "SourceConfig",

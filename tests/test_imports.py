@@ -15,7 +15,8 @@ ALLOWED = {
     "store": {"normalise", "settings"},
     "dedup": {"store", "normalise", "settings"},
     "index": {"dedup", "store", "normalise", "settings"},
-    "web": {"index", "dedup", "store", "normalise", "settings"},
+    "web": {"index", "dedup", "store", "normalise", "settings", "mail"},
+    "mail": {"settings"},
     "harvest": {"store", "normalise", "settings"},
     "oaiserver": set(),
 }
