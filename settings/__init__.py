@@ -13,6 +13,7 @@ from settings.config import (
 from settings.errors import ConfigError
 from settings.mail import MailSettings
 from settings.oai import OaiSettings
+from settings.patrons import PatronSettings, Sip2Settings
 from settings.pause import pause_point
 from settings.search import SearchSettings
 from settings.web import (
@@ -33,6 +34,8 @@ __all__ = [
     "LoginThrottleSettings",
     "MailSettings",
     "OaiSettings",
+    "PatronSettings",
+    "Sip2Settings",
     "SearchSettings",
     "SourceConfig",
     "WebSettings",

@@ -16,6 +16,7 @@ import yaml
 
 from settings.errors import ConfigError
 from settings.mail import MailSettings, parse_mail
+from settings.patrons import PatronSettings, parse_patrons
 from settings.oai import OaiSettings, parse_oai
 from settings.search import SearchSettings, parse_search
 from settings.web import WebSettings, parse_web
@@ -115,6 +116,7 @@ class Config:
     oai: OaiSettings = OaiSettings()
     search: SearchSettings = SearchSettings()
     mail: MailSettings = MailSettings()
+    patrons: PatronSettings = PatronSettings()
 
     @property
     def several_per_cluster(self) -> frozenset[str]:
@@ -171,6 +173,7 @@ def parse_config(data: dict, path: Path) -> Config:
         oai=parse_oai(data.get("oai") or {}),
         search=parse_search(data.get("search")),
         mail=parse_mail(data.get("mail")),
+        patrons=parse_patrons(data.get("patrons"), tuple(codes)),
     )
 
 

@@ -15,8 +15,9 @@ ALLOWED = {
     "store": {"normalise", "settings"},
     "dedup": {"store", "normalise", "settings"},
     "index": {"dedup", "store", "normalise", "settings"},
-    "web": {"index", "dedup", "store", "normalise", "settings", "mail"},
+    "web": {"index", "dedup", "store", "normalise", "settings", "mail", "patrons"},
     "mail": {"settings"},
+    "patrons": {"settings"},
     "harvest": {"store", "normalise", "settings"},
     "oaiserver": set(),
 }
