@@ -11,6 +11,7 @@ from settings.config import (
     load_config,
 )
 from settings.errors import ConfigError
+from settings.interlending import InterlendingSettings, Iso18626Peer, MemberRules
 from settings.mail import MailSettings
 from settings.oai import OaiSettings
 from settings.patrons import PatronSettings, Sip2Settings
@@ -31,7 +32,10 @@ __all__ = [
     "HarvestSettings",
     "HoldingsMapping",
     "LeaseSettings",
+    "InterlendingSettings",
+    "Iso18626Peer",
     "LoginThrottleSettings",
+    "MemberRules",
     "MailSettings",
     "OaiSettings",
     "PatronSettings",

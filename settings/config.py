@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from settings.errors import ConfigError
+from settings.interlending import InterlendingSettings, parse_interlending
 from settings.mail import MailSettings, parse_mail
 from settings.patrons import PatronSettings, parse_patrons
 from settings.oai import OaiSettings, parse_oai
@@ -117,6 +118,7 @@ class Config:
     search: SearchSettings = SearchSettings()
     mail: MailSettings = MailSettings()
     patrons: PatronSettings = PatronSettings()
+    interlending: InterlendingSettings = InterlendingSettings()   # the `requests:` section
 
     @property
     def several_per_cluster(self) -> frozenset[str]:
@@ -174,6 +176,7 @@ def parse_config(data: dict, path: Path) -> Config:
         search=parse_search(data.get("search")),
         mail=parse_mail(data.get("mail")),
         patrons=parse_patrons(data.get("patrons"), tuple(codes)),
+        interlending=parse_interlending(data.get("requests"), tuple(codes)),
     )
 
 

@@ -4,6 +4,7 @@ from store.changes import Change, ChangesMixin, Consumer
 from store.clusters import ClusterChange, ClusterPlan, ClustersMixin
 from store.decisions import Decision, DecisionsMixin, NewDecision
 from store.feed import FeedMixin
+from store.ill import ENDED_STATES as ILL_ENDED, OPEN_STATES as ILL_OPEN, IllEvent, IllMixin, IllRequest
 from store.core import StoreBase, StoreError, now
 from store.oai import ALL as OAI_ALL, OaiHeader, OaiMixin, OaiState, OaiWindow
 from store.leases import WRITER, HeldLease, Lease, LeaseHeld, LeaseLost, LeasesMixin, harvest_lease
@@ -16,14 +17,14 @@ from store.throttle import ThrottleMixin
 
 
 class Store(RecordsMixin, StateMixin, ClustersMixin, DecisionsMixin, ReviewMixin, ChangesMixin, FeedMixin, StaffMixin,
-            ThrottleMixin, LeasesMixin, RoundsMixin, OaiMixin, StoreBase):
+            ThrottleMixin, LeasesMixin, RoundsMixin, OaiMixin, IllMixin, StoreBase):
     """Records, harvest state, clusters, librarians' decisions, review queues, the change log, staff accounts,
-    login counters, leases and the OAI-PMH provider's items in one database (SQLite or PostgreSQL)."""
+    login counters, leases, the OAI-PMH provider's items and requests between members in one database (SQLite or PostgreSQL)."""
 
 
 __all__ = [
     "ROLES", "Account", "CLOSING_LEASE", "Change", "Checkpoint", "ClusterChange", "ClusterPlan", "Consumer", "Decision",
-    "HeldLease", "NearMiss", "NearMissPair", "NewDecision", "REVIEW_STATES", "SuspiciousCluster",
+    "HeldLease", "ILL_ENDED", "ILL_OPEN", "IllEvent", "IllRequest", "NearMiss", "NearMissPair", "NewDecision", "REVIEW_STATES", "SuspiciousCluster",
     "IncomingRecord", "Lease", "LeaseHeld", "LeaseLost", "OAI_ALL", "OaiHeader", "OaiState", "OaiWindow", "PageCounts", "QuarantineItem", "QuarantinedRecord", "Round",
     "SourceStatus", "Store", "StoreError", "StoredRecord", "WRITER", "harvest_lease", "now",
 ]
