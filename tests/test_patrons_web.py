@@ -234,3 +234,34 @@ def test_another_patron_cannot_cancel_someone_elses_request(app, patron, store):
     sign_in(bo, "2100002", "5555")
     assert post(bo, f"/patron/requests/{request.id}/cancel", "/patron/requests").status_code == 404
     assert store.ill_request(request.id).state == "requested"
+
+
+def test_the_cli_passes_over_a_lender_past_its_time_and_purges_ended_requests(network, patron, store, smtp):
+    from datetime import timedelta
+
+    from click.testing import CliRunner
+    from sqlalchemy import update
+
+    from cli import main
+    from store import now, schema
+
+    sign_in(patron)
+    cluster = polisbilen(store)
+    post(patron, f"/patron/request/{cluster}", f"/patron/request/{cluster}", {"pickup": "LILLY"})
+    [request] = store.ill_requests_of(("gamma", ANNA_CARD))
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(network.path), "requests", "tick"])
+    assert result.exit_code == 0 and "0 passed on" in result.output, result.output
+    with store.transaction() as conn:
+        conn.execute(update(schema.ill_requests).values(answer_by=now() - timedelta(minutes=1)))
+    result = runner.invoke(main, ["--config", str(network.path), "requests", "tick"])
+    assert result.exit_code == 0 and "1 passed on" in result.output, result.output
+    assert (store.ill_request(request.id).lender, store.ill_events(request.id)[1].note) == ("alpha",
+                                                                                           "no answer in time")
+    assert "we have now asked Alpha" in smtp.to("anna@example.org")[-1].get_content()
+    result = runner.invoke(main, ["--config", str(network.path), "requests", "purge", "--older-than", "0"])
+    assert result.exit_code == 0 and "0 ended" in result.output, result.output
+    post(patron, f"/patron/requests/{request.id}/cancel", "/patron/requests")
+    result = runner.invoke(main, ["--config", str(network.path), "requests", "purge", "--older-than", "0"])
+    assert result.exit_code == 0 and "1 ended" in result.output, result.output
+    assert store.ill_request(request.id) is None
