@@ -7,15 +7,21 @@ lender declined ends as declined.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
 from ill.errors import Conflict, IllError, Refused
+from ill.iso18626.client import DeliveryFailed, post
+from ill.iso18626.messages import request_message, requesting_agency_message
 from ill.rules import Wanted, check_request
 from settings import InterlendingSettings
 from store import IllRequest, now
 
+log = logging.getLogger("unioncat.requests")
+# steps of the borrowing side a lender on ISO 18626 is told of, as the action of a RequestingAgencyMessage
+ACTIONS = {"cancel": "Cancel", "receive": "Received"}
 # step -> (states it starts from, state it leads to, whose step it is)
 STEPS = {
     "accept": (("requested",), "accepted", "lender"),
@@ -64,9 +70,7 @@ class Interlending:
             cluster_id=wanted.cluster_id, title=wanted.title, patron=patron.key, email=patron.email,
             language=patron.language, pickup=pickup, lender=candidates[0], candidates=candidates[1:],
             answer_by=self._answer_by())
-        request = self.store.ill_request(request_id)
-        self._asked(request, "requested")
-        return request
+        return self._asked(self.store.ill_request(request_id), "requested")
 
     def step(self, request_id: int, step: str, *, member: str | None, actor: str, note: str | None = None,
              patron: tuple[str, str] | None = None) -> IllRequest:
@@ -86,6 +90,8 @@ class Interlending:
             raise Conflict(f"request {request_id} was moved meanwhile")
         moved = self.store.ill_request(request_id)
         self._tell(moved, to_state)
+        if step in ACTIONS:
+            self._tell_lender(moved, ACTIONS[step])
         return moved
 
     def expire_overdue(self) -> list[IllRequest]:
@@ -115,9 +121,8 @@ class Interlending:
             raise Conflict(f"request {request.id} was moved meanwhile")
         moved = self.store.ill_request(request.id)
         if moved.state == "requested":
-            self._asked(moved, "passed_on")
-        else:
-            self._tell(moved, "declined")
+            return self._asked(moved, "passed_on")
+        self._tell(moved, "declined")
         return moved
 
     def _check_party(self, request: IllRequest, whose: str, member: str | None,
@@ -135,10 +140,44 @@ class Interlending:
     def _answer_by(self) -> datetime:
         return self.clock() + timedelta(hours=self.settings.answer_hours)
 
-    def _asked(self, request: IllRequest, step: str) -> None:
+    def _asked(self, request: IllRequest, step: str) -> IllRequest:
+        """Deliver the request to the lender now asked and tell the patron; a lender whose ISO 18626
+        endpoint does not take it is passed over at once."""
+        try:
+            self._deliver(request)
+        except DeliveryFailed as exc:
+            log.warning("request %s: %s", request.id, exc)
+            return self._pass_over(request, "iso18626", f"not delivered: {exc}")
         if self.outbox is not None:
             self.outbox.ask(request)
         self._tell(request, step)
+        return request
+
+    def _deliver(self, request: IllRequest) -> None:
+        rules = self.settings.rules(request.lender)
+        if rules is None or rules.delivery != "iso18626" or rules.iso18626 is None:
+            return
+        body = request_message(supplier=rules.iso18626.agency, requester=self.settings.agency,
+                               request_ref=self.reference(request.id), cluster_id=request.cluster_id,
+                               title=request.title, pickup=request.pickup)
+        post(rules.iso18626, rules.iso18626.secret(request.lender), body, "requestConfirmation")
+
+    def _tell_lender(self, request: IllRequest, action: str) -> None:
+        rules = self.settings.rules(request.lender)
+        if rules is None or rules.delivery != "iso18626" or rules.iso18626 is None:
+            return
+        body = requesting_agency_message(supplier=rules.iso18626.agency, requester=self.settings.agency,
+                                         request_ref=self.reference(request.id), action=action,
+                                         supplier_ref=request.peer_ref or "")
+        try:
+            post(rules.iso18626, rules.iso18626.secret(request.lender), body, "requestingAgencyMessageConfirmation")
+        except DeliveryFailed as exc:
+            # the step stands: the lender's staff see it in their own system when it answers again
+            log.warning("request %s: %s not delivered to %s: %s", request.id, action, request.lender, exc)
+
+    def reference(self, request_id: int) -> str:
+        """Our requestingAgencyRequestId of a request."""
+        return f"{self.settings.agency}-{request_id}"
 
     def _tell(self, request: IllRequest, step: str) -> None:
         if self.outbox is not None:

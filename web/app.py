@@ -95,9 +95,11 @@ def _register_staff(app: Flask) -> None:
 
 
 def _register_patrons(app: Flask, config: Config) -> None:
+    from web.iso18626 import iso18626
     from web.patrons import current_patron, patron
 
     app.register_blueprint(patron, url_prefix="/patron")
+    app.register_blueprint(iso18626)
     # the header offers sign-in (or the patron's requests) when patrons can sign in
     app.context_processor(lambda: {"patrons_enabled": config.patrons.enabled,
                                    "requests_enabled": config.patrons.enabled and config.interlending.enabled,
