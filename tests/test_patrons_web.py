@@ -181,6 +181,7 @@ def test_a_request_goes_from_lender_to_lender_through_the_staff_queues_to_return
     assert staff_step(app, "alfa", request.id, "accept").status_code == 403
     assert staff_step(app, "bea", request.id, "decline").status_code == 302
     assert f'id="request-{request.id}"' in html(alfa.get("/staff/requests"))
+    assert "Declined (Beta)" in html(patron.get("/patron/requests"))
     for username, step, state in [("alfa", "accept", "accepted"), ("alfa", "ship", "shipped"),
                                   ("carl", "receive", "received"), ("alfa", "return", "returned")]:
         assert staff_step(app, username, request.id, step).status_code == 302
@@ -265,3 +266,16 @@ def test_the_cli_passes_over_a_lender_past_its_time_and_purges_ended_requests(ne
     result = runner.invoke(main, ["--config", str(network.path), "requests", "purge", "--older-than", "0"])
     assert result.exit_code == 0 and "1 ended" in result.output, result.output
     assert store.ill_request(request.id) is None
+
+
+def test_a_patron_who_uses_the_catalogue_in_polish_gets_the_notices_in_polish(patron, store, smtp):
+    patron.get("/?lang=pl")
+    sign_in(patron)
+    cluster = polisbilen(store)
+    assert post(patron, f"/patron/request/{cluster}", f"/patron/request/{cluster}", {"pickup": "LILLY"}
+                ).status_code == 302
+    smtp.wait_for(2)
+    [notice] = smtp.to("anna@example.org")
+    assert notice["Subject"].startswith("Twoje zamówienie:")
+    assert "Poprosiliśmy bibliotekę Beta o wypożyczenie." in notice.get_content()
+    assert "Moje zamówienia" in html(patron.get("/patron/requests"))

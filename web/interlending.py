@@ -28,6 +28,8 @@ def N_(text: str) -> str:
 STATE_LABELS = {"requested": _l("Requested"), "accepted": _l("Accepted"), "declined": _l("Declined by every library"),
                 "shipped": _l("Sent"), "received": _l("Ready for pick-up"), "returned": _l("Returned"),
                 "cancelled": _l("Cancelled")}
+# a step in a request's history: there "declined" is one lender's answer
+EVENT_LABELS = {**STATE_LABELS, "declined": _l("Declined")}
 # what a patron's e-mail says at each step
 PATRON_NOTICES = {
     "requested": N_("We have asked %(lender)s to lend it to you."),

@@ -20,7 +20,7 @@ from patrons import PatronCheck, Sip2Client, SipError
 from web.app import services
 from web.audit import client_address, security_log
 from web.auth import check_csrf
-from web.interlending import STATE_LABELS, interlending, refusal_message, wanted_from
+from web.interlending import EVENT_LABELS, STATE_LABELS, interlending, refusal_message, wanted_from
 from web.throttle import LoginThrottle
 from web.urls import local_target, site_root
 
@@ -145,6 +145,7 @@ def requests():
     return render_template("patron/requests.html", requests=mine, me=me, events={r.id: store.ill_events(r.id)
                                                                                  for r in mine},
                            names=_names(config), pickups=_pickups(config, me.member), state_label=_state_label,
+                           event_label=lambda state: str(EVENT_LABELS.get(state, state)),
                            name=session[PATRON_KEY].get("name", ""), purge_days=config.interlending.purge_days)
 
 
