@@ -1,4 +1,4 @@
-"""Requests between members: passing over lenders that did not answer in time, and purging ended requests."""
+"""Outgoing mail (a test message) and requests between members (lenders passed over, ended requests purged)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,24 @@ import click
 from cli.base import Context, handled, main, pass_context
 from settings import Config, public_base_url
 from store import Store, now
+
+
+@main.group("mail")
+def mail_group() -> None:
+    """Outgoing e-mail (the `mail:` section of the configuration)."""
+
+
+@mail_group.command("test")
+@click.argument("address")
+@pass_context
+@handled
+def mail_test(ctx: Context, address: str) -> None:
+    """Send a test message to ADDRESS through the configured SMTP server."""
+    from mail import send
+
+    sent = send(ctx.config.mail, address, "unioncat: test message",
+                f"This message was sent by `unioncat mail test` through {ctx.config.mail.host}.\n")
+    click.echo(f"mail: sent to {', '.join(sent.recipients)} as {sent.message_id}")
 
 
 @main.group("requests")

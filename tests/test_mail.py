@@ -106,3 +106,16 @@ def test_the_mail_section_reads_into_the_configuration(write_config):
     assert config.mail == MailSettings(host="smtp.example.org", port=587, sender="katalog@example.org",
                                        starttls=True)
     assert not write_config([]).mail.enabled
+
+
+def test_unioncat_mail_test_sends_a_message_and_names_a_failure_with_exit_code_1(write_config, peer):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    config = write_config([], mail={"host": "127.0.0.1", "port": peer.port, "from": "katalog@example.org"})
+    result = CliRunner().invoke(main, ["--config", str(config.path), "mail", "test", "anna@example.org"])
+    assert result.exit_code == 0 and "mail: sent to anna@example.org" in result.output, result.output
+    assert peer.wait_for(1)[0]["Subject"] == "unioncat: test message"
+    result = CliRunner().invoke(main, ["--config", str(config.path), "mail", "test", "nobody@example.org"])
+    assert result.exit_code == 1 and "refused every recipient" in result.output, result.output
