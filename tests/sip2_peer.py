@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from patrons.sip2 import FIXED, SipError, checksum, frame, parse, timestamp
+from patrons.sip2 import SipError, frame, parse, timestamp
 from datetime import datetime, timezone
 
 
@@ -131,4 +131,4 @@ def _read_message(rfile) -> str:
     return data.decode("utf-8")
 
 
-__all__ = ["FIXED", "Patron", "Sip2Peer", "checksum"]
+__all__ = ["Patron", "Sip2Peer"]
