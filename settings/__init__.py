@@ -17,6 +17,7 @@ from settings.oai import OaiSettings
 from settings.patrons import PatronSettings, Sip2Settings
 from settings.pause import pause_point
 from settings.search import SearchSettings
+from settings.table import SETTINGS, Setting
 from settings.web import (
     LoginThrottleSettings,
     WebSettings,
@@ -40,7 +41,9 @@ __all__ = [
     "OaiSettings",
     "PatronSettings",
     "Sip2Settings",
+    "SETTINGS",
     "SearchSettings",
+    "Setting",
     "SourceConfig",
     "WebSettings",
     "default_config",

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from ipaddress import ip_address
 
 from settings.errors import ConfigError
+from settings.table import default
 
 KEYS = ("answer_hours", "purge_days", "lender_order", "agency", "members")
 MEMBER_KEYS = ("lends_to", "not_lent", "max_open", "pickup", "delivery", "email", "iso18626")
@@ -64,9 +65,9 @@ class MemberRules:
     lends_to: str | tuple[str, ...] = "all"        # "all", "none" or the members it lends to
     formats_not_lent: tuple[str, ...] = ()
     item_types_not_lent: tuple[str, ...] = ()
-    max_open: int = 5
+    max_open: int = default("requests.members.<member>.max_open")
     pickup: dict[str, str] = field(default_factory=dict)
-    delivery: str = "staff"
+    delivery: str = default("requests.members.<member>.delivery")
     email: str | None = None
     iso18626: Iso18626Peer | None = None
 
@@ -81,10 +82,10 @@ class MemberRules:
 class InterlendingSettings:
     """Requests between members."""
 
-    answer_hours: float = 48.0
-    purge_days: int = 90
+    answer_hours: float = default("requests.answer_hours")
+    purge_days: int = default("requests.purge_days")
     lender_order: tuple[str, ...] = ()
-    agency: str = "UNIONCAT"                       # our own agency id in ISO 18626 messages
+    agency: str = default("requests.agency")        # our own agency id in ISO 18626 messages
     members: dict[str, MemberRules] = field(default_factory=dict)
 
     @property
@@ -110,10 +111,10 @@ def parse_interlending(item, members: tuple[str, ...]) -> InterlendingSettings:
     if not isinstance(rules, dict):
         raise ConfigError("requests.members: expected a mapping of member codes to their rules")
     return InterlendingSettings(
-        answer_hours=_number(item.get("answer_hours", 48), "requests.answer_hours", 0.01, 24 * 60),
-        purge_days=int(_number(item.get("purge_days", 90), "requests.purge_days", 0, 3650)),
+        answer_hours=_number(item.get("answer_hours", InterlendingSettings.answer_hours), "requests.answer_hours", 0.01, 24 * 60),
+        purge_days=int(_number(item.get("purge_days", InterlendingSettings.purge_days), "requests.purge_days", 0, 3650)),
         lender_order=order,
-        agency=str(item.get("agency") or "UNIONCAT"),
+        agency=str(item.get("agency") or InterlendingSettings.agency),
         members={_known(code, members, "requests.members"): _member(code, value, members)
                  for code, value in rules.items()},
     )
@@ -123,7 +124,7 @@ def _member(code: str, item, members: tuple[str, ...]) -> MemberRules:
     where = f"requests.members.{code}"
     if not isinstance(item, dict) or set(item) - set(MEMBER_KEYS):
         raise ConfigError(f"{where}: expected a mapping with {', '.join(MEMBER_KEYS)}")
-    delivery = item.get("delivery", "staff")
+    delivery = item.get("delivery", MemberRules.delivery)
     if delivery not in DELIVERIES:
         raise ConfigError(f"{where}.delivery: {delivery!r} is not one of {', '.join(DELIVERIES)}")
     email = item.get("email")
@@ -136,7 +137,7 @@ def _member(code: str, item, members: tuple[str, ...]) -> MemberRules:
         lends_to=_lends_to(item.get("lends_to", "all"), members, where),
         formats_not_lent=tuple(str(v).casefold() for v in not_lent.get("formats") or ()),
         item_types_not_lent=tuple(str(v).casefold() for v in not_lent.get("item_types") or ()),
-        max_open=int(_number(item.get("max_open", 5), f"{where}.max_open", 0, 1000)),
+        max_open=int(_number(item.get("max_open", MemberRules.max_open), f"{where}.max_open", 0, 1000)),
         pickup=_pickup(item.get("pickup"), where),
         delivery=delivery,
         email=email,

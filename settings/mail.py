@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from settings.errors import ConfigError
+from settings.table import default
 
 USERNAME_ENV = "UNIONCAT_SMTP_USERNAME"
 PASSWORD_ENV = "UNIONCAT_SMTP_PASSWORD"
@@ -30,10 +31,10 @@ class MailSettings:
     """Where and as whom e-mail is sent."""
 
     host: str | None = None             # the SMTP server; None: mail is off
-    port: int = 25
-    sender: str = "unioncat@localhost"  # the `from:` key
-    starttls: bool = False
-    timeout: float = 10.0
+    port: int = default("mail.port")
+    sender: str = default("mail.from")
+    starttls: bool = default("mail.starttls")
+    timeout: float = default("mail.timeout")
 
     @property
     def enabled(self) -> bool:

@@ -23,6 +23,7 @@ import os
 from dataclasses import dataclass, field
 
 from settings.errors import ConfigError
+from settings.table import default
 
 KEYS = ("idle_timeout", "answer_time", "sip2")
 SIP2_KEYS = ("host", "port", "institution", "location", "login", "message", "timeout")
@@ -40,12 +41,12 @@ class Sip2Settings:
 
     member: str
     host: str
-    port: int = 6001
-    institution: str = ""
-    location: str = ""
-    login: bool = False
-    message: str = "patron_information"
-    timeout: float = 5.0
+    port: int = default("patrons.sip2.<member>.port")
+    institution: str = default("patrons.sip2.<member>.institution")
+    location: str = default("patrons.sip2.<member>.location")
+    login: bool = default("patrons.sip2.<member>.login")
+    message: str = default("patrons.sip2.<member>.message")
+    timeout: float = default("patrons.sip2.<member>.timeout")
 
     def credentials(self) -> tuple[str, str] | None:
         """(login user, password) for the Login message from the environment, or None when unset."""
@@ -57,8 +58,8 @@ class Sip2Settings:
 class PatronSettings:
     """Patron sign-in."""
 
-    idle_timeout: int = 1800
-    answer_time: float = 1.0
+    idle_timeout: int = default("patrons.idle_timeout")
+    answer_time: float = default("patrons.answer_time")
     sip2: dict[str, Sip2Settings] = field(default_factory=dict)
 
     @property
@@ -80,8 +81,8 @@ def parse_patrons(item, members: tuple[str, ...]) -> PatronSettings:
         if member not in members:
             raise ConfigError(f"patrons.sip2.{member}: not a configured source")
     return PatronSettings(
-        idle_timeout=int(_number(item.get("idle_timeout", 1800), "patrons.idle_timeout", 60, 7 * 86400)),
-        answer_time=_number(item.get("answer_time", 1.0), "patrons.answer_time", 0, 10),
+        idle_timeout=int(_number(item.get("idle_timeout", PatronSettings.idle_timeout), "patrons.idle_timeout", 60, 7 * 86400)),
+        answer_time=_number(item.get("answer_time", PatronSettings.answer_time), "patrons.answer_time", 0, 10),
         sip2={member: _server(member, value) for member, value in servers.items()},
     )
 
@@ -94,15 +95,15 @@ def _server(member: str, item) -> Sip2Settings:
     if unknown:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)} (credentials come from the environment: "
                           f"{env_name(member, 'USERNAME')}, {env_name(member, 'PASSWORD')})")
-    if item.get("message", "patron_information") not in MESSAGES:
+    if item.get("message", Sip2Settings.message) not in MESSAGES:
         raise ConfigError(f"{where}.message: expected one of {', '.join(MESSAGES)}")
     if not isinstance(item.get("login", False), bool):
         raise ConfigError(f"{where}.login: expected true or false")
     return Sip2Settings(member=member, host=str(item["host"]),
-                        port=int(_number(item.get("port", 6001), f"{where}.port", 1, 65535)),
+                        port=int(_number(item.get("port", Sip2Settings.port), f"{where}.port", 1, 65535)),
                         institution=str(item.get("institution") or ""), location=str(item.get("location") or ""),
-                        login=item.get("login", False), message=item.get("message", "patron_information"),
-                        timeout=_number(item.get("timeout", 5.0), f"{where}.timeout", 0.1, 60))
+                        login=item.get("login", Sip2Settings.login), message=item.get("message", Sip2Settings.message),
+                        timeout=_number(item.get("timeout", Sip2Settings.timeout), f"{where}.timeout", 0.1, 60))
 
 
 def _number(value, where: str, low: float, high: float) -> float:

@@ -60,6 +60,7 @@ records = Table(
     Column("content_hash", String(64)),
     Column("flags", Text, nullable=False, default=""),
     Column("needs_match", Boolean, nullable=False, default=True),
+    Column("rules_version", Integer),           # normalise.RULES_VERSION of `data`; null: from before versions
     Column("harvested_at", UtcDateTime()),
     Column("updated_at", UtcDateTime()),
     UniqueConstraint("source", "local_id", name="uq_records_source_local"),
@@ -67,6 +68,7 @@ records = Table(
 )
 Index("ix_records_needs_match", records.c.needs_match)
 Index("ix_records_parent", records.c.source, records.c.parent_id)
+Index("ix_records_rules_version", records.c.rules_version)
 
 match_keys = Table(
     "match_keys", metadata,
@@ -76,6 +78,14 @@ match_keys = Table(
 )
 Index("ix_match_keys_value", match_keys.c.kind, match_keys.c.value)
 Index("ix_match_keys_record", match_keys.c.record_id)
+
+# dedup's own state: the version of the match keys stored (`keys_version`) and, while an upgrade gives every
+# record the new keys in batches, the last record id done (`keys_backfill_after`), so a killed run resumes
+dedup_state = Table(
+    "dedup_state", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", Text, nullable=False),
+)
 
 clusters = Table(
     "clusters", metadata,

@@ -57,6 +57,7 @@ def _register(app: Flask, config: Config) -> None:
 
     from web.helpers import register as register_helpers
     from web.limits import install_rate_limit
+    from web.metrics import install as install_metrics
     from web.oai import install as install_oai
 
     register_helpers(app, {s.code: s.name for s in config.sources},
@@ -67,6 +68,7 @@ def _register(app: Flask, config: Config) -> None:
     _register_staff(app)
     _register_patrons(app, config)
     install_oai(app, config)
+    install_metrics(app, config)
     install_rate_limit(app, config.web)
     app.after_request(lambda response: _security_headers(response, config.web.https))
     app.context_processor(lambda: {"site_title": config.web.title, "languages": [
