@@ -1,14 +1,14 @@
 """Requests between members: one row per patron's request for an edition, and the history of its states.
 
 Revision ID: ill_requests
-Revises: oai_provider
+Revises: dedup_keys
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "ill_requests"
-down_revision = "oai_provider"
+down_revision = "dedup_keys"
 branch_labels = None
 depends_on = None
 
