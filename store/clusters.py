@@ -284,6 +284,12 @@ class ClustersMixin:
         with self.reading() as conn:
             return list(conn.execute(query).scalars())
 
+    def newest_clusters(self, limit: int) -> list[str]:
+        """The ids of the live clusters created last, newest first (the start page's recent additions)."""
+        query = select(C.c.id).where(C.c.alive.is_(True)).order_by(C.c.created_at.desc(), C.c.id.desc()).limit(limit)
+        with self.reading() as conn:
+            return list(conn.execute(query).scalars())
+
     def resolve_cluster(self, any_id: str) -> str | None:
         """The live cluster for a cluster id, a merged-away id or a member's `source:local_id`."""
         with self.reading() as conn:

@@ -10,7 +10,7 @@ from babel.core import UnknownLocaleError
 from flask import Flask, request, url_for
 from flask_babel import format_datetime, format_percent, get_locale, lazy_gettext as _l
 
-from index import BRANCH_SEPARATOR
+from web.libraries import LibraryNames, call_number_label, location_label
 
 FORMAT_LABELS = {
     "book": _l("Book"), "ebook": _l("E-book"), "serial": _l("Journal"), "ejournal": _l("E-journal"),
@@ -31,19 +31,9 @@ _TABS_NEWLINES = re.compile(r"[\t\n\r]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def register(app: Flask, source_names: dict[str, str], library_names: dict[str, str]) -> None:
-    """Make the helpers available in every template.
-
-    `source_names` names each member catalogue by its code; `library_names`
-    names the libraries within them by "member|code" (from config.yaml).
-    """
-
-    def library_label(value: str) -> str:
-        """A member's name, or the name of one of its libraries ("libris|U"): a bare code says whose it is."""
-        member, separator, code = value.partition(BRANCH_SEPARATOR)
-        if not separator:
-            return source_names.get(member, member)
-        return library_names.get(value) or f"{code} ({source_names.get(member, member)})"
+def register(app: Flask, names: LibraryNames) -> None:
+    """Make the helpers available in every template; `names` names the members and their libraries."""
+    library_label = names.label
 
     def facet_value(name: str, value: str) -> str:
         if name in ("library", "branch"):
@@ -64,8 +54,9 @@ def register(app: Flask, source_names: dict[str, str], library_names: dict[str, 
         format_datetime=format_datetime,
         format_percent=format_percent,
     )
-    app.jinja_env.globals["library_label"] = library_label
-    app.jinja_env.filters["by_library_label"] = lambda values: sorted(values, key=lambda v: library_label(v).casefold())
+    app.jinja_env.globals.update(library_label=library_label, library_in_member=names.within, location_label=location_label,
+                                 call_number_label=call_number_label)
+    app.jinja_env.filters["by_library_label"] = lambda values: sorted(values, key=lambda v: names.within(v).casefold())
     app.jinja_env.filters["replace_lang"] = replace_lang
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["safe_url"] = safe_url
@@ -133,13 +124,13 @@ def replace_lang(query_string: str, code: str) -> str:
 def language_name(code: str) -> str:
     """An ISO 639-2 code as a language name in the interface language."""
     try:
-        return Locale.parse(_ISO639_2_TO_1.get(code, code)).get_display_name(str(get_locale())) or code
+        return Locale.parse(ISO639_1.get(code, code)).get_display_name(str(get_locale())) or code
     except (UnknownLocaleError, ValueError, TypeError):
         return code
 
 
 # bibliographic codes Babel does not know under their three-letter form
-_ISO639_2_TO_1 = {
+ISO639_1 = {
     "eng": "en", "swe": "sv", "nor": "nb", "nob": "nb", "nno": "nn", "pol": "pl", "fin": "fi", "dan": "da",
     "ger": "de", "deu": "de", "fre": "fr", "fra": "fr", "spa": "es", "ita": "it", "rus": "ru", "heb": "he",
     "arm": "hy", "hye": "hy", "nep": "ne", "chi": "zh", "zho": "zh", "jpn": "ja", "ara": "ar", "lat": "la",

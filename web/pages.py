@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from dataclasses import replace
+from urllib.parse import urlencode
 
-from index import QueryError, SearchIndexError, SearchRequest
+from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request, send_from_directory,
+                   url_for)
+from flask_babel import get_locale
+
+from dedup import cluster_views
+from index import MAX_PAGE_SIZE, QueryError, SearchIndexError, SearchRequest
 from web import exports
 from web.app import cookie_options, services
+from web.citations import citations
 from web.messages import query_error_message
+from web.navigation import neighbours, record_url, search_args
+from web.overview import overview
 from web.urls import external_url, local_target, site_root
 from web.views import (
     MINE_FIRST_COOKIE, MY_LIBRARY_COOKIE, find_cluster, holdings_by_source, library_choices, my_library_choice,
@@ -71,15 +80,40 @@ def record(any_id: str):
     if cluster_id is None or view is None:
         abort(404)
     if cluster_id != any_id:
-        return redirect(url_for("pages.record", any_id=cluster_id), code=301)
+        query = request.query_string.decode("utf-8", "replace")
+        return redirect(url_for("pages.record", any_id=cluster_id) + (f"?{query}" if query else ""), code=301)
     permalink = external_url("pages.record", any_id=cluster_id)
-    sources = holdings_by_source(view)
+    sources = holdings_by_source(view, my_library_choice())
     try:
         editions = other_editions(view)
     except SearchIndexError:
         editions = []
     return render_template("record.html", view=view, sources=sources, editions=editions, permalink=permalink,
-                           links=exports.web_links(view), jsonld=exports.json_ld(view, permalink, sources))
+                           links=exports.web_links(view), jsonld=exports.json_ld(view, permalink, sources),
+                           nav=neighbours(), citations=citations(view, str(get_locale())))
+
+
+@pages.route("/export.<fmt>")
+def export_results(fmt: str):
+    """The first results of a search (up to 100) as RIS or BibTeX, as a download."""
+    if fmt not in ("ris", "bib"):
+        abort(404)
+    _config, store, _searcher = services()
+    try:
+        search = parse_search_request()
+        result = run_search(replace(search, page=1, page_size=MAX_PAGE_SIZE, facets=False))
+    except QueryError as exc:
+        abort(400, description=query_error_message(exc))
+    except SearchIndexError as exc:
+        return render_template("error.html", code=503, message=str(exc)), 503
+    write = exports.ris if fmt == "ris" else exports.bibtex
+    views = cluster_views(store, [hit.id for hit in result.hits])
+    entries = [write(view, external_url("pages.record", any_id=cluster_id))
+               for cluster_id, view in views.items() if view is not None]
+    body = ("" if fmt == "ris" else "\n").join(entries)
+    mimetype, extension = EXPORTS[fmt]
+    return Response(body, content_type=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="search.{extension}"'})
 
 
 @pages.route("/record/<path:any_id>/export.<fmt>")
@@ -104,11 +138,34 @@ def export(any_id: str, fmt: str):
                     headers={"Content-Disposition": f'attachment; filename="{safe_name}.{extension}"'})
 
 
+@pages.route("/favicon.ico")
+def favicon():
+    """The site's icon where browsers look for it without being told."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=YEAR)
+
+
 @pages.route("/opensearch.xml")
 def opensearch():
     """The OpenSearch description, so browsers can add the catalogue as a search engine."""
     body = render_template("opensearch.xml", base=(site_root() or request.script_root + "/").rstrip("/"))
     return Response(body, content_type="application/opensearchdescription+xml; charset=utf-8")
+
+
+pages.add_app_template_global(record_url)
+pages.add_app_template_global(overview)
+
+
+@pages.app_template_global()
+def search_link() -> str:
+    """This search's address to give away (without its page and language)."""
+    return external_url("pages.search") + "?" + urlencode(search_args())
+
+
+@pages.app_template_global()
+def results_export_url(fmt: str) -> str:
+    """This search's results as a download in `fmt` (ris or bib)."""
+    return url_for("pages.export_results", fmt=fmt) + "?" + urlencode(search_args())
 
 
 @pages.app_context_processor

@@ -11,6 +11,7 @@ from dedup import ClusterView, cluster_view
 from index import (BRANCH_SEPARATOR, FACETS, MAX_PAGE_SIZE, SORTS, QueryError, SearchIndexError, SearchRequest,
                    SearchResult, work_key)
 from web.app import services
+from web.libraries import order_for_patron
 
 MY_LIBRARY_COOKIE = "mylib"
 MINE_FIRST_COOKIE = "minefirst"
@@ -109,26 +110,27 @@ class LibraryHoldings:
     name: str
     holdings: list = field(default_factory=list)
     url: str = ""
+    mine: bool = False
 
 
-def holdings_by_source(view: ClusterView) -> list[dict]:
-    """Holdings grouped per member catalogue, then per library or branch, with the harvest time."""
-    config, _store, _searcher = services()
-    names = {s.code: s.name for s in config.sources}
+def holdings_by_source(view: ClusterView, my_library: str = "") -> list[dict]:
+    """Holdings grouped per member catalogue, then per library or branch, with the harvest time;
+    the patron's library (`my_library`, as its cookie names it) first."""
+    names = current_app.extensions["unioncat"]["names"]
     harvested = harvest_times()
     grouped: dict[str, dict] = {}
     for holding in view.holdings:
         entry = grouped.setdefault(holding.source, {
-            "source": holding.source, "name": names.get(holding.source, holding.source),
+            "source": holding.source, "name": names.label(holding.source),
             "harvested": harvested.get(holding.source), "libraries": {}, "holdings": []})
         entry["holdings"].append(holding)
-        library = entry["libraries"].setdefault(
-            holding.library, LibraryHoldings(holding.library, holding.library_name or holding.library))
+        library = entry["libraries"].setdefault(holding.library, LibraryHoldings(
+            holding.library, names.library(holding.source, holding.library, holding.library_name)))
         library.holdings.append(holding)
         library.url = library.url or holding.url
     for entry in grouped.values():
         entry["libraries"] = list(entry["libraries"].values())
-    return list(grouped.values())
+    return order_for_patron(list(grouped.values()), my_library)
 
 
 def harvest_times() -> dict:
