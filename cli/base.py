@@ -17,7 +17,9 @@ import click
 
 from cli.server import ServeError
 from dedup import CorrectionError
+from ill import IllError
 from index import SearchIndexError
+from mail import MailError
 from settings import Config, ConfigError, default_config, load_config
 from store import Store, StoreError
 
@@ -41,7 +43,7 @@ def handled(command):
             sys.exit(1)
         except CorrectionError as exc:
             raise click.UsageError(str(exc)) from exc
-        except (StoreError, SearchIndexError, ServeError) as exc:
+        except (StoreError, SearchIndexError, ServeError, MailError, IllError) as exc:
             click.echo(f"unioncat: {exc}", err=True)
             sys.exit(1)
     return wrapper

@@ -25,6 +25,7 @@ from dedup import run_dedup
 from harvest import HarvestOptions, SourceReport, WorkerReport, harvest_sources, policy_for, retry_entry, run_worker
 from harvest.renormalise import RenormaliseReport, pending, renormalise as renormalise_records
 from index import SourceNames, engine_for
+from cli.interlending import upkeep as requests_upkeep
 from cli.oai import publish_oai
 from settings import Config, require_secret_key, secret_key_problem
 from store import CLOSING_LEASE, LeaseHeld, Store
@@ -112,6 +113,7 @@ def _dedup_and_index(config: Config, store: Store, command: str) -> tuple:
     index_report = engine_for(config).update(store, source_names(config))
     publish_oai(config, store)
     store.prune_changes(timedelta(days=config.change_log_keep_days))
+    requests_upkeep(config, store)
     click.echo(f"dedup: {dedup_report.records} records in {dedup_report.clusters} clusters, "
                f"{dedup_report.multi_member} held by several sources")
     if dedup_report.keys_upgraded:

@@ -12,7 +12,10 @@ from settings.config import (
 )
 from settings.collections import CollectionSettings, Licence, MemberAccess
 from settings.errors import ConfigError
+from settings.interlending import InterlendingSettings, Iso18626Peer, MemberRules
+from settings.mail import MailSettings
 from settings.oai import OaiSettings
+from settings.patrons import PatronSettings, Sip2Settings
 from settings.pause import pause_point
 from settings.search import SearchSettings
 from settings.table import SETTINGS, Setting
@@ -32,10 +35,16 @@ __all__ = [
     "HarvestSettings",
     "HoldingsMapping",
     "LeaseSettings",
+    "InterlendingSettings",
+    "Iso18626Peer",
     "Licence",
     "LoginThrottleSettings",
+    "MailSettings",
     "MemberAccess",
+    "MemberRules",
     "OaiSettings",
+    "PatronSettings",
+    "Sip2Settings",
     "SETTINGS",
     "SearchSettings",
     "Setting",

@@ -16,6 +16,9 @@ import yaml
 
 from settings.collections import CollectionSettings, parse_collections
 from settings.errors import ConfigError
+from settings.interlending import InterlendingSettings, parse_interlending
+from settings.mail import MailSettings, parse_mail
+from settings.patrons import PatronSettings, parse_patrons
 from settings.health import HealthSettings, parse_health
 from settings.metrics import MetricsSettings, parse_metrics
 from settings.oai import OaiSettings, parse_oai
@@ -117,6 +120,9 @@ class Config:
     renormalise_seconds: int = default("renormalise.nightly_seconds")   # a night's time for older forms
     oai: OaiSettings = OaiSettings()
     search: SearchSettings = SearchSettings()
+    mail: MailSettings = MailSettings()
+    patrons: PatronSettings = PatronSettings()
+    interlending: InterlendingSettings = InterlendingSettings()   # the `requests:` section
     metrics: MetricsSettings = MetricsSettings()
     health: HealthSettings = HealthSettings()
     collections: CollectionSettings = CollectionSettings()   # licensed collections, regional bibliographies
@@ -179,6 +185,9 @@ def parse_config(data: dict, path: Path) -> Config:
         renormalise_seconds=value(data.get("renormalise"), "renormalise.nightly_seconds"),
         oai=parse_oai(data.get("oai") or {}),
         search=parse_search(data.get("search")),
+        mail=parse_mail(data.get("mail")),
+        patrons=parse_patrons(data.get("patrons"), tuple(codes)),
+        interlending=parse_interlending(data.get("requests"), tuple(codes)),
         metrics=parse_metrics(data.get("metrics")),
         health=parse_health(data.get("health")),
         collections=parse_collections(data, codes),

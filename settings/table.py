@@ -15,12 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("text", "whole", "seconds", "number", "share", "flag", "choice", "list", "names", "section", "sections")
+KINDS = ("text", "whole", "seconds", "number", "share", "flag", "choice", "list", "names", "section", "sections",
+         "members")
 DESCRIBED = {
     "text": "text", "whole": "a whole number", "seconds": "a number of seconds", "number": "a number",
     "share": "a share from 0 to 1", "flag": "true or false", "list": "a list (or one value)",
     "names": "a mapping of codes to names", "section": "a mapping of the keys below",
     "sections": "a list of mappings of the keys below",
+    "members": "a mapping of member codes to mappings of the keys below",
 }
 
 
@@ -214,7 +216,10 @@ COLLECTIONS = (
 )
 
 # Rows of other issues' modules join here: `SECTIONS = (CORE, availability.SETTINGS, ...)`.
-SECTIONS: tuple[tuple[Setting, ...], ...] = (CORE, COLLECTIONS)
+from settings import requests_table  # noqa: E402  (its rows need `Setting` above)
+
+SECTIONS: tuple[tuple[Setting, ...], ...] = (CORE, COLLECTIONS, requests_table.MAIL, requests_table.PATRONS,
+                                             requests_table.REQUESTS)
 SETTINGS: dict[str, Setting] = {row.key: row for section in SECTIONS for row in section}
 # keys a value may not hold: refused with what to do instead
 REFUSED = {

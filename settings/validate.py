@@ -66,6 +66,14 @@ def _check_value(row: Setting, found, path: str) -> None:
                 raise ConfigError(f"{path}[{n}]: expected a mapping of {', '.join(children(row.key + '[]'))}, "
                                   f"not {entry!r}")
             _check_mapping(entry, row.key + "[]", f"{path}[{n}]")
+    elif row.kind == "members":
+        if not isinstance(found, dict):
+            raise ConfigError(f"{path}: expected a mapping of member codes to mappings, not {found!r}")
+        for code, entry in found.items():
+            if not isinstance(entry, dict):
+                raise ConfigError(f"{path}.{code}: expected a mapping of "
+                                  f"{', '.join(children(row.key + '.<member>'))}, not {entry!r}")
+            _check_mapping(entry, row.key + ".<member>", f"{path}.{code}")
     elif not _fits(row, found):
         raise ConfigError(f"{path}: {found!r} is not allowed; expected {row.allowed()}")
 

@@ -4,6 +4,7 @@ from store.changes import Change, ChangesMixin, Consumer
 from store.clusters import ClusterChange, ClusterPlan, ClustersMixin
 from store.decisions import Decision, DecisionsMixin, NewDecision
 from store.feed import FeedMixin
+from store.ill import ENDED_STATES as ILL_ENDED, OPEN_STATES as ILL_OPEN, IllEvent, IllMixin, IllRequest
 from store.core import StoreBase, StoreError, now
 from store.oai import ALL as OAI_ALL, OaiHeader, OaiMixin, OaiState, OaiWindow
 from store.leases import WRITER, HeldLease, Lease, LeaseHeld, LeaseLost, LeasesMixin, harvest_lease
@@ -17,13 +18,14 @@ from store.throttle import ThrottleMixin
 
 
 class Store(RecordsMixin, StateMixin, ClustersMixin, DecisionsMixin, ReviewMixin, ChangesMixin, FeedMixin, StaffMixin,
-            ThrottleMixin, LeasesMixin, RoundsMixin, OaiMixin, RederiveMixin, StoreBase):
+            ThrottleMixin, LeasesMixin, RoundsMixin, OaiMixin, RederiveMixin, IllMixin, StoreBase):
     """Records, harvest state, clusters, librarians' decisions, review queues, the change log, staff accounts,
-    login counters, leases and the OAI-PMH provider's items in one database (SQLite or PostgreSQL)."""
+    login counters, leases, the OAI-PMH provider's items and requests between members in one database (SQLite or PostgreSQL)."""
 
 
 __all__ = [
     "ROLES", "Account", "CLOSING_LEASE", "Change", "Checkpoint", "ClusterChange", "ClusterPlan", "Consumer", "Decision",
+    "ILL_ENDED", "ILL_OPEN", "IllEvent", "IllRequest",
     "HeldLease", "NearMiss", "NearMissPair", "NewDecision", "REVIEW_STATES", "SuspiciousCluster",
     "IncomingRecord", "Lease", "LeaseHeld", "LeaseLost", "OAI_ALL", "OaiHeader", "OaiState", "OaiWindow", "PageCounts", "QuarantineItem", "QuarantinedRecord", "Rederived", "Round",
     "SourceStatus", "Store", "StoreError", "StoredRecord", "WRITER", "harvest_lease", "now",

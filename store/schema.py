@@ -310,3 +310,42 @@ oai_items = Table(
 )
 Index("ix_oai_items_order", oai_items.c.set_spec, oai_items.c.datestamp, oai_items.c.cluster_id)
 Index("ix_oai_items_cluster", oai_items.c.cluster_id)
+
+# Requests between members: a patron of one member asks for an edition (a cluster) to be sent to one of
+# their own member's libraries; lenders are tried in turn (`candidates` still to try, `tried` those that
+# declined or did not answer, both JSON lists). Ended requests are purged after a configured number of days.
+ill_requests = Table(
+    "ill_requests", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cluster_id", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("patron_member", String(32), nullable=False),
+    Column("patron_card", String(64), nullable=False),
+    Column("patron_email", Text),                        # from SIP2's BE, for the notices; no PIN is ever kept
+    Column("language", String(8), nullable=False),       # of the notices
+    Column("pickup", Text, nullable=False),              # a library of the patron's member
+    Column("state", String(16), nullable=False),         # requested | accepted | shipped | received | returned | ...
+    Column("lender", String(32)),                        # the member asked now (or that lent)
+    Column("candidates", Text, nullable=False),
+    Column("tried", Text, nullable=False),
+    Column("answer_by", UtcDateTime()),                  # when the lender asked now is passed over
+    Column("peer_ref", Text),                            # the lender's own id of the request (ISO 18626)
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("ended_at", UtcDateTime()),                   # returned, cancelled or declined by every lender
+)
+Index("ix_ill_requests_patron", ill_requests.c.patron_member, ill_requests.c.patron_card)
+Index("ix_ill_requests_lender", ill_requests.c.lender, ill_requests.c.state)
+Index("ix_ill_requests_ended", ill_requests.c.ended_at)
+
+ill_events = Table(
+    "ill_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, ForeignKey("ill_requests.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("member", String(32)),                        # the lender the step concerns
+    Column("actor", Text),                               # staff username, "patron", "iso18626", "timer"
+    Column("note", Text),
+)
+Index("ix_ill_events_request", ill_events.c.request_id)

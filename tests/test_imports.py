@@ -15,7 +15,10 @@ ALLOWED = {
     "store": {"normalise", "settings"},
     "dedup": {"store", "normalise", "settings"},
     "index": {"dedup", "store", "normalise", "settings"},
-    "web": {"index", "dedup", "store", "normalise", "settings"},
+    "web": {"index", "dedup", "store", "normalise", "settings", "mail", "patrons", "ill"},
+    "mail": {"settings"},
+    "patrons": {"settings"},
+    "ill": {"store", "normalise", "settings"},
     "harvest": {"store", "normalise", "settings"},
     "oaiserver": set(),
 }

@@ -88,7 +88,7 @@ def documented_in(text: str) -> set[str]:
     words = set()
     for line in text.splitlines():
         if line.strip().startswith("#") or "#" in line:
-            words |= set(re.findall(r"[a-z_]+", line.split("#", 1)[1] if not line.strip().startswith("#") else line))
+            words |= set(re.findall(r"[a-z_][a-z0-9_]*", line.split("#", 1)[1] if not line.strip().startswith("#") else line))
     return words
 
 

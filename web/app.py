@@ -65,6 +65,7 @@ def _register(app: Flask, config: Config) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api")
     _register_staff(app)
+    _register_patrons(app, config)
     install_oai(app, config)
     install_metrics(app, config)
     install_rate_limit(app, config.web)
@@ -99,6 +100,18 @@ def _register_staff(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
     # every page says who is signed in (the header, and "Staff view" on record pages)
     app.context_processor(lambda: {"staff_name": current_staff()})
+
+
+def _register_patrons(app: Flask, config: Config) -> None:
+    from web.iso18626 import iso18626
+    from web.patrons import current_patron, patron
+
+    app.register_blueprint(patron, url_prefix="/patron")
+    app.register_blueprint(iso18626)
+    # the header offers sign-in (or the patron's requests) when patrons can sign in
+    app.context_processor(lambda: {"patrons_enabled": config.patrons.enabled,
+                                   "requests_enabled": config.patrons.enabled and config.interlending.enabled,
+                                   "patron": current_patron() if config.patrons.enabled else None})
 
 
 def cookie_options() -> dict:
