@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from health import DROPPED, FAILING, SourceHealth, healths
+from health import DROPPED, FAILING, SourceHealth, flagged_since_last_run, healths
+from mail import MailError, send
 from settings import Config
 from store import Store
 
@@ -42,3 +43,22 @@ def print_history(store: Store, config: Config) -> None:
 
 def _n(value: int | None) -> str:
     return "-" if value is None else str(value)
+
+
+def alert(store: Store, config: Config) -> str | None:
+    """After a nightly run: e-mail `health.alert_to` about sources it newly flagged; what was done, in a line."""
+    flagged = flagged_since_last_run(store, config)
+    if not flagged:
+        return None
+    names = ", ".join(h.source for h in flagged)
+    if not config.health.alert_to:
+        return f"health: flagged {names} (health.alert_to names nobody to tell)"
+    if not config.mail.enabled:
+        return f"health: flagged {names}; no e-mail sent: mail.host is not set"
+    body = "\n".join(f"{h.source}: {'; '.join(reasons(h))}" for h in flagged)
+    body += "\n\nSee `unioncat status --history` or the staff workspace's health page (/staff/health).\n"
+    try:
+        send(config.mail, config.health.alert_to, f"unioncat: {names} flagged by the nightly run", body)
+    except MailError as exc:
+        return f"health: flagged {names}; the e-mail to {', '.join(config.health.alert_to)} failed: {exc}"
+    return f"health: flagged {names}; e-mailed {', '.join(config.health.alert_to)}"

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 
 from cli.base import Context, Failures, handled, main, pass_context
-from cli.health import with_totals
+from cli.health import alert as health_alert, with_totals
 from cli.leases import writer_lease
 from cli.progress import ProgressLine
 from cli.server import ServeOptions
@@ -294,6 +294,9 @@ def _nightly(ctx: Context, *, full: bool, force: bool, fail: bool = True, reconc
                   "dedup": dedup_report.to_dict(), "index": index_report.to_dict(),
                   "duration": round(time.monotonic() - started, 3)}
         store.finish_run(run_id, outcome, report)
+        alerted = health_alert(store, config)
+        if alerted:
+            click.echo(alerted)
         click.echo(f"run {run_id}: {outcome}; report written to {_write_report(config, run_id, report)}")
     if fail:
         _fail_on(reports)

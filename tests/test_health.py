@@ -25,9 +25,13 @@ from store import Store
 from tests.conftest import ROOT
 from tests.test_browser import ARTIFACTS, WCAG_TAGS, axe_script, serve  # noqa: F401 (a fixture)
 from tests.test_browser_staff import sign_in
+from tests.smtp_peer import SmtpPeer
 from tests.test_renormalise import START
 from tests.test_staff_web import CHEAP, PASSWORD, login
 from web import create_app
+
+
+OPERATOR = "operator@example.org"
 
 
 def nightly(config) -> str:
@@ -36,11 +40,12 @@ def nightly(config) -> str:
     return result.output
 
 
-def write_catalogue(folder, url: str):
+def write_catalogue(folder, url: str, mail: dict):
     shipped = {s["code"]: s for s in yaml.safe_load((ROOT / "config.yaml").read_text())["sources"]}
     deichman = dict(shipped["deichman"], path=str(ROOT / shipped["deichman"]["path"]))
     duke = {k: v for k, v in shipped["duke"].items() if k != "path"} | {"type": "oai", "url": url}
-    data = {"store": "var/store.sqlite", "index": "var/index", "reports": "var/reports", "sources": [deichman, duke]}
+    data = {"store": "var/store.sqlite", "index": "var/index", "reports": "var/reports", "sources": [deichman, duke],
+            "mail": mail, "health": {"alert_to": [OPERATOR]}}
     (folder / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
     return load_config(folder / "config.yaml")
 
@@ -51,18 +56,20 @@ def scenario(tmp_path_factory):
     records = load_marc_files([ROOT / "samples" / "duke" / "records.xml"], identifier_prefix="oai:duke:",
                               datestamp=lambda i: START + timedelta(minutes=i))
     repository = Repository(records)
-    with serve_in_thread(make_app(repository, batch_size=50)) as server:
-        config = write_catalogue(tmp_path_factory.mktemp("health"), server.url)
-        outputs = [nightly(config)]
-        doomed = [r.identifier for r in repository][: len(records) * 15 // 100]
-        for identifier in doomed:
-            repository.delete(identifier)
-        outputs.append(nightly(config))
-    outputs += [nightly(config) for _ in range(3)]
+    with SmtpPeer() as smtp:
+        with serve_in_thread(make_app(repository, batch_size=50)) as server:
+            config = write_catalogue(tmp_path_factory.mktemp("health"), server.url, smtp.config())
+            outputs = [nightly(config)]
+            doomed = [r.identifier for r in repository][: len(records) * 15 // 100]
+            for identifier in doomed:
+                repository.delete(identifier)
+            outputs.append(nightly(config))
+        outputs += [nightly(config) for _ in range(3)]
+        mails = smtp.to(OPERATOR)
     with Store(config.store_url) as store:
         store.set_staff_password("anna", generate_password_hash(PASSWORD, CHEAP))
         store.set_staff_role("anna", "administrator", None)
-    return {"config": config, "outputs": outputs, "deleted": len(doomed), "duke": len(records)}
+    return {"config": config, "outputs": outputs, "deleted": len(doomed), "duke": len(records), "mails": mails}
 
 
 def test_each_run_report_carries_every_sources_totals_after_the_run(scenario):
@@ -84,6 +91,16 @@ def test_status_history_flags_a_drop_and_three_failed_runs_in_a_row(scenario):
     lives = [line for line in duke.splitlines() if line.startswith("  run ")]
     assert len(lives) == 5 and "failed" in lives[-1] and "ok" in lives[0]
     assert "deichman: last success" in result.output and "FLAGGED" not in result.output.split("duke:")[0]
+
+
+def test_the_operator_is_emailed_once_when_the_drop_is_flagged_and_once_when_the_failures_are(scenario):
+    mails = scenario["mails"]
+    assert [m["Subject"] for m in mails] == ["unioncat: duke flagged by the nightly run"] * 2
+    assert "live records fell by 14%" in mails[0].get_content()
+    assert "failed 3 runs in a row" in mails[1].get_content() and "/staff/health" in mails[1].get_content()
+    outputs = scenario["outputs"]
+    assert f"e-mailed {OPERATOR}" in outputs[1] and f"e-mailed {OPERATOR}" in outputs[4]
+    assert "health:" not in outputs[0] + outputs[2] + outputs[3]
 
 
 def test_the_drop_is_flagged_in_the_run_that_lost_the_records(scenario):
