@@ -29,6 +29,7 @@ def record_row(item: IncomingRecord, digest: str) -> dict:
         "raw_format": item.raw_format or None, "content_hash": digest, "needs_match": True,
         "harvested_at": stamp, "updated_at": stamp,
         "data": None, "title": None, "year": None, "format": None, "parent_id": None, "flags": "",
+        "rules_version": None,      # a tombstone has no normalised form (and a page inserts its rows in one statement)
     }
     if item.record is not None:
         values.update(record_columns(item.record))
