@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from settings.availability import AvailabilitySettings, parse_availability
 from settings.errors import ConfigError
 from settings.oai import OaiSettings, parse_oai
 from settings.search import SearchSettings, parse_search
@@ -113,6 +114,7 @@ class Config:
     change_log_keep_days: int = 30      # change-log entries every consumer has passed are kept this long
     oai: OaiSettings = OaiSettings()
     search: SearchSettings = SearchSettings()
+    availability: AvailabilitySettings = AvailabilitySettings()
 
     @property
     def several_per_cluster(self) -> frozenset[str]:
@@ -168,6 +170,7 @@ def parse_config(data: dict, path: Path) -> Config:
         change_log_keep_days=_keep_days(data.get("change_log") or {}),
         oai=parse_oai(data.get("oai") or {}),
         search=parse_search(data.get("search")),
+        availability=parse_availability(data.get("availability"), _list(data, "sources")),
     )
 
 

@@ -15,9 +15,11 @@ ALLOWED = {
     "store": {"normalise", "settings"},
     "dedup": {"store", "normalise", "settings"},
     "index": {"dedup", "store", "normalise", "settings"},
-    "web": {"index", "dedup", "store", "normalise", "settings"},
+    "web": {"index", "dedup", "store", "normalise", "settings", "availability"},
+    "availability": {"normalise", "settings"},
     "harvest": {"store", "normalise", "settings"},
     "oaiserver": set(),
+    "memberpeers": {"oaiserver"},
 }
 PACKAGES = set(ALLOWED) | {"cli"}
 
