@@ -34,6 +34,13 @@ class FaultSwitch:
         """Let every silent request end (without an answer) now."""
         self._released.set()
 
+    def reset(self) -> None:
+        """Answer normally again, end the silent requests and forget the requests seen."""
+        self._released.set()
+        self._released = threading.Event()
+        self.fault = None
+        self.requests.clear()
+
     def __call__(self, environ, start_response):
         self.requests.append(environ.get("QUERY_STRING", "") or environ.get("PATH_INFO", ""))
         fault = self.fault

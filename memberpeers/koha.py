@@ -24,8 +24,12 @@ _UNAVAILABLE = {"not_for_loan": "Not for loan", "on_loan": "Checked out", "lost"
                 "in_transit": "In transit"}
 
 
-def make_koha_app(catalogue: PeerCatalogue, *, enabled: bool = True, authorized_ips: tuple[str, ...] = ()):
-    """The WSGI app of a Koha OPAC's ILS-DI script over `catalogue`."""
+def make_koha_app(catalogue: PeerCatalogue, *, enabled: bool = True, authorized_ips=()):
+    """The WSGI app of a Koha OPAC's ILS-DI script over `catalogue`.
+
+    `authorized_ips` is Koha's ILS-DI:AuthorizedIPs (empty: everyone); it is read
+    on every request, so a test may change a list it passed while the peer runs.
+    """
 
     def app(environ, start_response):
         if environ.get("PATH_INFO", "") != PATH:
@@ -50,7 +54,7 @@ def make_koha_app(catalogue: PeerCatalogue, *, enabled: bool = True, authorized_
     return app
 
 
-def _refusal(enabled: bool, authorized_ips: tuple[str, ...], address: str) -> dict | None:
+def _refusal(enabled: bool, authorized_ips, address: str) -> dict | None:
     if not enabled:
         return {"code": "NotAllowed", "message": "ILS-DI is disabled."}
     if authorized_ips and address not in authorized_ips:

@@ -9,6 +9,7 @@ from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from availability import AvailabilityService
 from index import BRANCH_SEPARATOR, engine_for
 from settings import Config
 from store import Store
@@ -44,7 +45,9 @@ def create_app(config: Config, test_config: dict | None = None, *,
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     engine = engine_for(config)
     app.extensions["unioncat"] = {"config": config, "store": Store(config.store_url), "engine": engine,
-                                  "retry_quarantined": retry_quarantined}
+                                  "retry_quarantined": retry_quarantined,
+                                  "availability": AvailabilityService(config.availability)
+                                  if config.availability.enabled else None}
     engine.warm()
     Babel(app, locale_selector=lambda: select_locale(config.web.languages))
     _register(app, config)
@@ -53,6 +56,7 @@ def create_app(config: Config, test_config: dict | None = None, *,
 
 def _register(app: Flask, config: Config) -> None:
     from web.api import api
+    from web.availability import live, live_sources
     from web.pages import pages
 
     from web.helpers import register as register_helpers
@@ -64,6 +68,8 @@ def _register(app: Flask, config: Config) -> None:
                       for code, name in s.holdings.library_names.items()})
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(live)
+    app.context_processor(lambda: {"live_sources": live_sources()})
     _register_staff(app)
     install_oai(app, config)
     install_rate_limit(app, config.web)
