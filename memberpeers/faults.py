@@ -5,6 +5,7 @@
     peer.fault = "slow"        # answer correctly after `delay` seconds
     peer.fault = "malformed"   # answer 200 with the real body cut in half
     peer.fault = "drop"        # close the connection without a byte
+    peer.fault = "drip"        # send the real answer one byte every `delay / 10` seconds
     peer.fault = None          # answer normally
 
 Wrong credentials are each protocol's own answer (see the peers' `token` and
@@ -18,7 +19,7 @@ import time
 
 from oaiserver import DropConnection
 
-FAULTS = (None, "silent", "slow", "malformed", "drop")
+FAULTS = (None, "silent", "slow", "malformed", "drop", "drip")
 
 
 class FaultSwitch:
@@ -53,9 +54,18 @@ class FaultSwitch:
             raise DropConnection()
         if fault == "slow":
             time.sleep(self.delay)
-        if fault != "malformed":
+        if fault not in ("malformed", "drip"):
             return self.app(environ, start_response)
         body = b"".join(self.app(environ, lambda status, headers, exc_info=None: None))
+        if fault == "drip":
+            start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(len(body)))])
+            return self._drip(body)
         cut = body[: len(body) // 2]
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(cut)))])
         return [cut]
+
+    def _drip(self, body: bytes):
+        for position in range(len(body)):
+            if self._released.wait(self.delay / 10):
+                return
+            yield body[position:position + 1]

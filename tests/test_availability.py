@@ -84,7 +84,7 @@ def test_each_adapter_reads_its_peers_copies_into_the_same_model(peer):
 
 
 @pytest.mark.parametrize("fault, reason", [("silent", "timeout"), ("slow", "timeout"), ("malformed", "malformed"),
-                                           ("drop", "unreachable")])
+                                           ("drop", "unreachable"), ("drip", "timeout")])
 def test_a_member_that_fails_answers_within_its_bound_with_the_reason(peer, fault, reason):
     peer.switch.fault = fault
     answer, took = ask(peer.service())

@@ -141,6 +141,12 @@ def test_odd_questions_get_an_empty_answer_not_an_error(client, peers, query):
     assert all(not peer.switch.requests for peer in peers)
 
 
+def test_a_question_is_cut_at_fifty_clusters(client, cluster):
+    others = "&".join(f"id=c{n}" for n in range(49))
+    assert len(lines(client.get(f"/availability?{others}&id={cluster}"))) == 4      # the 50th: its 3 members, done
+    assert lines(client.get(f"/availability?{others}&id=c49&id={cluster}")) == [{"done": True}]
+
+
 def test_without_live_availability_the_pages_are_as_before(network, cluster):
     client = create_app(network).test_client()
     html = client.get(f"/record/{cluster}").get_data(as_text=True)
