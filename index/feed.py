@@ -10,7 +10,8 @@ process, which holds the index's lock, commits them all at once. Measured
 (bench/nightly.py) against building the documents in workers for one
 writer, and against Whoosh's own `procs` writer, which pickles every
 document to its workers: both gained little, as the single writer stayed
-the bottleneck.
+the bottleneck. `in_workers` is the same sharing for any engine: the
+SolrCloud rebuild sends each worker's share straight to the cluster.
 """
 
 from __future__ import annotations
@@ -63,25 +64,42 @@ def rebuild(ix, writer, store: Store, source_names: dict[str, str], procs: int,
     """
     if procs <= 1 or store.cluster_totals()[1] < PARALLEL_FROM:
         return add_all(writer, store, source_names, added=added), None
+    done = in_workers(store, procs, lambda own, share: _write_segment(ix, own, source_names, share))
+    segments = [segment for _count, segment in done if segment is not None]
+    return sum(count for count, _segment in done), lambda _writer, existing: existing + segments
+
+
+def in_workers(store: Store, procs: int, work: Callable[[Store, tuple[int, int]], object]) -> list:
+    """`work(its_own_store, (n, procs))` in each of `procs` forked processes; their results.
+
+    Raises `SearchIndexError` as soon as one fails or dies without answering.
+    """
     # forked workers start at once and import nothing again; they must not share the parent's
     # connections (a PostgreSQL socket closed by a child is closed for the parent too), so the
     # pool is emptied first and each worker opens its own engine
     store.engine.dispose()
     context = multiprocessing.get_context("fork")
     results = context.Queue()
-    workers = [context.Process(target=_write_segment, args=(ix, store.url, source_names, (n, procs), results), daemon=True)
+    workers = [context.Process(target=_worker, args=(store.url, work, (n, procs), results), daemon=True)
                for n in range(procs)]
     for worker in workers:
         worker.start()
     try:
-        done = _results(results, workers)
+        return _results(results, workers)
     finally:
         for worker in workers:
             worker.join(timeout=5)
             if worker.is_alive():
                 worker.kill()
-    segments = [segment for _count, segment in done if segment is not None]
-    return sum(count for count, _segment in done), lambda _writer, existing: existing + segments
+
+
+def _worker(url: str, work: Callable, share: tuple[int, int], results) -> None:
+    """A worker process: `work` on a store of its own; its result, or its traceback as a string."""
+    try:
+        with Store(url, migrate=False) as store:
+            results.put(work(store, share))
+    except Exception:
+        results.put(traceback.format_exc(limit=5))
 
 
 def _results(results, workers: list) -> list[tuple[int, object]]:
@@ -108,16 +126,12 @@ def _results(results, workers: list) -> list[tuple[int, object]]:
     return done
 
 
-def _write_segment(ix, url: str, source_names: dict[str, str], share: tuple[int, int], results) -> None:
-    """A worker: one share of the batches into a segment of its own (the parent holds the lock)."""
-    try:
-        from index.writer import Codec
+def _write_segment(ix, store: Store, source_names: dict[str, str], share: tuple[int, int]) -> tuple[int, object]:
+    """A worker's share of the batches into a segment of its own (the parent holds the lock)."""
+    from index.writer import Codec
 
-        with Store(url, migrate=False) as store:
-            writer = SegmentWriter(ix, _lk=False, codec=Codec(), limitmb=256)
-            count = add_all(writer, store, source_names, share)
-        # as Whoosh's own multiprocessing writer does: finish the segment and leave the rest to the
-        # parent (its commit writes the table of segments; its cleanup removes the shared temp folder)
-        results.put((count, writer._finalize_segment() if count else None))
-    except Exception:
-        results.put(traceback.format_exc(limit=5))
+    writer = SegmentWriter(ix, _lk=False, codec=Codec(), limitmb=256)
+    count = add_all(writer, store, source_names, share)
+    # as Whoosh's own multiprocessing writer does: finish the segment and leave the rest to the
+    # parent (its commit writes the table of segments; its cleanup removes the shared temp folder)
+    return count, writer._finalize_segment() if count else None

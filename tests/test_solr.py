@@ -18,9 +18,12 @@ from click.testing import CliRunner
 from bench.editions import base_corpus, cluster_by_truth, fill, with_new_title
 from cli import main
 from dedup import run_dedup
+from index.errors import SearchIndexError
 from index.results import SearchRequest
 from index.solr import SolrClient, SolrError, admin
 from index.solr.engine import SolrEngine
+from index import feed
+from index.solr import writer as solr_writer
 from index.solr.writer import FAULT_ENV
 from store import IncomingRecord, Store
 from tests.solr import wait_for
@@ -154,6 +157,34 @@ def test_a_failed_rebuild_leaves_the_alias_where_it_was_and_removes_its_collecti
     monkeypatch.setenv(FAULT_ENV, "documents:100")
     with pytest.raises(SolrError, match="fault injected"):
         solr.update(store, NAMES, rebuild=True)
+    assert admin.aliased_collection(client, alias) == before
+    assert [c for c in admin.collections(client) if c.startswith(f"{alias}_")] == [before]
+    assert snapshot(solr) == totals
+
+
+def on_two_processes(monkeypatch) -> None:
+    """The small catalogue fed as a large one is: batches of 50 shared out to two forked processes."""
+    monkeypatch.setattr(feed, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(solr_writer, "BATCH", 50)
+
+
+def test_a_rebuild_on_two_processes_sends_every_cluster_once(solr, store, alias, monkeypatch):
+    solr.update(store, NAMES)
+    totals = snapshot(solr)
+    on_two_processes(monkeypatch)
+    report = solr.update(store, NAMES, rebuild=True, procs=2)
+    assert report.rebuilt and report.indexed == report.total == len(store.alive_cluster_ids())
+    assert snapshot(solr) == totals
+
+
+def test_a_rebuild_process_that_fails_leaves_the_alias_where_it_was(solr, store, alias, monkeypatch):
+    solr.update(store, NAMES)
+    client = solr.client
+    before, totals = admin.aliased_collection(client, alias), snapshot(solr)
+    on_two_processes(monkeypatch)
+    monkeypatch.setenv(FAULT_ENV, "documents:40")      # each process fails after sending 40 of its documents
+    with pytest.raises(SearchIndexError, match="an index worker failed: (.|\n)*fault injected"):
+        solr.update(store, NAMES, rebuild=True, procs=2)
     assert admin.aliased_collection(client, alias) == before
     assert [c for c in admin.collections(client) if c.startswith(f"{alias}_")] == [before]
     assert snapshot(solr) == totals

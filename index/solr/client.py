@@ -58,6 +58,11 @@ class SolrClient:
         self._session = requests.Session()
         self._session.auth = credentials
 
+    def for_another_process(self) -> "SolrClient":
+        """A client to the same nodes with connections of its own (a forked process must not share sockets)."""
+        return SolrClient(self._configured, timeout=self.timeout, credentials=self._session.auth,
+                          refresh_every=self.refresh_every)
+
     def get(self, path: str, params: dict | None = None, *, timeout: float | None = None) -> dict:
         """GET `path` (relative to a node's /solr) with `params`; the answer's JSON."""
         return self.request("GET", path, params=params, timeout=timeout)

@@ -52,7 +52,7 @@ class SolrEngine:
 
     def update(self, store, source_names: dict[str, str], *, rebuild: bool = False, procs: int = 2) -> IndexReport:
         """Feed what changed (or rebuild into a new collection and switch the alias)."""
-        return self.writer.update(store, source_names, rebuild=rebuild)
+        return self.writer.update(store, source_names, rebuild=rebuild, procs=procs)
 
 
 def from_config(config) -> SolrEngine:

@@ -18,6 +18,7 @@ import os
 import time
 
 from dedup import cluster_views
+from index import feed
 from index.documents import document_for
 from index.position import changed_clusters, current_position
 from index.results import IndexReport
@@ -46,14 +47,15 @@ class SolrWriter:
         self.shards = shards
         self.replicas = replicas
 
-    def update(self, store: Store, source_names: dict[str, str], *, rebuild: bool = False) -> IndexReport:
+    def update(self, store: Store, source_names: dict[str, str], *, rebuild: bool = False,
+               procs: int = 1) -> IndexReport:
         """Index what changed since the alias's position, or rebuild into a new collection when asked or needed."""
         current = admin.aliased_collection(self.client, self.alias)
         since = admin.load_position(self.client, self.alias) if current else None
         reason = "asked for" if rebuild else _rebuild_reason(current, since)
         if reason:
             log.info("solr: rebuilding %s (%s)", self.alias, reason)
-            report, position = self.rebuild(store, source_names, current)
+            report, position = self.rebuild(store, source_names, current, procs)
         else:
             report, position = self._update(store, source_names, current, since)
         store.set_consumer_position(self.consumer_name, position)
@@ -66,17 +68,26 @@ class SolrWriter:
         """This index's name among the change log's consumers."""
         return f"solr:{self.alias}"
 
-    def rebuild(self, store: Store, source_names: dict[str, str], previous: str | None) -> tuple[IndexReport, int]:
-        """Every live cluster into a new collection, then the alias switch; the old collection deleted after."""
+    def rebuild(self, store: Store, source_names: dict[str, str], previous: str | None,
+                procs: int = 1) -> tuple[IndexReport, int]:
+        """Every live cluster into a new collection, then the alias switch; the old collection deleted after.
+
+        With `procs` > 1 (and a catalogue large enough to be worth it) that
+        many processes each read, make and send every `procs`-th batch: the
+        feed (reading the store, making documents, the Python analysis) is
+        most of a rebuild's time, and Solr takes updates from many senders.
+        """
         position = current_position(store)     # before reading any cluster: what changes meanwhile is read next time
         configset = admin.upload_configset(self.client)
         collection = admin.create_collection(self.client, self.alias, configset, self.shards, 1)
         report = IndexReport(rebuilt=True)
         try:
             admin.wait_active(self.client, collection)
-            for batch in store.cluster_id_batches(BATCH):
-                report.indexed += self._send(collection, store, source_names, batch)[0]
-                _fault(report.indexed)
+            if procs > 1 and store.cluster_totals()[1] >= feed.PARALLEL_FROM:
+                report.indexed = sum(feed.in_workers(
+                    store, procs, lambda own, share: self._send_share(collection, own, source_names, share)))
+            else:
+                report.indexed = self._send_share(collection, store, source_names, (0, 1))
             self.commit(collection)
             self._complete(collection, report.indexed)
             admin.switch_alias(self.client, self.alias, collection, position)
@@ -86,6 +97,19 @@ class SolrWriter:
         if previous and previous != collection:
             _delete_quietly(self.client, previous)
         return report, position
+
+    def _send_share(self, collection: str, store: Store, source_names: dict[str, str],
+                    share: tuple[int, int]) -> int:
+        """Every `share[1]`-th batch of live clusters from `share[0]`, sent; how many documents."""
+        number, of = share
+        sender = self if of == 1 else SolrWriter(self.client.for_another_process(), self.alias, self.shards,
+                                                 self.replicas)
+        sent = 0
+        for n, batch in enumerate(store.cluster_id_batches(BATCH)):
+            if n % of == number:
+                sent += sender._send(collection, store, source_names, batch)[0]
+                _fault(sent)
+        return sent
 
     def _update(self, store: Store, source_names: dict[str, str], collection: str,
                 since: int) -> tuple[IndexReport, int]:
