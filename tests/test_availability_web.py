@@ -129,6 +129,20 @@ def test_the_answer_speaks_the_patrons_language(client, peers, cluster):
     assert "Nie udało się połączyć" in answers["m01"]["html"][cluster]
 
 
+def test_what_a_member_system_says_is_escaped_before_it_reaches_the_page(client, peers, cluster):
+    from memberpeers import PeerItem
+    from tests.availability_support import member_id
+
+    copies = peers[2].copies
+    kept = copies.records[member_id("template", 2)]
+    copies.add(member_id("template", 2), PeerItem("x1", branch='<img src=x onerror="alert(1)">', call_number="<b>1</b>"))
+    try:
+        html = by_source(lines(client.get(f"/availability?id={cluster}")))["m02"]["html"][cluster]
+    finally:
+        copies.records[member_id("template", 2)] = kept
+    assert "<img" not in html and "&lt;img src=x onerror=" in html and "&lt;b&gt;1&lt;/b&gt;" in html
+
+
 def test_robots_txt_keeps_crawlers_off_the_live_endpoint(client):
     response = client.get("/robots.txt")
     assert response.status_code == 200 and "Disallow: /availability" in response.get_data(as_text=True)
