@@ -4,31 +4,39 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-HOST   ?= 127.0.0.1
-PORT   ?= 5000
+# The demo's addresses, from the command line or the environment (`make demo PORT=5001 OAI_PORT=8791`):
+# the one place they are set; OAI_PORT moves the demo's OAI-PMH endpoint and the source harvested from it.
+HOST     ?= 127.0.0.1
+PORT     ?= 5000
+OAI_PORT ?= 8790
 
 .PHONY: demo test install install-test browser postgresql solr bench clean
 
 demo: install
-	$(BIN)/unioncat --config config.yaml demo --host $(HOST) --port $(PORT)
+	@$(BIN)/unioncat --config config.yaml demo --host $(HOST) --port $(PORT) --oai-port $(OAI_PORT)
 
 # Two pytest-xdist workers, one per core; tests that share a module's fixture or one heavy resource
 # stay in one worker (`--dist loadgroup`, see tests/conftest.py).
 test: install-test browser postgresql solr
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)
 
+# setuptools tells every editable install of a flat layout (our top-level packages, see setup.cfg) that a folder
+# named like a package may shadow it: information, not a fault, so it is the one notice kept out of the output
+QUIET_EDITABLE := PYTHONWARNINGS="ignore:Editable installation"
+
 install: $(VENV)/.installed
 
 $(VENV)/.installed: setup.cfg pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
-	touch $@
+	@echo "installing unioncat and its dependencies into $(VENV) (once; about a minute)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(QUIET_EDITABLE) $(BIN)/python -m pip install --quiet -e .
+	@touch $@
 
 install-test: $(VENV)/.installed-test
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(QUIET_EDITABLE) $(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 # Debian's chromium for the browser tests (Playwright cannot download its own here).

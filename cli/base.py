@@ -60,6 +60,10 @@ class Context:
             self._config = load_config(self.path)
         return self._config
 
+    def replace_config(self, config: Config) -> None:
+        """Use `config` from now on (a command line option changed part of it)."""
+        self._config = config
+
     def store(self, *, migrate_embedded: bool = False) -> Store:
         """The configured store; `migrate_embedded` brings an SQLite store's tables up to date first.
 

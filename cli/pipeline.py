@@ -10,16 +10,20 @@ import secrets
 import signal
 import time
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
 from cli.base import Context, Failures, handled, main, pass_context
+from cli.health import with_totals
 from cli.leases import writer_lease
 from cli.progress import ProgressLine
 from cli.server import ServeOptions
 from dedup import run_dedup
 from harvest import HarvestOptions, SourceReport, WorkerReport, harvest_sources, policy_for, retry_entry, run_worker
+from harvest.renormalise import RenormaliseReport, pending, renormalise as renormalise_records
 from index import engine_for
 from cli.oai import publish_oai
 from settings import Config, require_secret_key, secret_key_problem
@@ -127,6 +131,34 @@ def dedup(ctx: Context, full: bool) -> None:
 
 
 @main.command()
+@click.option("--source", "sources", multiple=True, metavar="CODE", help="Only this source's records (repeatable).")
+@click.option("--all", "every", is_flag=True,
+              help="Every record of the named sources, not only those older rules made (after a change to a "
+                   "source's holdings mapping or record address in config.yaml).")
+@click.option("--time-limit", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Stop after the batch that passes this; the rest is done next time.")
+@click.option("--then-dedup/--no-dedup", default=True, show_default=True,
+              help="Match and index the records whose normalised form changed.")
+@pass_context
+@handled
+def renormalise(ctx: Context, sources: tuple[str, ...], every: bool, time_limit: float | None, then_dedup: bool) -> None:
+    """Derive stored records again from their raw MARC under today's normalisation rules (no re-harvest)."""
+    config = ctx.config
+    if every and not sources:
+        raise click.UsageError("--all needs --source: name the sources whose configuration changed")
+    unknown = sorted(set(sources) - {s.code for s in config.sources})
+    if unknown:
+        raise click.UsageError(f"no source {', '.join(unknown)} in the configuration")
+    with ctx.store() as store:
+        with writer_lease(config, store, "renormalise"):
+            report = renormalise_records(store, config, sources=list(sources) or None, every=every,
+                                         time_limit=time_limit)
+        _print_renormalise(report)
+        if then_dedup and report.changed:
+            _dedup_and_index(config, store, "renormalise")
+
+
+@main.command()
 @click.option("--rebuild", is_flag=True, help="Build the index from scratch instead of updating it.")
 @pass_context
 @handled
@@ -187,11 +219,16 @@ def nightly(ctx: Context, full: bool, force: bool, reconcile: bool) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address the catalogue listens on.")
-@click.option("--port", default=5000, show_default=True, type=int, help="Port the catalogue listens on.")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="UNIONCAT_DEMO_HOST",
+              help="Address the catalogue listens on (or $UNIONCAT_DEMO_HOST).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar="UNIONCAT_DEMO_PORT",
+              help="Port the catalogue listens on (or $UNIONCAT_DEMO_PORT).")
+@click.option("--oai-port", type=click.IntRange(1, 65535), envvar="UNIONCAT_DEMO_OAI_PORT",
+              help="Port of the demo's OAI-PMH endpoint, instead of demo.oai_servers' port; the source it serves is "
+                   "harvested there (or $UNIONCAT_DEMO_OAI_PORT; several endpoints take the ports after it).")
 @pass_context
 @handled
-def demo(ctx: Context, host: str, port: int) -> None:
+def demo(ctx: Context, host: str, port: int, oai_port: int | None) -> None:
     """Run the whole job on the bundled sample libraries and serve the result.
 
     Starts the configured demo OAI-PMH endpoints on 127.0.0.1, harvests every
@@ -200,6 +237,8 @@ def demo(ctx: Context, host: str, port: int) -> None:
     """
     from oaiserver import Repository, load_marc_files, make_app, serve_in_thread
 
+    if oai_port is not None:
+        ctx.replace_config(demo_ports(ctx.config, oai_port))
     config = ctx.config
     servers = []
     for demo_server in config.demo_servers:
@@ -216,30 +255,72 @@ def demo(ctx: Context, host: str, port: int) -> None:
             server.stop()
 
 
+def demo_ports(config: Config, first_port: int) -> Config:
+    """The configuration with its demo endpoints on `first_port` and after, and their sources' URLs to match."""
+    servers = tuple(replace(server, port=first_port + n) for n, server in enumerate(config.demo_servers))
+    ports = {server.source: server.port for server in servers}
+    sources = tuple(replace(s, url=_with_port(s.url, ports[s.code])) if s.code in ports and s.url else s
+                    for s in config.sources)
+    return replace(config, demo_servers=servers, sources=sources)
+
+
+def _with_port(url: str, port: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{port}"))
+
+
 def _nightly(ctx: Context, *, full: bool, force: bool, fail: bool = True, reconcile: bool = False) -> None:
     config = ctx.config
     with ctx.store(migrate_embedded=True) as store:
         run_id = store.start_run("nightly")
-        started = time.monotonic()
+        started, began = time.monotonic(), _utc_now()
         with ProgressLine() as progress:
             reports = harvest_sources(store, config, list(config.sources),
                                       _options(config, full, force, reconcile, progress), run_id=run_id,
                                       command="nightly")
         _print_harvest(reports)
+        rederived = _renormalise_pending(config, store)
         dedup_report, index_report = _dedup_and_index(config, store, "nightly")
-        report = {"sources": [r.to_dict() for r in reports], "dedup": dedup_report.to_dict(),
-                  "index": index_report.to_dict(), "duration": round(time.monotonic() - started, 3)}
         outcome = "ok" if all(r.ok and not r.counts.quarantined and not r.warnings for r in reports) else "failures"
+        report = {"run": run_id, "command": "nightly", "started": began, "finished": _utc_now(), "outcome": outcome,
+                  "sources": with_totals(store, config, [r.to_dict() for r in reports]),
+                  "renormalise": rederived.to_dict(),
+                  "dedup": dedup_report.to_dict(), "index": index_report.to_dict(),
+                  "duration": round(time.monotonic() - started, 3)}
         store.finish_run(run_id, outcome, report)
-        _write_report(config, run_id, report)
+        click.echo(f"run {run_id}: {outcome}; report written to {_write_report(config, run_id, report)}")
     if fail:
         _fail_on(reports)
 
 
-def _write_report(config: Config, run_id: int, report: dict) -> None:
+def _renormalise_pending(config: Config, store: Store) -> RenormaliseReport:
+    """After the harvest: records older rules made, derived again within the night's time for it."""
+    if not config.renormalise_seconds or not pending(store):
+        return RenormaliseReport()
+    with writer_lease(config, store, "nightly"):
+        report = renormalise_records(store, config, time_limit=config.renormalise_seconds)
+    _print_renormalise(report)
+    return report
+
+
+def _print_renormalise(report: RenormaliseReport) -> None:
+    click.echo(f"renormalise: {report.examined} records derived again under rules version {report.version}, "
+               f"{report.changed} changed, {report.failed} kept as they were"
+               + (f", {report.remaining} left for next time" if report.remaining else ""))
+    for failure in report.failures:
+        click.echo(f"  kept as it was: {failure}")
+
+
+def _write_report(config: Config, run_id: int, report: dict) -> Path:
     folder = config.reports_dir
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"run-{run_id:06d}.json").write_text(json.dumps(report, indent=2, default=str))
+    path = folder / f"run-{run_id:06d}.json"
+    path.write_text(json.dumps(report, indent=2, default=str))
+    return path
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def demo_secret(config: Config, host: str) -> Config:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from cli.base import Context, Failures, handled, main, pass_context
+from cli.health import print_history
 from cli.leases import lease_rows, print_leases, writer_lease
 from harvest import policy_for, retry_quarantined
 from normalise import ReadFailure, normalise, read_file
@@ -78,14 +79,20 @@ def export_clusters(ctx: Context) -> None:
 @main.command()
 @click.option("--quarantined", is_flag=True, help="List the quarantined records instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--history", is_flag=True,
+              help="Per source: its last success, its recent nightly runs (live, deleted and kept-aside records) "
+                   "and its flags (health.failed_runs, health.drop).")
 @pass_context
 @handled
-def status(ctx: Context, quarantined: bool, as_json: bool) -> None:
+def status(ctx: Context, quarantined: bool, as_json: bool, history: bool) -> None:
     """Per source: the last harvest, records, deleted, quarantined, last error; then the leases and their holders.
 
     --json prints {"sources": [...], "leases": [...]}.
     """
     with ctx.store() as store:
+        if history:
+            print_history(store, ctx.config)
+            return
         if quarantined:
             _print_quarantined(store.quarantined(), as_json)
             return

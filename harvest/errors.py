@@ -9,6 +9,11 @@ class TransportError(HarvestError):
     """The server could not be reached or kept failing after every retry."""
 
 
+class PermanentError(TransportError):
+    """A fault retrying cannot mend (unknown host, connection refused, 401/403/404, an HTML page): the
+    source stops at once, without spending the retry budget; the message says what to do."""
+
+
 class InvalidPage(HarvestError):
     """A response could not be parsed as OAI-PMH XML, even after retries."""
 
@@ -17,8 +22,19 @@ class OAIProtocolError(HarvestError):
     """The server answered with an OAI-PMH error code."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(f"OAI-PMH error {code}: {message}".rstrip(": "))
+        advice = OAI_ERROR_ADVICE.get(code)
+        super().__init__(f"OAI-PMH error {code}: {message}".rstrip(": ") + (f" ({advice})" if advice else ""))
         self.code = code
+
+
+# what an operator can do about the OAI-PMH errors a misconfigured source meets
+OAI_ERROR_ADVICE = {
+    "cannotDisseminateFormat": "the server does not offer this metadata prefix: set the source's metadata_prefix "
+                               "to one it offers (`unioncat check` lists them)",
+    "noSetHierarchy": "the server has no sets: remove the source's `set`",
+    "badArgument": "the server refused the request's arguments: check the source's set and metadata_prefix",
+    "badVerb": "the address does not answer OAI-PMH verbs: check the source's url",
+}
 
 
 class ResponseTooLarge(TransportError):

@@ -35,13 +35,20 @@ def source_files(source: SourceConfig) -> list[Path]:
     return [p for p in found if p.is_file()]
 
 
+def unmatched_paths(source: SourceConfig) -> list[str]:
+    """The source's paths (files or globs) that match no file: a file gone from the member's export."""
+    return [pattern for pattern in source.paths
+            if not any(Path(p).is_file() for p in glob.glob(pattern, recursive=True))]
+
+
 def harvest_files(store: Store, source: SourceConfig, options: HarvestOptions = HarvestOptions(),
                   *, run_id: int | None = None, report: SourceReport | None = None) -> SourceReport:
     """Read every file of `source` into `store`, counting into `report`; raises `HarvestError` when there are none."""
     report = report or SourceReport(source.code)
     files = source_files(source)
     if not files:
-        raise HarvestError(f"no files match {', '.join(source.paths)}")
+        raise HarvestError(f"no files match {', '.join(source.paths)}: check the source's path")
+    missing = unmatched_paths(source)
     seen: set[str] = set()
     incomplete: list[str] = []
     for path in files:
@@ -50,8 +57,11 @@ def harvest_files(store: Store, source: SourceConfig, options: HarvestOptions = 
         options.report(Progress(source.code, report.pages, len(seen) + report.counts.quarantined, len(files)))
     if incomplete:
         report.warnings.append(f"{', '.join(incomplete)} could not be read to the end; nothing marked deleted")
-    else:
+    elif not missing:
         _delete_missing(store, source, seen, report, options)
+    if missing:
+        raise HarvestError(f"no file matches {', '.join(missing)}: check the source's path; the other files "
+                           "were read and nothing was marked deleted")
     return report
 
 

@@ -12,8 +12,9 @@ import logging
 import pymarc
 from lxml import etree
 
-from normalise import MARCXML, MarcReadError, RawRecord, ReadFailure, normalise
-from normalise.marc import parse_marcxml_with_flags
+from harvest.repair import FLAGS as REPAIR_FLAGS
+from normalise import MARCXML, MarcReadError, RawRecord, ReadFailure, Record, normalise
+from normalise.marc import parse_marcxml_with_flags, parse_raw
 from settings import SourceConfig
 from store import IncomingRecord, QuarantineItem
 
@@ -22,6 +23,7 @@ TOO_LONG_FLAG = "iso2709-too-long"
 MAX_FIELD_BYTES = 9999
 MAX_RECORD_BYTES = 99999
 _LEADER_LENGTH = 24
+_REPAIRS = frozenset(REPAIR_FLAGS.values())
 
 
 def from_raw(source: SourceConfig, raw: RawRecord | ReadFailure, where: str) -> IncomingRecord | QuarantineItem:
@@ -64,6 +66,20 @@ def from_oai(source: SourceConfig, identifier: str, datestamp: str, element: etr
     if not record.local_id:
         return quarantine("record has no control number (001)")
     return IncomingRecord(source.code, record.local_id, raw, MARCXML, record, oai_identifier=identifier, datestamp=datestamp)
+
+
+def rederive(source: SourceConfig, raw: bytes, raw_format: str, stored_flags: list[str]) -> Record | str:
+    """A stored record's normalised form made again from its raw MARC, or why it cannot be.
+
+    Repairs made to the page it came on happened before its raw MARC was
+    kept, so their flags are carried over; everything else is derived again.
+    """
+    try:
+        marc, read_flags = parse_raw(raw, raw_format)
+    except MarcReadError as exc:
+        return f"the stored MARC cannot be read again: {exc}"
+    repaired = [flag for flag in stored_flags if flag in _REPAIRS]
+    return _normalised(source, marc, [*repaired, *read_flags, *iso2709_flags(marc, len(raw))])
 
 
 def leader_problem(element: etree._Element) -> str | None:

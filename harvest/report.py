@@ -20,6 +20,8 @@ class SourceReport:
     retries: int = 0
     pages: int = 0
     duration: float = 0.0
+    started: str = ""              # ISO 8601 times in UTC, for the run report
+    finished: str = ""
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)   # the operator must act (e.g. deletions refused)
 

@@ -65,7 +65,7 @@ def harvest_one(store: Store, source: SourceConfig, policy: RetryPolicy, options
                 *, run_id: int | None = None) -> SourceReport:
     """Harvest one source; any failure becomes the report's outcome, never an exception."""
     started = time.monotonic()
-    report = SourceReport(source.code)
+    report = SourceReport(source.code, started=now().isoformat(timespec="seconds"))
     try:
         store.set_source_state(source.code, last_started=now())
         if source.type == "oai":
@@ -73,14 +73,22 @@ def harvest_one(store: Store, source: SourceConfig, policy: RetryPolicy, options
         else:
             harvest_files(store, source, options, run_id=run_id, report=report)
     except (HarvestError, StoreError) as exc:
-        report.outcome, report.error = "failed", str(exc)
+        report.outcome, report.error = "failed", with_address(source, str(exc))
         log.error("%s: %s", source.code, exc)
     except Exception as exc:  # noqa: BLE001 - a bug met by one source must not stop the others
         report.outcome, report.error = "failed", f"internal error: {type(exc).__name__}: {exc}"
         log.exception("%s: harvest stopped by an unexpected error", source.code)
     report.duration = round(time.monotonic() - started, 3)
+    report.finished = now().isoformat(timespec="seconds")
     _record_outcome(store, report)
     return report
+
+
+def with_address(source: SourceConfig, message: str) -> str:
+    """A failure's message naming the source's address, so the operator sees where it went wrong."""
+    if source.type == "oai" and source.url and source.url not in message:
+        return f"{message} (at {source.url})"
+    return message
 
 
 def _record_outcome(store: Store, report: SourceReport) -> None:

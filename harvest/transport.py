@@ -33,25 +33,25 @@ from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from harvest.body import BrokenBody, read_bounded
-from harvest.errors import DeadlineExceeded, RedirectRefused, TransportError
+from harvest.body import read_bounded
+from harvest.diagnosis import BROKEN_BODY, HTTP_ADVICE, describe, html_title, is_html, unreachable
+from harvest.errors import DeadlineExceeded, PermanentError, RedirectRefused, TransportError
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+UNREACHABLE_RETRIES = 1      # an unknown host or a refused connection: one more try, then the source stops
+UNREACHABLE_WAIT = 1.0       # seconds before that try
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 300.0
 MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 REDIRECT_POLICIES = ("origin", "any")
 _CHUNK = 64 * 1024
-# bodies cut short or undecodable: the server or the network failed mid-response
-_BROKEN_BODY = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
-                urllib3.exceptions.HTTPError, BrokenBody)
+_BROKEN_BODY = BROKEN_BODY
 
 
 @dataclass
@@ -115,7 +115,7 @@ class Transport:
             try:
                 fetched = self._get(params)
                 if fetched.status < 400:
-                    return fetched
+                    return self._xml_or_refuse(fetched)
                 delay, reason = self._http_error(fetched)
                 if reason is None:
                     return fetched
@@ -124,11 +124,34 @@ class Transport:
                     raise DeadlineExceeded(f"{exc} (request to {self.endpoint})") from exc
                 delay, reason = None, str(exc)
             except (requests.ConnectionError, requests.Timeout, *_BROKEN_BODY, OSError) as exc:
-                delay, reason = None, _describe(exc)
+                delay, reason = self._unreachable_or_retry(exc, attempt)
             except requests.RequestException as exc:
-                raise TransportError(f"request to {self.endpoint} failed: {_describe(exc)}") from exc
+                raise TransportError(f"request to {self.endpoint} failed: {describe(exc)}") from exc
             attempt += 1
             self._wait_or_give_up(attempt, delay, reason)
+
+    def _unreachable_or_retry(self, exc: Exception, attempt: int) -> tuple[float | None, str]:
+        """(delay, reason) to retry a connection error; `PermanentError` for a host that is not there.
+
+        An unknown host or a refused connection gets one more try after a short wait (a server
+        restarting), not the whole retry budget: nothing listens, and waiting minutes will not change it.
+        """
+        cause = unreachable(exc)
+        if cause is None:
+            return None, describe(exc)
+        if attempt >= UNREACHABLE_RETRIES:
+            raise PermanentError(f"cannot connect to {self.endpoint}: {cause}; check the source's url, or whether "
+                                 "the member's server is up") from exc
+        return UNREACHABLE_WAIT, cause
+
+    def _xml_or_refuse(self, fetched: Fetched) -> Fetched:
+        """The response, unless it is an HTML page (a login page, a portal, an error page): never OAI-PMH."""
+        if is_html(str(fetched.headers.get("Content-Type", "")), fetched.content):
+            title = html_title(fetched.content)
+            raise PermanentError(f"{self.endpoint} answered with an HTML page{f' ({title!r})' if title else ''}, "
+                                 "not OAI-PMH XML: check the source's url (it should be the OAI-PMH base URL, "
+                                 "often ending in /oai)")
+        return fetched
 
     def _http_error(self, fetched: Fetched) -> tuple[float | None, str | None]:
         """(delay, reason) for a retryable status; (None, None) for an OAI-PMH error body; else raise."""
@@ -137,6 +160,9 @@ class Transport:
             return delay, f"HTTP {fetched.status}"
         if _is_oai_body(fetched.content):
             return None, None
+        advice = HTTP_ADVICE.get(fetched.status)
+        if advice:
+            raise PermanentError(f"HTTP {fetched.status} from {self.endpoint}: {advice}")
         raise TransportError(f"HTTP {fetched.status} from {self.endpoint}")
 
     def _get(self, params: dict) -> Fetched:
@@ -359,13 +385,3 @@ def retry_after_seconds(value: str | None, cap: float = MAX_RETRY_AFTER) -> floa
 
 def _is_oai_body(content: bytes) -> bool:
     return b"<OAI-PMH" in content[:2048] or b":OAI-PMH" in content[:2048]
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError)):
-        return f"timeout ({type(exc).__name__})"
-    if isinstance(exc, BrokenBody):
-        return f"response cut short ({exc})"
-    if isinstance(exc, _BROKEN_BODY):
-        return f"response cut short ({type(exc).__name__})"
-    return f"connection failed ({type(exc).__name__})"

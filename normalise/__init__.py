@@ -18,7 +18,7 @@ from normalise.marc import (
     read_xml,
 )
 from normalise.model import Contributor, Holding, Identifier, Link, Record, Series, Subject, Vernacular
-from normalise.normaliser import normalise, normalise_raw
+from normalise.normaliser import RULES_VERSION, normalise, normalise_raw
 from normalise.text import fold, trim_punctuation
 
 __all__ = [
@@ -26,5 +26,5 @@ __all__ = [
     "read_iso2709_bytes", "read_marcxml_bytes", "parse_marcxml_with_flags", "NormaliseError", "FLAGS",
     "ENTITY_FLAG", "keep_entity_references", "read_xml",
     "Contributor", "Holding", "Identifier", "Link", "Record", "Series", "Subject", "Vernacular",
-    "normalise", "normalise_raw", "fold", "trim_punctuation",
+    "normalise", "normalise_raw", "RULES_VERSION", "fold", "trim_punctuation",
 ]

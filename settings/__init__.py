@@ -15,6 +15,7 @@ from settings.errors import ConfigError
 from settings.oai import OaiSettings
 from settings.pause import pause_point
 from settings.search import SearchSettings
+from settings.table import SETTINGS, Setting
 from settings.web import (
     LoginThrottleSettings,
     WebSettings,
@@ -35,7 +36,9 @@ __all__ = [
     "LeaseSettings",
     "LoginThrottleSettings",
     "OaiSettings",
+    "SETTINGS",
     "SearchSettings",
+    "Setting",
     "SourceConfig",
     "WebSettings",
     "default_config",

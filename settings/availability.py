@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from settings.errors import ConfigError
+from settings.table import default
 
 ADAPTERS = ("daia", "koha", "template")
 # what an item can be, whatever the system says (the model in availability/ uses the same names)
@@ -41,21 +42,23 @@ TEMPLATE_KEYS = {"records", "record_id", "items", "status", "statuses", "due", "
                  "separator"}
 SHARED_KEYS = {"cache", "retry_after_failure"}
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+_M = "sources[].availability"        # the rows of settings.table this module reads its defaults from
+_T = "sources[].availability.template"
 
 
 @dataclass(frozen=True)
 class TemplateMapping:
     """Where a simple REST answer keeps records, ids and item fields (dotted paths into the JSON)."""
 
-    records: str = "records"          # the list of records ("" when the answer is that list)
-    record_id: str = "id"
-    items: str = "items"
-    status: str = "status"
-    statuses: tuple[tuple[str, str], ...] = ()   # the system's value -> our status
-    due: str = "due"
-    location: str = "location"
-    call_number: str = "call_number"
-    separator: str = ","              # joins the ids of one request in {ids}
+    records: str = default(f"{_T}.records")        # the list of records ("" when the answer is that list)
+    record_id: str = default(f"{_T}.record_id")
+    items: str = default(f"{_T}.items")
+    status: str = default(f"{_T}.status")
+    statuses: tuple[tuple[str, str], ...] = ()     # the system's value -> our status
+    due: str = default(f"{_T}.due")
+    location: str = default(f"{_T}.location")
+    call_number: str = default(f"{_T}.call_number")
+    separator: str = default(f"{_T}.separator")    # joins the ids of one request in {ids}
 
 
 @dataclass(frozen=True)
@@ -65,13 +68,13 @@ class MemberAvailability:
     source: str
     adapter: str
     url: str
-    id_field: str = "001"
-    id_prefix: str = ""
-    timeout: float = 2.0
-    rate_limit: float = 10.0
-    batch: int = 20
+    id_field: str = default(f"{_M}.id_field")
+    id_prefix: str = default(f"{_M}.id_prefix")
+    timeout: float = default(f"{_M}.timeout")
+    rate_limit: float = default(f"{_M}.rate_limit")
+    batch: int = default(f"{_M}.batch")
     credentials_env: str | None = None
-    service: str = "GetRecords"       # (koha) GetRecords carries due dates and call numbers
+    service: str = default(f"{_M}.service")     # (koha) GetRecords carries due dates and call numbers
     template: TemplateMapping = TemplateMapping()
 
     def credentials(self) -> tuple[str, str] | None:
@@ -90,8 +93,8 @@ class AvailabilitySettings:
     """Every member asked live, and what they share."""
 
     members: dict[str, MemberAvailability] = field(default_factory=dict)
-    cache: float = 60.0
-    retry_after_failure: float = 15.0
+    cache: float = default("availability.cache")
+    retry_after_failure: float = default("availability.retry_after_failure")
 
     @property
     def enabled(self) -> bool:
@@ -111,9 +114,9 @@ def parse_availability(shared, sources: list) -> AvailabilitySettings:
             members[code] = _member(source["availability"], code, f"sources[{position}].availability")
     return AvailabilitySettings(
         members=members,
-        cache=_seconds(shared.get("cache", 60.0), "availability.cache", allow_zero=True),
-        retry_after_failure=_seconds(shared.get("retry_after_failure", 15.0), "availability.retry_after_failure",
-                                     allow_zero=True),
+        cache=_seconds(shared.get("cache", AvailabilitySettings.cache), "availability.cache", allow_zero=True),
+        retry_after_failure=_seconds(shared.get("retry_after_failure", AvailabilitySettings.retry_after_failure),
+                                     "availability.retry_after_failure", allow_zero=True),
     )
 
 
@@ -133,13 +136,13 @@ def _member(item, code: str, where: str) -> MemberAvailability:
         raise ConfigError(f"{where}.url: a template address needs {{ids}} (a batch) or {{id}} (one id a request)")
     return MemberAvailability(
         source=code, adapter=adapter, url=url,
-        id_field=_id_field(item.get("id_field", "001"), where),
+        id_field=_id_field(item.get("id_field", MemberAvailability.id_field), where),
         id_prefix=str(item.get("id_prefix") or ""),
-        timeout=_seconds(item.get("timeout", 2.0), f"{where}.timeout", limit=30),
-        rate_limit=_seconds(item.get("rate_limit", 10.0), f"{where}.rate_limit", limit=10000),
-        batch=_batch(item.get("batch", 20), where),
+        timeout=_seconds(item.get("timeout", MemberAvailability.timeout), f"{where}.timeout", limit=30),
+        rate_limit=_seconds(item.get("rate_limit", MemberAvailability.rate_limit), f"{where}.rate_limit", limit=10000),
+        batch=_batch(item.get("batch", MemberAvailability.batch), where),
         credentials_env=_env_name(item.get("credentials_env"), where),
-        service=_service(item.get("service", "GetRecords"), where),
+        service=_service(item.get("service", MemberAvailability.service), where),
         template=_template(item.get("template"), where) if adapter == "template" else TemplateMapping(),
     )
 

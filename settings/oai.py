@@ -11,13 +11,12 @@ import re
 from dataclasses import dataclass
 
 from settings.errors import ConfigError
+from settings.table import default, value
 from settings.web import RATE_LIMIT
 
 # a domain name, as OAI's identifier guidelines ask for the repository identifier
 REPOSITORY_ID = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*(\.[a-zA-Z][a-zA-Z0-9-]*)+$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-KEYS = ("repository_identifier", "repository_name", "admin_email", "page_size", "token_lifetime", "rate_limit",
-        "rate_limit_storage")
 
 
 @dataclass(frozen=True)
@@ -25,12 +24,12 @@ class OaiSettings:
     """The OAI-PMH provider at `/oai`."""
 
     repository_identifier: str | None = None    # "katalog.example.org": off when None
-    repository_name: str = "unioncat"
-    admin_email: str = "admin@example.org"
-    page_size: int = 500                        # records (or identifiers) per ListRecords page
-    token_lifetime: int = 86400                 # seconds a resumption token stays valid
-    rate_limit: str | None = "600 per minute"   # requests per harvester address; None: off
-    rate_limit_storage: str = "memory://"
+    repository_name: str = default("oai.repository_name")
+    admin_email: str = default("oai.admin_email")
+    page_size: int = default("oai.page_size")               # records (or identifiers) per ListRecords page
+    token_lifetime: int = default("oai.token_lifetime")     # seconds a resumption token stays valid
+    rate_limit: str | None = default("oai.rate_limit")      # requests per harvester address; None: off
+    rate_limit_storage: str = default("oai.rate_limit_storage")
 
     @property
     def enabled(self) -> bool:
@@ -38,21 +37,16 @@ class OaiSettings:
         return self.repository_identifier is not None
 
 
-def parse_oai(item) -> OaiSettings:
-    """The `oai:` mapping as `OaiSettings`, with errors that name the key."""
-    if not isinstance(item, dict):
-        raise ConfigError("oai: expected a mapping (repository_identifier, repository_name, admin_email, ...)")
-    unknown = set(item) - set(KEYS)
-    if unknown:
-        raise ConfigError(f"oai: unknown keys {sorted(unknown)}; expected {', '.join(KEYS)}")
+def parse_oai(item: dict) -> OaiSettings:
+    """The `oai:` mapping (checked against the settings table) as `OaiSettings`, with errors that name the key."""
     return OaiSettings(
         repository_identifier=_repository_id(item.get("repository_identifier")),
-        repository_name=str(item.get("repository_name") or "unioncat"),
-        admin_email=_email(item.get("admin_email", OaiSettings.admin_email)),
-        page_size=_whole(item.get("page_size", OaiSettings.page_size), "oai.page_size", 1, 10000),
-        token_lifetime=_whole(item.get("token_lifetime", OaiSettings.token_lifetime), "oai.token_lifetime", 60, 30 * 86400),
-        rate_limit=_rate_limit(item.get("rate_limit", OaiSettings.rate_limit)),
-        rate_limit_storage=str(item.get("rate_limit_storage") or "memory://"),
+        repository_name=str(value(item, "oai.repository_name")),
+        admin_email=_email(value(item, "oai.admin_email")),
+        page_size=value(item, "oai.page_size"),
+        token_lifetime=value(item, "oai.token_lifetime"),
+        rate_limit=_rate_limit(item.get("rate_limit", default("oai.rate_limit"))),   # empty: off
+        rate_limit_storage=str(value(item, "oai.rate_limit_storage")),
     )
 
 
@@ -68,12 +62,6 @@ def _email(value) -> str:
     if not EMAIL.match(str(value)):
         raise ConfigError(f"oai.admin_email: {value!r} is not an e-mail address")
     return str(value)
-
-
-def _whole(value, where: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{where}: expected a whole number from {low} to {high}, not {value!r}")
-    return value
 
 
 def _rate_limit(value) -> str | None:

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from settings.errors import ConfigError
+from settings.table import default, setting, value
 
-ENGINES = ("whoosh", "solr")
+ENGINES = setting("search.engine").choices
 USERNAME_ENV = "UNIONCAT_SOLR_USERNAME"
 PASSWORD_ENV = "UNIONCAT_SOLR_PASSWORD"
 COLLECTION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -33,12 +34,12 @@ _KEYS = {"whoosh": {"engine"}, "solr": {"engine", "nodes", "collection", "shards
 class SearchSettings:
     """The search engine and, for Solr, the cluster's nodes and collection."""
 
-    engine: str = "whoosh"
+    engine: str = default("search.engine")
     nodes: tuple[str, ...] = ()        # (solr) base URLs of the nodes, ending in /solr
-    collection: str = "unioncat"       # (solr) the alias searched and fed; collections behind it are versions
-    shards: int = 2
-    replicas: int = 2
-    timeout: float = 5.0               # (solr) seconds for one request to one node
+    collection: str = default("search.collection")   # (solr) the alias searched and fed; collections behind it
+    shards: int = default("search.shards")
+    replicas: int = default("search.replicas")
+    timeout: float = default("search.timeout")       # (solr) seconds for one request to one node
 
     def credentials(self) -> tuple[str, str] | None:
         """(user, password) for Solr's basic authentication from the environment, or None when unset."""
@@ -52,7 +53,7 @@ def parse_search(item) -> SearchSettings:
         return SearchSettings()
     if not isinstance(item, dict):
         raise ConfigError("search: expected a mapping such as {engine: whoosh} or {engine: solr, nodes: [...], ...}")
-    engine = item.get("engine", "whoosh")
+    engine = value(item, "search.engine")
     if engine not in ENGINES:
         raise ConfigError(f"search.engine: {engine!r} is not one of {', '.join(ENGINES)}")
     unknown = set(item) - _KEYS[engine]
@@ -64,10 +65,10 @@ def parse_search(item) -> SearchSettings:
     return SearchSettings(
         engine="solr",
         nodes=_nodes(item.get("nodes")),
-        collection=_collection(item.get("collection", "unioncat")),
-        shards=_count(item.get("shards", 2), "shards"),
-        replicas=_count(item.get("replicas", 2), "replicas"),
-        timeout=_timeout(item.get("timeout", 5.0)),
+        collection=_collection(value(item, "search.collection")),
+        shards=_count(value(item, "search.shards"), "shards"),
+        replicas=_count(value(item, "search.replicas"), "replicas"),
+        timeout=_timeout(value(item, "search.timeout")),
     )
 
 

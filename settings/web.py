@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from settings.errors import ConfigError
+from settings.table import default, value
 
 SECRET_ENV = "UNIONCAT_SECRET_KEY"
 SHIPPED_SECRET = "change-me"
@@ -33,24 +34,24 @@ HOW_TO_SET_SECRET = (f"set web.secret_key in the configuration or the environmen
 class LoginThrottleSettings:
     """Failed logins allowed per account and per address before a lockout that ends by itself."""
 
-    max_failures: int = 5
-    window: int = 900           # seconds in which the failures are counted
-    lockout: int = 900          # seconds a locked account or address waits
+    max_failures: int = default("web.login_throttle.max_failures")
+    window: int = default("web.login_throttle.window")      # seconds in which the failures are counted
+    lockout: int = default("web.login_throttle.lockout")    # seconds a locked account or address waits
 
 
 @dataclass(frozen=True)
 class WebSettings:
     """The web front end."""
 
-    secret_key: str = ""
-    languages: tuple[str, ...] = ("en", "pl", "sv", "nb")
-    default_language: str = "en"
-    page_size: int = 20
-    title: str = "unioncat"
+    secret_key: str = default("web.secret_key")
+    languages: tuple[str, ...] = default("web.languages")
+    default_language: str = default("web.default_language")
+    page_size: int = default("web.page_size")
+    title: str = default("web.title")
     public_base_url: str | None = None      # "https://katalog.example.org/": absolute links, HSTS, Secure cookies
-    trusted_proxies: int = 0                # reverse proxies in front whose X-Forwarded-* headers are believed
-    rate_limit: str | None = "120 per minute"   # per address, on the search API and the exports; None: off
-    rate_limit_storage: str = "memory://"   # a limits storage URI; memory:// counts per process
+    trusted_proxies: int = default("web.trusted_proxies")   # proxies whose X-Forwarded-* headers are believed
+    rate_limit: str | None = default("web.rate_limit")      # per address, on the search API and exports; None: off
+    rate_limit_storage: str = default("web.rate_limit_storage")   # a limits storage URI; memory:// per process
     login_throttle: LoginThrottleSettings = field(default_factory=LoginThrottleSettings)
 
     @property
@@ -86,25 +87,23 @@ def parse_web(item: dict) -> WebSettings:
     """The `web:` mapping as `WebSettings` (the environment's secret key wins over the file's)."""
     if not isinstance(item, dict):
         raise ConfigError("web: expected a mapping")
-    languages = tuple(item.get("languages", WebSettings.languages))
-    default = item.get("default_language", "en")
-    if default not in languages:
-        raise ConfigError(f"web.default_language: {default!r} is not among web.languages")
-    try:
-        return WebSettings(
-            secret_key=str(os.environ.get(SECRET_ENV) or item.get("secret_key") or ""),
-            languages=languages,
-            default_language=default,
-            page_size=int(item.get("page_size", 20)),
-            title=str(item.get("title", "unioncat")),
-            public_base_url=_base_url(item.get("public_base_url")),
-            trusted_proxies=_count(item.get("trusted_proxies", 0), "web.trusted_proxies"),
-            rate_limit=_rate_limit(item.get("rate_limit", WebSettings.rate_limit)),
-            rate_limit_storage=str(item.get("rate_limit_storage") or "memory://"),
-            login_throttle=_throttle(item.get("login_throttle") or {}),
-        )
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"web: {exc}") from exc
+    languages = value(item, "web.languages")
+    languages = tuple(str(code) for code in ([languages] if isinstance(languages, str) else languages))
+    language = value(item, "web.default_language")
+    if language not in languages:
+        raise ConfigError(f"web.default_language: {language!r} is not among web.languages")
+    return WebSettings(
+        secret_key=str(os.environ.get(SECRET_ENV) or value(item, "web.secret_key")),
+        languages=languages,
+        default_language=language,
+        page_size=value(item, "web.page_size"),
+        title=str(value(item, "web.title")),
+        public_base_url=_base_url(item.get("public_base_url")),
+        trusted_proxies=value(item, "web.trusted_proxies"),
+        rate_limit=_rate_limit(item.get("rate_limit", default("web.rate_limit"))),   # empty: off
+        rate_limit_storage=str(value(item, "web.rate_limit_storage")),
+        login_throttle=_throttle(item.get("login_throttle") or {}),
+    )
 
 
 def _base_url(value) -> str | None:
@@ -117,12 +116,6 @@ def _base_url(value) -> str | None:
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/"
 
 
-def _count(value, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{where}: expected a whole number of 0 or more, not {value!r}")
-    return value
-
-
 def _rate_limit(value) -> str | None:
     if value in (None, "", False, "off"):
         return None
@@ -132,10 +125,5 @@ def _rate_limit(value) -> str | None:
 
 
 def _throttle(item) -> LoginThrottleSettings:
-    if not isinstance(item, dict) or set(item) - {"max_failures", "window", "lockout"}:
-        raise ConfigError("web.login_throttle: expected max_failures, window and lockout (seconds)")
-    values = {key: _count(value, f"web.login_throttle.{key}") for key, value in item.items()}
-    settings = LoginThrottleSettings(**values)
-    if settings.max_failures < 1:
-        raise ConfigError("web.login_throttle.max_failures: at least 1")
-    return settings
+    return LoginThrottleSettings(**{name: value(item, f"web.login_throttle.{name}")
+                                    for name in LoginThrottleSettings.__dataclass_fields__})

@@ -53,6 +53,19 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _refuse_missing_file(url: str) -> None:
+    """StoreError for an SQLite store that does not exist: opening it would create an empty file at a wrong path."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return                   # make_engine says what is wrong with the URL
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" \
+            and not database.startswith("file:") and not Path(database).exists():
+        raise StoreError(f"there is no store at {database}: check `store:` in the configuration, or run "
+                         "`unioncat migrate` to create it there")
+
+
 def safe_url(url: str) -> str:
     """The URL without its password, for messages."""
     try:
@@ -118,6 +131,8 @@ class StoreBase:
 
     def __init__(self, url: str, *, migrate: bool = False):
         self.url = url
+        if not migrate:
+            _refuse_missing_file(url)
         self.engine = make_engine(url)
         self.last_migration: tuple[str | None, str] | None = None
         try:

@@ -9,7 +9,7 @@ from typing import Iterable, Iterator
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from normalise import Record
+from normalise import RULES_VERSION, Record
 from store import schema
 from store.core import MAX_INDEXED_BYTES, chunks, now
 from store.rows import content_hash, record_columns, record_row
@@ -228,6 +228,8 @@ class _PageWriter:
             self._insert(item, digest)
         elif existing["hash"] != digest or existing["deleted"] != item.deleted:
             self._update(item, digest, existing)
+        elif self._older_rules(item, existing):
+            self._rederive(item, existing)
         else:
             self._touch(item, existing)
         if item.oai_identifier:
@@ -289,6 +291,23 @@ class _PageWriter:
         self._remember(item, {**existing, "hash": digest, "deleted": item.deleted, "datestamp": item.datestamp,
                               "local": item.local_id if not item.deleted else existing["local"]})
 
+    def _older_rules(self, item: IncomingRecord, existing: dict) -> bool:
+        """The same bytes again, stored in a form older rules made (`harvest --full` after an upgrade)."""
+        return (item.record is not None and not item.deleted and existing["id"] is not None
+                and existing["rules"] != RULES_VERSION)
+
+    def _rederive(self, item: IncomingRecord, existing: dict) -> None:
+        """Keep the new form; only a form that changed is matched again (and counted as changed)."""
+        columns = record_columns(item.record)
+        stored = self.conn.execute(select(t.c.data).where(t.c.id == existing["id"])).scalar_one()
+        if stored == columns["data"]:
+            self.conn.execute(update(t).where(t.c.id == existing["id"]).values(rules_version=columns["rules_version"]))
+            self._touch(item, existing)
+        else:
+            self.conn.execute(update(t).where(t.c.id == existing["id"]).values(**columns, needs_match=True))
+            self.counts.changed += 1
+        existing["rules"] = columns["rules_version"]
+
     def _touch(self, item: IncomingRecord, existing: dict) -> None:
         """An unchanged record: only a new datestamp is kept, so the store says which version it holds."""
         self.counts.unchanged += 1
@@ -327,13 +346,15 @@ def _existing(conn: Connection, items: list[IncomingRecord]) -> tuple[dict, dict
             oai_ids.add(item.oai_identifier)
         if item.local_id:
             local_ids.add(item.local_id)
-    columns = (t.c.id, t.c.source, t.c.oai_identifier, t.c.local_id, t.c.content_hash, t.c.deleted, t.c.datestamp)
+    columns = (t.c.id, t.c.source, t.c.oai_identifier, t.c.local_id, t.c.content_hash, t.c.deleted, t.c.datestamp,
+               t.c.rules_version)
     for source, (oai_ids, local_ids) in wanted.items():
         for column, keys in ((t.c.oai_identifier, oai_ids), (t.c.local_id, local_ids)):
             for chunk in chunks(sorted(keys), 500):
                 for row in conn.execute(select(*columns).where(t.c.source == source, column.in_(chunk))):
                     entry = {"id": row.id, "key": None, "hash": row.content_hash, "deleted": bool(row.deleted),
-                             "oai": row.oai_identifier, "local": row.local_id, "datestamp": row.datestamp}
+                             "oai": row.oai_identifier, "local": row.local_id, "datestamp": row.datestamp,
+                             "rules": row.rules_version}
                     if row.oai_identifier:
                         by_oai.setdefault((source, row.oai_identifier), entry)
                     if row.local_id:

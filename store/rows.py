@@ -7,6 +7,7 @@ import json
 from dataclasses import is_dataclass
 from typing import TYPE_CHECKING
 
+from normalise import RULES_VERSION
 from store.core import now
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def record_columns(record: Record) -> dict:
         "data": record_json(record),
         "title": record.title, "year": record.year, "format": record.format, "parent_id": record.holdings_of or None,
         "flags": " ".join(sorted(set(record.flags))), "updated_at": now(),
+        "rules_version": RULES_VERSION,     # the form was made by this process's rules
     }
 
 

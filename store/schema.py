@@ -60,6 +60,7 @@ records = Table(
     Column("content_hash", String(64)),
     Column("flags", Text, nullable=False, default=""),
     Column("needs_match", Boolean, nullable=False, default=True),
+    Column("rules_version", Integer),           # normalise.RULES_VERSION of `data`; null: from before versions
     Column("harvested_at", UtcDateTime()),
     Column("updated_at", UtcDateTime()),
     UniqueConstraint("source", "local_id", name="uq_records_source_local"),
@@ -67,6 +68,7 @@ records = Table(
 )
 Index("ix_records_needs_match", records.c.needs_match)
 Index("ix_records_parent", records.c.source, records.c.parent_id)
+Index("ix_records_rules_version", records.c.rules_version)
 
 match_keys = Table(
     "match_keys", metadata,

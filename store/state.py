@@ -169,11 +169,33 @@ class StateMixin:
             result = conn.execute(insert(schema.runs).values(command=command, started_at=now()))
             return result.inserted_primary_key[0]
 
+    def last_finished_run(self, command: str) -> dict | None:
+        """The latest finished run of `command`: id, started_at, finished_at and outcome (None: never)."""
+        runs = schema.runs
+        query = (select(runs.c.id, runs.c.started_at, runs.c.finished_at, runs.c.outcome)
+                 .where(runs.c.command == command, runs.c.finished_at.is_not(None)).order_by(runs.c.id.desc()).limit(1))
+        with self.reading() as conn:
+            return _finished_run(conn.execute(query).first())
+
+    def recent_runs(self, command: str, limit: int = 10) -> list[dict]:
+        """The latest finished runs of `command`, newest first: id, started_at, finished_at, outcome, report."""
+        runs = schema.runs
+        query = (select(runs).where(runs.c.command == command, runs.c.finished_at.is_not(None))
+                 .order_by(runs.c.id.desc()).limit(limit))
+        with self.reading() as conn:
+            return [{**_finished_run(row), "report": json.loads(row.report) if row.report else {}}
+                    for row in conn.execute(query)]
+
     def finish_run(self, run_id: int, outcome: str, report: dict) -> None:
         """Record a run's outcome and report."""
         with self.transaction() as conn:
             conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(
                 finished_at=now(), outcome=outcome, report=json.dumps(report, default=str)))
+
+
+def _finished_run(row) -> dict | None:
+    return None if row is None else {"id": row.id, "started_at": row.started_at, "finished_at": row.finished_at,
+                                     "outcome": row.outcome}
 
 
 def _upsert_state(conn: Connection, source: str, values: dict) -> None:

@@ -132,7 +132,7 @@ def test_server_down_is_a_named_failure_and_loses_nothing(store, peer, sleeps):
     before = store_ids(store)
     server.stop()
     report = harvest(store, server, sleeps)
-    assert not report.ok and "connection failed" in report.error
+    assert not report.ok and "connection refused" in report.error
     assert store_ids(store) == before
 
 

@@ -65,6 +65,10 @@ def _types_differ(context, _inspected_column, _metadata_column, inspected_type, 
 
 def test_opening_a_store_never_creates_or_alters_a_table(tmp_path):
     path = tmp_path / "empty.sqlite"
+    with pytest.raises(StoreError, match="no store at .*run `unioncat migrate`"):
+        Store(f"sqlite:///{path}")
+    assert not path.exists()
+    sqlite3.connect(path).close()
     with pytest.raises(StoreError, match="no tables yet: run `unioncat migrate`"):
         Store(f"sqlite:///{path}")
     with sqlite3.connect(path) as conn:

@@ -208,7 +208,7 @@ def test_the_fast_iso2709_reader_gives_the_fields_of_the_full_reader():
     ({"repository_identifier": REPOSITORY, "page_size": 0}, "oai.page_size"),
     ({"repository_identifier": REPOSITORY, "rate_limit": "lots"}, "oai.rate_limit"),
     ({"repository_identifier": REPOSITORY, "admin_email": "nobody"}, "oai.admin_email"),
-    ({"repository_identifier": REPOSITORY, "base_url": "https://elsewhere/"}, "unknown keys"),
+    ({"repository_identifier": REPOSITORY, "base_url": "https://elsewhere/"}, "unknown key"),
 ])
 def test_bad_oai_settings_are_refused_naming_the_key(tmp_path, section, key):
     from settings import ConfigError

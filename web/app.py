@@ -61,6 +61,7 @@ def _register(app: Flask, config: Config) -> None:
 
     from web.helpers import register as register_helpers
     from web.limits import install_rate_limit
+    from web.metrics import install as install_metrics
     from web.oai import install as install_oai
 
     register_helpers(app, {s.code: s.name for s in config.sources},
@@ -72,6 +73,7 @@ def _register(app: Flask, config: Config) -> None:
     app.context_processor(lambda: {"live_sources": live_sources()})
     _register_staff(app)
     install_oai(app, config)
+    install_metrics(app, config)
     install_rate_limit(app, config.web)
     app.after_request(lambda response: _security_headers(response, config.web.https))
     app.context_processor(lambda: {"site_title": config.web.title, "languages": [

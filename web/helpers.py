@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from babel import Locale
 from babel.core import UnknownLocaleError
 from flask import Flask, request, url_for
-from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+from flask_babel import format_datetime, format_percent, get_locale, lazy_gettext as _l
 
 from index import BRANCH_SEPARATOR
 
@@ -62,6 +62,7 @@ def register(app: Flask, source_names: dict[str, str], library_names: dict[str, 
         availability_label=lambda value: str(AVAILABILITY_LABELS.get(value, value)),
         sort_options=lambda: [(code, str(label)) for code, label in SORT_LABELS.items()],
         format_datetime=format_datetime,
+        format_percent=format_percent,
     )
     app.jinja_env.globals["library_label"] = library_label
     app.jinja_env.filters["by_library_label"] = lambda values: sorted(values, key=lambda v: library_label(v).casefold())

@@ -5,6 +5,6 @@ Each module adds its routes to the one `staff` blueprint when imported here.
 """
 
 from web.staff.blueprint import staff
-from web.staff import accounts, clusters, compare, corrections, history, home, marks, queues, session  # noqa: F401, E402
+from web.staff import accounts, clusters, compare, corrections, health, history, home, marks, queues, session  # noqa: F401, E402
 
 __all__ = ["staff"]

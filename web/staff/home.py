@@ -13,7 +13,7 @@ from web.staff.finding import SEARCH_KINDS, find_clusters
 
 COUNT_CAP = 500
 # the operator's health page, when another part of the site provides one (the workspace links it, never rebuilds it)
-HEALTH_ENDPOINTS = ("operator.health", "ops.health", "health.page", "pages.health", "pages.status")
+HEALTH_ENDPOINTS = ("staff.health",)
 
 
 @staff.route("/")
