@@ -1,15 +1,18 @@
-"""Benchmark: deduplication quality and speed on a corpus with known truth.
+"""Benchmark: deduplication quality and speed on a corpus with known truth, against today's keys and routes.
 
-The corpus is made from real records (titles, authors, publishers, years and
-page counts from ../shared/data), recombined into distinct editions, then
-copied into up to four member catalogues the way real catalogues differ:
-ISBN-10 or ISBN-13 or hyphenated, ISBD punctuation or none, a subtitle
-present or missing, a typo, other holdings, a missing ISBN or author. Near
-misses that must stay apart are added beside some editions: another volume
-under the same ISBN (one ISBN on a whole set), a later edition, an e-book.
-Every copy is real MARC run through the normaliser; the timed part is
-`run_dedup` on a real SQLite store. Prints pairwise precision and recall and
-records per second. Usage: python bench/dedup.py [--sizes 10000 100000] [--seed 7]
+The corpus (bench/dedup_corpus.py) is made from real records (titles,
+authors, publishers, years and page counts from ../shared/data), recombined
+into distinct editions of three classes (`base`, `typo`: one edit in the
+title and no shared identifier, `no-author`: no main entry and no
+identifier), each with near misses that must stay apart, and copied into up
+to four member catalogues. Every copy is real MARC run through the
+normaliser; the timed part is `run_dedup` on a real SQLite store, run twice
+on the same records: the baseline with dedup/keys.py and dedup/decide.py as
+they were before issue 19 (read from git), then as they are.
+Prints pairwise precision and recall overall and per class, records per
+second (wall and CPU), and for each key kind the keys stored, the candidate
+pairs it makes, those no other kind makes and the true pairs only it finds.
+Usage: python bench/dedup.py [--sizes 10000 100000] [--seed 7]
 """
 
 from __future__ import annotations
@@ -18,25 +21,32 @@ import argparse
 import itertools
 import logging
 import random
+import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import pymarc
 from stdnum import ean
 from stdnum import isbn as isbn_mod
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dedup import run_dedup  # noqa: E402
+from bench.dedup_corpus import CLASSES, SOURCES, class_corpus  # noqa: E402
+import dedup.run  # noqa: E402
+from dedup.keys import BEFORE_TYPO_KEYS, match_keys  # noqa: E402
+from dedup.run import MAX_CANDIDATES_PER_KEY  # noqa: E402
 from normalise import RawRecord, normalise, read_file  # noqa: E402
 from store import IncomingRecord, Store  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SEEDS = ["evergreen/lul_fre_500.mrc", "evergreen/jazz_1k.mrc", "evergreen/nepali.marc", "marc4j/datos-20161010-slice.mrc",
          "evergreen/hebrew.marc", "evergreen/FSL.marc", "evergreen/oss.marc"]
-SOURCES = [f"lib{n:02d}" for n in range(20)]
+PROFILES = ("baseline", "issue 19")
+BASELINE_COMMIT = "ba852ff1b0444ff0323e47282f48d4954e10ea85"    # main before issue 19
 
 
 def seed_pools():
@@ -55,6 +65,9 @@ def seed_pools():
     return {k: sorted(v) for k, v in pools.items()}
 
 
+# The base corpus other benchmarks and tests build on (bench/editions.py): editions copied into member catalogues
+# the way real catalogues differ; unchanged, so their figures stay comparable. The classes of issue 19 are made by
+# bench/dedup_corpus.py.
 def random_isbn(rng: random.Random) -> str:
     body = "978" + "".join(rng.choice("0123456789") for _ in range(9))
     return body + ean.calc_check_digit(body)
@@ -147,39 +160,110 @@ def corpus(size, rng, pools):
     return out[:size]
 
 
-def pairwise(truth: dict, predicted: dict):
-    """Precision and recall over pairs of records."""
+def true_and_found(truth: dict, predicted: dict) -> tuple[set, set]:
+    """Pairs of records of one edition, and pairs put in one cluster."""
     def pairs(assignment):
         groups = defaultdict(list)
         for key, group_id in assignment.items():
             groups[group_id].append(key)
         return {p for members in groups.values() for p in itertools.combinations(sorted(members), 2)}
-    true_pairs, found = pairs(truth), pairs(predicted)
-    tp = len(true_pairs & found)
-    return tp / max(1, len(found)), tp / max(1, len(true_pairs)), len(true_pairs), len(found)
+    return pairs(truth), pairs(predicted)
+
+
+def quality(true_pairs: set, found: set, klass: dict) -> dict[str, tuple[float, float, int, int]]:
+    """class (and "all") -> (precision, recall, true pairs, found pairs); a pair's class is its first record's."""
+    out = {}
+    for name in ("all", *CLASSES):
+        def mine(pairs):
+            return pairs if name == "all" else {p for p in pairs if klass[p[0]] == name}
+        t, f = mine(true_pairs), mine(found)
+        tp = len(t & f)
+        out[name] = (tp / max(1, len(f)), tp / max(1, len(t)), len(t), len(f))
+    return out
+
+
+def baseline_modules() -> tuple[ModuleType, ModuleType]:
+    """dedup/keys.py and dedup/decide.py as they were before issue 19, read from git."""
+    root = Path(__file__).resolve().parents[1]
+    modules = []
+    for name in ("keys", "decide"):
+        source = subprocess.run(["git", "-C", str(root), "show", f"{BASELINE_COMMIT}:dedup/{name}.py"],
+                                capture_output=True, text=True, check=True, timeout=30).stdout
+        module = sys.modules.setdefault(f"baseline_{name}", ModuleType(f"baseline_{name}"))   # dataclasses look it up
+        exec(compile(source, f"{BASELINE_COMMIT[:7]}:dedup/{name}.py", "exec"), module.__dict__)
+        modules.append(module)
+    return modules[0], modules[1]
+
+
+@contextmanager
+def profile(name: str):
+    """`run_dedup` with the keys and decision of `name` ("baseline": before issue 19), put back afterwards."""
+    saved = dedup.run.match_keys, dedup.run.decide
+    if name == "baseline":
+        keys, decision = baseline_modules()
+        dedup.run.match_keys, dedup.run.decide = keys.match_keys, decision.decide
+    try:
+        yield
+    finally:
+        dedup.run.match_keys, dedup.run.decide = saved
+
+
+def timed_run(name, normalised, truth, klass):
+    with tempfile.TemporaryDirectory() as folder, Store(f"sqlite:///{folder}/bench.sqlite", migrate=True) as store:
+        for start in range(0, len(normalised), 5000):
+            store.write_page(normalised[start:start + 5000])
+        with profile(name):
+            wall, cpu = time.perf_counter(), time.process_time()
+            report = dedup.run.run_dedup(store)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        predicted = {(s, i): c for c, members in store.export_clusters() for s, i in members}
+    size = len(normalised)
+    print(f"  {name:>9}: dedup {wall:6.1f}s wall = {size / wall:7,.0f} records/s, {cpu:6.1f}s CPU = "
+          f"{size / cpu:7,.0f} records/s; {report.clusters} clusters, {report.compared} matching pairs")
+    for cls, (precision, recall, t, f) in quality(*true_and_found(truth, predicted), klass).items():
+        print(f"  {'':>9}  {cls:>9}: precision {precision:.4f}, recall {recall:.4f} (pairs true {t}, found {f})")
+
+
+def key_costs(records, truth):
+    """Per key kind: keys stored, candidate pairs (buckets over `MAX_CANDIDATES_PER_KEY` left out as dedup does),
+    pairs no other kind makes, and true pairs only it finds; plus the time to make every record's keys."""
+    started = time.perf_counter()
+    keys = [match_keys(r) for _s, _i, r in records]
+    elapsed = time.perf_counter() - started
+    buckets = defaultdict(list)
+    for n, ks in enumerate(keys):
+        for key in ks:
+            buckets[key].append(n)
+    by_kind = defaultdict(set)
+    for (kind, _v), members in buckets.items():
+        if 1 < len(members) <= MAX_CANDIDATES_PER_KEY + 1:
+            by_kind[kind] |= {(a, b) for a, b in itertools.combinations(members, 2) if records[a][0] != records[b][0]}
+    stored = defaultdict(int)
+    for ks in keys:
+        for kind, _v in ks:
+            stored[kind] += 1
+    print(f"  match keys made in {elapsed:.1f}s ({len(records) / elapsed:,.0f} records/s); per kind:")
+    ids = [(s, i) for s, i, _r in records]
+    for kind in sorted(by_kind, key=lambda k: -len(by_kind[k])):
+        others = set().union(*(p for k, p in by_kind.items() if k != kind))
+        only = by_kind[kind] - others
+        true_only = sum(truth[ids[a]] == truth[ids[b]] for a, b in only)
+        base = "baseline" if kind in BEFORE_TYPO_KEYS else "new"
+        print(f"  {kind:>7} ({base:>8}): {stored[kind]:8,} keys, {len(by_kind[kind]):8,} candidate pairs, "
+              f"{len(only):7,} only by it, of which {true_only:6,} true")
 
 
 def run(size, rng, pools):
-    records = corpus(size, rng, pools)
-    with tempfile.TemporaryDirectory() as folder, Store(f"sqlite:///{folder}/bench.sqlite", migrate=True) as store:
-        started = time.perf_counter()
-        batch = []
-        for source, local_id, marc, _ in records:
-            batch.append(IncomingRecord(source, local_id, b"", "marcxml", normalise(marc, source)))
-            if len(batch) == 5000:
-                store.write_page(batch)
-                batch = []
-        store.write_page(batch)
-        loaded = time.perf_counter() - started
-        started = time.perf_counter()
-        report = run_dedup(store)
-        elapsed = time.perf_counter() - started
-        predicted = {(s, i): c for c, members in store.export_clusters() for s, i in members}
-    truth = {(s, i): edition for s, i, _, edition in records}
-    precision, recall, true_pairs, found_pairs = pairwise(truth, predicted)
-    print(f"{size:>7} records: normalise+store {loaded:6.1f}s; dedup {elapsed:6.1f}s = {size / elapsed:8,.0f} records/s; "
-          f"{report.clusters} clusters; pairs true {true_pairs}, found {found_pairs}; "
-          f"precision {precision:.4f}, recall {recall:.4f}")
+    records = class_corpus(size, rng, pools)
+    started = time.perf_counter()
+    normalised = [IncomingRecord(source, local, b"", "marcxml", normalise(marc, source)) for source, local, marc, _e, _c in records]
+    print(f"{size:>7} records ({', '.join(f'{c} {sum(r[4] == c for r in records)}' for c in CLASSES)}): "
+          f"normalised in {time.perf_counter() - started:.1f}s")
+    truth = {(s, i): edition for s, i, _m, edition, _c in records}
+    klass = {(s, i): cls for s, i, _m, _e, cls in records}
+    key_costs([(r.source, r.local_id, r.record) for r in normalised], truth)
+    for name in PROFILES:
+        timed_run(name, normalised, truth, klass)
 
 
 def main():

@@ -104,6 +104,7 @@ def cluster_by_truth(store: Store, copies: list[Copy]) -> None:
     """Give a filled store the true clustering (one cluster per edition) and its match keys, as a dedup run would."""
     from dedup import match_keys
     from dedup.clusterer import new_id_candidates
+    from dedup.keys import KEYS_VERSION
 
     edition = {(c.source, c.local_id): c.edition for c in copies}
     record_of = {(c.source, c.local_id): c.record for c in copies}
@@ -116,6 +117,7 @@ def cluster_by_truth(store: Store, copies: list[Copy]) -> None:
         by_edition.setdefault(edition[(source, local)], {})[rid] = {"matched": []}
         keys[rid] = match_keys(record_of[(source, local)])
     store.replace_match_keys(keys)
+    store.set_dedup_state("keys_version", str(KEYS_VERSION))     # the keys are today's: no upgrade to make
     plans = [ClusterPlan(new_id_candidates(facts[min(members)]["public_id"])[0], members)
              for members in by_edition.values()]
     store.save_clusters(ClusterChange(plans, matched=set(ids)))

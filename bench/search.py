@@ -19,7 +19,12 @@ With --engine solr, the same generated catalogue is built in Whoosh and in
 SolrCloud (the test launcher's 3 nodes on this machine) in one run instead,
 and both are timed through their engines (bench/search_solr.py).
 
+With --languages, the cost of the lemma fields instead (bench/search_languages.py):
+the same catalogue, a fifth of it Polish, built and searched with facets
+before (lemma fields off) and after (on), in one run.
+
 Usage: python bench/search.py [--large] [--clusters N] [--rounds 3] [--procs 1] [--keep DIR] [--engine solr]
+                              [--languages]
 """
 
 from __future__ import annotations
@@ -311,6 +316,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="search the indexes already in --keep")
     parser.add_argument("--engine", choices=("whoosh", "solr"), default="whoosh",
                         help="solr: Whoosh and SolrCloud over the same catalogue (needs Java and `make solr`)")
+    parser.add_argument("--languages", action="store_true",
+                        help="the cost of the lemma fields: a fifth Polish, before (off) and after (on)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     count = args.clusters or (1_000_000 if args.large else 100_000)
@@ -325,6 +332,11 @@ def main() -> None:
 
             search_solr.run(lambda n, sample, isbns: documents(pool, n, sample, isbns), pick_queries, percentiles,
                             time_ours, KINDS, count, folder, args.rounds, args.queries, random.Random(7))
+            return
+        if args.languages:
+            from bench import search_languages
+
+            search_languages.run(pool, count, folder, args.rounds, args.queries, args.procs, KINDS)
             return
         made = generation_rate(pool, count)
         print(f"  generating alone: {made:,.0f} clusters/s (ClusterView -> document_for)")

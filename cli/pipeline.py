@@ -24,7 +24,7 @@ from cli.server import ServeOptions
 from dedup import run_dedup
 from harvest import HarvestOptions, SourceReport, WorkerReport, harvest_sources, policy_for, retry_entry, run_worker
 from harvest.renormalise import RenormaliseReport, pending, renormalise as renormalise_records
-from index import engine_for
+from index import SourceNames, engine_for
 from cli.oai import publish_oai
 from settings import Config, require_secret_key, secret_key_problem
 from store import CLOSING_LEASE, LeaseHeld, Store
@@ -114,6 +114,8 @@ def _dedup_and_index(config: Config, store: Store, command: str) -> tuple:
     store.prune_changes(timedelta(days=config.change_log_keep_days))
     click.echo(f"dedup: {dedup_report.records} records in {dedup_report.clusters} clusters, "
                f"{dedup_report.multi_member} held by several sources")
+    if dedup_report.keys_upgraded:
+        click.echo(f"dedup: match keys upgraded for {dedup_report.keys_upgraded} records, so every record was matched again")
     click.echo(f"index: {index_report.total} clusters searchable")
     return dedup_report, index_report
 
@@ -128,6 +130,8 @@ def dedup(ctx: Context, full: bool) -> None:
         report = run_dedup(store, full=full, several_per_cluster=ctx.config.several_per_cluster)
     click.echo(f"dedup: {report.records} records in {report.clusters} clusters, "
                f"{report.multi_member} held by several sources; {report.rematched} matched again")
+    if report.keys_upgraded:
+        click.echo(f"dedup: match keys upgraded for {report.keys_upgraded} records, so every record was matched again")
 
 
 @main.command()
@@ -384,8 +388,10 @@ def _options(config: Config, full: bool, force: bool, reconcile: bool, progress)
                           progress=progress)
 
 
-def source_names(config: Config) -> dict[str, str]:
-    return {s.code: s.name for s in config.sources}
+def source_names(config: Config) -> SourceNames:
+    """Member names by code, with the licensed collections and regional bibliographies among them."""
+    return SourceNames({s.code: s.name for s in config.sources}, licensed=config.collections.licensed_sources,
+                       regional=config.collections.regional_bibliographies)
 
 
 def _print_harvest(reports: list[SourceReport]) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from dedup.clusterer import Edge, Facts, assign_ids, group, new_id_candidates
 from dedup.decide import decide
-from dedup.keys import match_keys
+from dedup.keys import KEYS_VERSION, match_keys
 from dedup.review import kept_apart, near_miss_kind, suspicious
 from normalise import Record
 from settings import pause_point
@@ -24,6 +24,7 @@ from store import ClusterChange, ClusterPlan, NearMissPair, Store
 
 log = logging.getLogger(__name__)
 MAX_CANDIDATES_PER_KEY = 50   # a key shared by more records is noise (one ISBN on a whole series)
+KEYS_BATCH = 5000             # records given new match keys per transaction after an upgrade
 
 
 @dataclass
@@ -37,6 +38,7 @@ class DedupReport:
     multi_member: int = 0
     merged_away: int = 0
     retired: int = 0
+    keys_upgraded: int = 0       # records given the current match keys by the first run after an upgrade
 
     def to_dict(self) -> dict:
         """JSON-ready summary."""
@@ -72,12 +74,13 @@ def _collector_paused():
 
 
 def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> DedupReport:
+    upgraded = _upgrade_keys(store)
     changed = store.records_to_match()
     # keys of marked identifiers stay stored (an unmark finds their holders) but find no candidates
     store.replace_match_keys({r.id: (set() if r.deleted or r.record is None else match_keys(r.record)) for r in changed})
     marks = store.identifier_marks()
     known = {r.id: without_marked(r.record, marks) for r in changed if r.record is not None and not r.deleted}
-    seeds = {r.id for r in changed} | (store.live_record_ids() if full else set())
+    seeds = {r.id for r in changed} | (store.live_record_ids() if full or upgraded is not None else set())
     scope = _scope(store, seeds, several_per_cluster, marks)
     edges, misses, records = _edges(store, scope.pairs, known, marks)
     forced, forbidden = _decisions(store, scope.facts)
@@ -93,7 +96,27 @@ def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> Dedup
         leaving=set(scope.previous) - set(scope.facts), matched={r.id for r in changed},
         refreshed={r.id for r in changed}, display=_holdings_parents(store, changed)))
     _save_review(store, scope, named, misses, forbidden, _Loaded(records, known, marks), several_per_cluster)
-    return _report(store, scope, edges, redirects, retired)
+    if upgraded is not None:      # only now: a run killed before this point upgrades (and matches everything) again
+        store.set_dedup_state("keys_version", str(KEYS_VERSION))
+        store.set_dedup_state("keys_backfill_after", "0")    # the next upgrade starts from the first record
+    return replace(_report(store, scope, edges, redirects, retired), keys_upgraded=upgraded or 0)
+
+
+def _upgrade_keys(store: Store) -> int | None:
+    """After an upgrade that changed the match keys: every record already matched gets the current keys, in
+    batches that a killed run resumes after; returns how many (the whole run then matches everything again),
+    or None when the stored keys are current."""
+    if store.dedup_state("keys_version") == str(KEYS_VERSION):
+        return None
+    after, done = int(store.dedup_state("keys_backfill_after") or 0), 0
+    while batch := store.matched_records_after(after, KEYS_BATCH):
+        store.replace_match_keys({r.id: set() if r.record is None else match_keys(r.record) for r in batch})
+        after, done = batch[-1].id, done + len(batch)
+        store.set_dedup_state("keys_backfill_after", str(after))
+        log.info("dedup: match keys of version %d given to %d records so far", KEYS_VERSION, done)
+    if done:
+        log.info("dedup: match keys upgraded to version %d for %d records; every record is matched again", KEYS_VERSION, done)
+    return done
 
 
 @dataclass

@@ -4,7 +4,7 @@
 default, `index.engine`); it takes and returns the dataclasses below.
 """
 
-from index.documents import work_key
+from index.documents import ONLINE, SourceNames, work_key
 from index.engine import Engine, Searching, Writing, engine_for
 from index.errors import QueryError, SearchIndexError
 from index.results import (
@@ -12,6 +12,7 @@ from index.results import (
     FACETS,
     MAX_DEPTH,
     MAX_PAGE_SIZE,
+    OR_FACETS,
     SORTS,
     Edition,
     FacetValue,
@@ -22,7 +23,8 @@ from index.results import (
 )
 
 __all__ = [
-    "BRANCH_SEPARATOR", "FACETS", "MAX_DEPTH", "MAX_PAGE_SIZE", "SORTS", "Edition", "Engine", "FacetValue", "Hit",
-    "IndexReport", "QueryError", "SearchIndexError", "SearchRequest", "SearchResult", "Searching", "Writing",
+    "BRANCH_SEPARATOR", "FACETS", "MAX_DEPTH", "MAX_PAGE_SIZE", "ONLINE", "OR_FACETS", "SORTS", "SourceNames", "Edition",
+    "Engine", "FacetValue", "Hit", "IndexReport", "QueryError", "SearchIndexError", "SearchRequest", "SearchResult",
+    "Searching", "Writing",
     "engine_for", "work_key",
 ]

@@ -10,12 +10,35 @@ from stdnum import isbn as isbn_mod
 from dedup import ClusterView
 from dedup.keys import work_key as record_work_key
 from index.results import BRANCH_SEPARATOR
-from index.schema import STEM_FIELDS, STEM_LANGUAGES, TEXT_FIELDS
+from index.schema import LEMMA_LANGUAGES, STEM_LANGUAGES, TEXT_FIELDS
 from normalise.text import fold
 
-_MARC_TO_STEM = {marc: f"stem_{code}" for code, marcs in STEM_LANGUAGES.items() for marc in marcs}
+
+def _fields_by_marc_code() -> dict[str, list[str]]:
+    """MARC language code -> the fields its words are analysed in (a Snowball stem, a lemma)."""
+    out: dict[str, list[str]] = {}
+    for prefix, languages in (("stem", STEM_LANGUAGES), ("lemma", LEMMA_LANGUAGES)):
+        for code, marc_codes in languages.items():
+            for marc in marc_codes:
+                out.setdefault(marc, []).append(f"{prefix}_{code}")
+    return out
+
+
+_MARC_TO_FIELDS = _fields_by_marc_code()
 _IDENTIFIER_KINDS = ("isbn", "issn", "ismn", "ean", "upc", "lccn", "oclc", "nbn", "urn", "doi")
 MAX_NOTES = 3000
+
+
+ONLINE = "online"
+
+
+class SourceNames(dict):
+    """Member names by code, knowing which members are licensed collections and regional bibliographies."""
+
+    def __init__(self, names=(), *, licensed=(), regional=()):
+        super().__init__(names)
+        self.licensed = frozenset(licensed)
+        self.regional = frozenset(regional)
 
 
 def document_for(view: ClusterView, source_names: dict[str, str]) -> dict:
@@ -29,7 +52,8 @@ def document_for(view: ClusterView, source_names: dict[str, str]) -> dict:
         "authors": " ; ".join(authors),
         "subjects": " ; ".join(s.heading for s in view.subjects),
         "series": " ; ".join(dict.fromkeys(s for r in members for s in r.series)),
-        "publisher": " ; ".join(dict.fromkeys(r.publisher for r in members if r.publisher)),
+        # the place of publication too: patrons look for what was published in Kraków or Warszawa
+        "publisher": " ; ".join(dict.fromkeys(text for r in members for text in (r.place, r.publisher) if text)),
         "notes": " ".join([record.summary, *record.notes])[:MAX_NOTES],
         "ident": identifier_terms(view),
         "title_sort": fold(record.title_sort or record.title)[:80],
@@ -37,7 +61,9 @@ def document_for(view: ClusterView, source_names: dict[str, str]) -> dict:
         "holders": min(len(view.sources), 65000),
         "work": work_key(view),
         "library": view.sources,
-        "branch": branch_values(view),
+        "branch": branch_values(view, getattr(source_names, "licensed", frozenset())),
+        "online": [ONLINE] if set(view.sources) & getattr(source_names, "licensed", frozenset()) else [],
+        "collection": [s for s in view.sources if s in getattr(source_names, "regional", frozenset())],
         "format": [record.format],
         "language": view.languages[:5],
         "subject_facet": list(dict.fromkeys(s.heading for s in view.subjects if s.kind != "genre"))[:12],
@@ -48,21 +74,28 @@ def document_for(view: ClusterView, source_names: dict[str, str]) -> dict:
         doc["year"] = record.year
         doc["decade"] = [str(record.year // 10 * 10)]
     doc["text"] = " ".join(doc[name] for name in TEXT_FIELDS)
-    doc.update(_stemmed_text(view, doc))
+    doc.update(_language_text(view, doc))
     return doc
 
 
-def _stemmed_text(view: ClusterView, doc: dict) -> dict:
-    """The cluster's words for the stemmed field of each of its languages."""
-    names = {_MARC_TO_STEM[code] for code in view.languages if code in _MARC_TO_STEM}
+def language_fields(languages: list[str]) -> list[str]:
+    """The stemmed and lemma fields that words of records in `languages` (MARC codes) are analysed in."""
+    return list(dict.fromkeys(name for code in languages for name in _MARC_TO_FIELDS.get(code, ())))
+
+
+def _language_text(view: ClusterView, doc: dict) -> dict:
+    """The cluster's words for the stemmed and lemma fields of each of its languages."""
     # notes stay unstemmed: stemming them would double the largest part of the index for little gain
-    text = " ".join((doc["title"], doc["subjects"], doc["series"]))
-    return {name: text for name in STEM_FIELDS if name in names}
+    # the place of publication (in "publisher") is analysed too: "krakowie" should find what was published in Kraków
+    text = " ".join((doc["title"], doc["subjects"], doc["series"], doc["publisher"]))
+    return {name: text for name in language_fields(view.languages)}
 
 
-def branch_values(view: ClusterView) -> list[str]:
-    """Each library the holdings name, as "member|library" (a member that is one library names none)."""
-    return sorted({f"{h.source}{BRANCH_SEPARATOR}{h.library}" for h in view.holdings if h.library and h.library != h.source})
+def branch_values(view: ClusterView, licensed: frozenset[str] = frozenset()) -> list[str]:
+    """Each library the holdings name, as "member|library" (a member that is one library names none);
+    a licensed collection has no shelves, so no libraries."""
+    return sorted({f"{h.source}{BRANCH_SEPARATOR}{h.library}" for h in view.holdings
+                   if h.library and h.library != h.source and h.source not in licensed})
 
 
 def identifier_terms(view: ClusterView) -> list[str]:
@@ -114,5 +147,5 @@ def _payload(view: ClusterView, source_names: dict[str, str]) -> dict:
     return {
         "id": view.id, "title": record.title, "authors": record.authors[:5], "year": record.year,
         "format": record.format, "holdings": list(holdings.values()), "edition": record.edition,
-        "publisher": record.publisher, "isbn": isbns[:1],
+        "publisher": record.publisher, "isbn": isbns[:1], "languages": view.languages[:3],
     }

@@ -84,6 +84,12 @@ class FacetCounts:
             return {facet: self.count_indexed(facet, docs, matches) for facet in FACET_FIELDS}
         return {facet: self.count(facet, docs) for facet in FACET_FIELDS}
 
+    def count_one(self, facet: str, docs) -> Counter:
+        """How many of `docs` (a set) hold each value of one facet, by the cheaper path for their number."""
+        if len(docs) >= max(BITMAP_FROM, self.size // BITMAP_FROM_SHARE):
+            return self.count_indexed(facet, docs, to_bitmap(docs, self.size))
+        return self.count(facet, docs)
+
     def count(self, facet: str, docs) -> Counter:
         """How many of `docs` hold each value of `facet`, visiting each document."""
         per_doc = self.per_doc[facet]

@@ -3,10 +3,13 @@
 The search box understands words, "quoted phrases", AND, OR, NOT and
 parentheses, over the public text fields only. The rules, each with a test:
 
-- every character other than letters, digits, quotes and parentheses is read
-  as a space before parsing, so there are no field prefixes (`payload:x` is
-  two plain words), wildcards, ranges, fuzzy terms or boosts (`x*`,
-  `[a TO z]`, `x~2`, `x^9` are plain words);
+- a public field's name and a colon before a word, a "phrase" or a group
+  searches that field only: `author:byron`, `title:"crisis in art"`,
+  `subject:(art OR music)`, `isbn:0-906495-34-2` (case does not matter);
+- every other character than letters, digits, quotes and parentheses is read
+  as a space before parsing, so there are no other field prefixes
+  (`payload:x`, `library:duke` are two plain words), wildcards, ranges, fuzzy
+  terms or boosts (`x*`, `[a TO z]`, `x~2`, `x^9` are plain words);
 - phrases match exactly (a slop typed as `"a b"~9` is ignored);
 - at most MAX_QUERY_LENGTH characters, MAX_WORDS words and MAX_NESTING levels
   of parentheses; beyond that a `QueryError` says what to change.
@@ -31,13 +34,18 @@ from index import querytree as qt
 from index.documents import compact_identifier, isbn_forms
 from index.errors import QueryError
 from index.results import BRANCH_SEPARATOR, FACETS, SearchRequest
-from index.schema import STEM_FIELDS, TEXT_FIELDS, make_schema
+from index.schema import LANGUAGE_FIELDS, TEXT_FIELDS, make_schema
 
 MAX_QUERY_LENGTH = 500
 MAX_WORDS = 32
 MAX_NESTING = 8
 SCHEMA = make_schema()
 FIELDED = {"title": ("title",), "author": ("authors",), "subject": ("subjects",)}
+# the field prefixes a patron may type in the box (`author:byron`), and the index field each searches;
+# any other `name:` is a plain word
+PUBLIC_PREFIXES = {"author": "authors", "title": "title", "subject": "subjects", "isbn": "ident"}
+_PUBLIC_PREFIX = re.compile(rf"(?<![\w:])({'|'.join(PUBLIC_PREFIXES)}):(?=[\w\"(])", re.IGNORECASE)
+_FIELD_NAMES = rf"(?P<text>{'|'.join(PUBLIC_PREFIXES.values())}):"
 # an identifier as typed: digits with hyphens or spaces, a final X allowed
 _IDENTIFIER_LIKE = re.compile(r"(?<![\w-])\d[\d\- ]{6,20}[\dXx](?![\w-])")
 _WORD = re.compile(r"\w+")
@@ -60,7 +68,7 @@ def parse_request(request: SearchRequest) -> qt.Node:
     return _tree(parts[0] if len(parts) == 1 else query.And(parts).normalize())
 
 
-def parse_box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + STEM_FIELDS) -> qt.Node:
+def parse_box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + LANGUAGE_FIELDS) -> qt.Node:
     """A search-box query over `fields`; `QueryError` when it cannot be run."""
     return _tree(_box(text, fields))
 
@@ -79,16 +87,30 @@ def year_range(start: int | None, end: int | None) -> qt.YearRange:
     return qt.YearRange(start, end)
 
 
-def _box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + STEM_FIELDS) -> query.Query:
+def _box(text: str, fields: tuple[str, ...] = TEXT_FIELDS + LANGUAGE_FIELDS) -> query.Query:
     text = _check_size(text.strip())
-    text = _IDENTIFIER_LIKE.sub(lambda m: _compact_if_identifier(m.group(0)), text)
-    # the parser sees only words, quotes, parentheses and operators: no syntax reaches it
-    text = _SYNTAX.sub(" ", text)
-    parsed = _parser(fields).parse(text)
+    parsed = _parser(fields).parse(_cleaned(text))
     parsed = parsed.accept(_make_safe)
     if parsed is query.NullQuery or not list(parsed.leaves()):
         raise QueryError("The search has no words we can look for; try a title, an author or a subject.", "no_words")
     return parsed.normalize()
+
+
+def _cleaned(text: str) -> str:
+    """What the parser sees: words, quotes, parentheses and operators, and a public field's prefix (`author:`)
+    as its index field's (`authors:`) where the patron typed one before a word, phrase or group."""
+    prefixes = [m for m in _PUBLIC_PREFIX.finditer(text) if not text.count('"', 0, m.start()) % 2]  # not in a phrase
+    pieces = [_plain(text[:prefixes[0].start()] if prefixes else text)]
+    for match, following in zip(prefixes, [*prefixes[1:], None]):
+        end = following.start() if following else len(text)
+        pieces.append(f" {PUBLIC_PREFIXES[match.group(1).lower()]}:{_plain(text[match.end():end]).lstrip()}")
+    return "".join(pieces)
+
+
+def _plain(text: str) -> str:
+    """`text` with identifiers compacted and every other character of syntax read as a space."""
+    text = _IDENTIFIER_LIKE.sub(lambda m: _compact_if_identifier(m.group(0)), text)
+    return _SYNTAX.sub(" ", text)
 
 
 def _identifier(text: str) -> query.Query:
@@ -154,6 +176,8 @@ def _parser(fields: tuple[str, ...]) -> qparser.QueryParser:
     for plugin in (qparser.WildcardPlugin, qparser.RangePlugin, qparser.BoostPlugin, qparser.FieldsPlugin,
                    qparser.EveryPlugin, qparser.SingleQuotePlugin, qparser.OperatorsPlugin):
         parser.remove_plugin_class(plugin)
+    # only the public fields' prefixes `_cleaned` writes (no colon the patron typed reaches the parser)
+    parser.add_plugin(qparser.FieldsPlugin(expr=_FIELD_NAMES))
     # AND, OR and NOT only: no ANDNOT, ANDMAYBE or REQUIRE
     parser.add_plugin(qparser.OperatorsPlugin(AndNot=None, AndMaybe=None, Require=None))
     return parser
@@ -166,6 +190,8 @@ def _make_safe(node: query.Query) -> query.Query:
             return query.NullQuery       # stemmed fields keep no positions
         node.slop = 1
         return node
+    if isinstance(node, query.Term) and node.fieldname == "ident" and _is_identifier(node.text):
+        return query.Or([query.Term("ident", form) for form in dict.fromkeys([node.text, *isbn_forms(node.text)])])
     if isinstance(node, (query.Or, query.And)) and node.subqueries:
         texts = {getattr(q, "text", None) for q in node.subqueries}
         if len(texts) == 1 and all(isinstance(q, query.Term) for q in node.subqueries):

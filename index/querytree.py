@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator, Union
 
-from index.results import SearchRequest
+from index.results import OR_FACETS, SearchRequest
 
 
 @dataclass(frozen=True)
@@ -101,16 +101,31 @@ class SearchPlan:
     """A whole search, parsed and checked once: what any engine runs.
 
     `query` is what matches and ranks (the box, the fielded boxes, the year
-    range); every node of `filters` must match as well (each chosen facet
-    value narrows further); `mine` marks and, with `mine_first`, orders my
-    library's holdings first. `request` is the checked request (page size
-    capped, filters known, empty values dropped).
+    range); `facet_filters` pairs each facet with a chosen value's node (an
+    `Or` of a facet's values in OR_FACETS, one node per value of the others),
+    and every one must match as well; `mine` marks and, with `mine_first`,
+    orders my library's holdings first. `request` is the checked request (page
+    size capped, filters known, empty values dropped).
     """
 
     request: SearchRequest
     query: Node
-    filters: tuple[Node, ...] = ()
+    facet_filters: tuple[tuple[str, Node], ...] = ()
     mine: Filter | None = None
+
+    @property
+    def filters(self) -> tuple[Node, ...]:
+        """Every filter node, each of which must match."""
+        return tuple(node for _facet, node in self.facet_filters)
+
+    def filters_without(self, facet: str) -> tuple[Node, ...]:
+        """The filters of every facet but `facet` (what that facet's own values are counted under)."""
+        return tuple(node for name, node in self.facet_filters if name != facet)
+
+    @property
+    def counted_apart(self) -> tuple[str, ...]:
+        """The facets counted without their own choice: the OR facets with a value chosen."""
+        return tuple(dict.fromkeys(name for name, _node in self.facet_filters if name in OR_FACETS))
 
     @property
     def ranked(self) -> bool:

@@ -8,7 +8,12 @@ MAX_PAGE_SIZE = 100
 MAX_DEPTH = 1000          # results beyond this rank cannot be paged to
 SORTS = ("relevance", "year", "year_asc", "title", "author")
 # the facets a search counts and filters by, in the order they are shown
-FACETS = ("library", "branch", "format", "language", "year", "subject", "author")
+# online: "online" for clusters of a licensed e-book collection; collection: the regional bibliographies holding one
+FACETS = ("library", "branch", "online", "collection", "format", "language", "year", "subject", "author")
+# facets whose several chosen values widen the search (held by duke OR unc); each is counted without its own
+# choice, so its other values say what adding them gives. Several subjects or authors narrow (AND), as a
+# record has many of those.
+OR_FACETS = ("library", "branch", "format", "language", "year")
 # a library of a member catalogue, as a facet value: "libris|U" (the branch facet; the library filter takes it too)
 BRANCH_SEPARATOR = "|"
 
@@ -31,6 +36,7 @@ class SearchRequest:
     my_library: str = ""
     mine_first: bool = False
     facets: bool = True
+    expand: str = ""          # the facet whose values are all shown, not only the commonest
 
     @property
     def fielded(self) -> dict[str, str]:
@@ -58,6 +64,7 @@ class Hit:
     publisher: str = ""
     isbn: list[str] = field(default_factory=list)
     mine: bool = False
+    languages: list[str] = field(default_factory=list)     # MARC codes (008/041), the first few
 
 
 @dataclass
@@ -80,6 +87,7 @@ class SearchResult:
     suggestion: str = ""
     partial: bool = False
     mine_total: int | None = None
+    cut: tuple[str, ...] = ()     # the facets with more values than `facets` holds
 
     @property
     def page(self) -> int:

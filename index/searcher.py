@@ -27,7 +27,7 @@ from index.generations import live_folder, pointed_folder
 from index.plan import check_page, plan_search, shape_facets
 from index.querytree import SearchPlan
 from index.ranking import ranked_page
-from index.results import Edition, FacetValue, Hit, SearchRequest, SearchResult
+from index.results import Edition, Hit, SearchRequest, SearchResult
 from index.schema import FACET_FIELDS
 from index.spelling import suggest
 from index.storage import missing_fields, open_index
@@ -199,16 +199,13 @@ def _search(snap: Snapshot, plan: SearchPlan, deadline: Deadline) -> SearchResul
     request = plan.request
     evaluator = Evaluator(snap.searcher, snap.tables, deadline)
     q = to_whoosh(plan.query)
-    docs = evaluator.docs(q)
-    # each filter chosen narrows further (held by duke AND by unc), so that every
-    # facet count shown is what choosing that value would give
-    for node in plan.filters:
-        docs = intersect(docs, evaluator.docs(to_whoosh(node)))
+    matched = evaluator.docs(q)
+    docs = _filtered(evaluator, matched, plan.filters)
     mine = evaluator.docs(to_whoosh(plan.mine)) if plan.mine else None
     result = SearchResult(request, size(docs, snap.tables))
     check_page(result)
     if request.facets:
-        result.facets = _facets(snap.tables, docs, request)
+        result.facets, result.cut = _facets(evaluator, plan, matched, docs)
     if mine is not None:
         result.mine_total = size(intersect(docs, mine), snap.tables)
     start = (request.page - 1) * request.page_size
@@ -220,10 +217,22 @@ def _search(snap: Snapshot, plan: SearchPlan, deadline: Deadline) -> SearchResul
     return result
 
 
-def _facets(tables: Tables, docs, request: SearchRequest) -> dict[str, list[FacetValue]]:
-    all_counts = tables.count_all(docs)
+def _filtered(evaluator: Evaluator, docs, filters):
+    """`docs` narrowed by every filter node (each facet's node; the values of an OR facet are one `Or`)."""
+    for node in filters:
+        docs = intersect(docs, evaluator.docs(to_whoosh(node)))
+    return docs
+
+
+def _facets(evaluator: Evaluator, plan: SearchPlan, matched, docs):
+    """Facet values counted over `docs`, but an OR facet with a value chosen over the query's matches
+    narrowed by every other facet's filters (so its other values say what adding them gives)."""
+    tables = evaluator.tables
+    all_counts = dict(tables.count_all(docs))
+    for facet in plan.counted_apart:
+        all_counts[facet] = tables.count_facet(facet, _filtered(evaluator, matched, plan.filters_without(facet)))
     return shape_facets({facet: {tables.values[facet][o]: n for o, n in all_counts[facet].items()}
-                         for facet in FACET_FIELDS}, request)
+                         for facet in FACET_FIELDS}, plan.request)
 
 
 def _page(evaluator: Evaluator, plan: SearchPlan, q, docs, mine, start: int):
@@ -254,4 +263,5 @@ def _ranked(evaluator: Evaluator, plan: SearchPlan, q, docs, start: int, stop: i
 def _hit(stored: dict, mine: bool) -> Hit:
     data = json.loads(stored["payload"])
     return Hit(data["id"], data["title"], data["authors"], data["year"], data["format"], data["holdings"],
-               data.get("edition", ""), data.get("publisher", ""), data.get("isbn", []), mine)
+               data.get("edition", ""), data.get("publisher", ""), data.get("isbn", []), mine,
+               data.get("languages", []))

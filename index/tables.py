@@ -72,6 +72,12 @@ class Tables:
             return self.everything_counts()
         return self.facets.count_all(docs)
 
+    def count_facet(self, facet: str, docs) -> Counter:
+        """How many of `docs` have each value of one facet: ordinal -> count."""
+        if docs is EVERYTHING:
+            return self.everything_counts()[facet]
+        return self.facets.count_one(facet, docs)
+
     def everything_counts(self) -> dict[str, Counter]:
         """Facet counts over the whole catalogue (every heading, not only the most frequent), once per snapshot."""
         if self._everything_counts is None:

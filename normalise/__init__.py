@@ -17,7 +17,7 @@ from normalise.marc import (
     read_marcxml_bytes,
     read_xml,
 )
-from normalise.model import Contributor, Holding, Identifier, Link, Record, Series, Subject, Vernacular
+from normalise.model import Contributor, Holding, HostItem, Identifier, Link, Record, Series, Subject, Vernacular
 from normalise.normaliser import RULES_VERSION, normalise, normalise_raw
 from normalise.text import fold, trim_punctuation
 
@@ -25,6 +25,6 @@ __all__ = [
     "ISO2709", "MARCXML", "MarcReadError", "RawRecord", "ReadFailure", "parse_raw", "read_file",
     "read_iso2709_bytes", "read_marcxml_bytes", "parse_marcxml_with_flags", "NormaliseError", "FLAGS",
     "ENTITY_FLAG", "keep_entity_references", "read_xml",
-    "Contributor", "Holding", "Identifier", "Link", "Record", "Series", "Subject", "Vernacular",
+    "Contributor", "Holding", "HostItem", "Identifier", "Link", "Record", "Series", "Subject", "Vernacular",
     "normalise", "normalise_raw", "RULES_VERSION", "fold", "trim_punctuation",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from normalise.model import Contributor, Link, Series, Subject
+from normalise.model import Contributor, HostItem, Link, Series, Subject
 from normalise.relators import roles
 from normalise.rules import subfield_text, subfield_values
 from normalise.text import nfc, trim_punctuation
@@ -156,6 +156,19 @@ def languages(view: MarcView) -> list[str]:
             # some catalogues run several codes together in one subfield ("engfre")
             found += [value[i:i + 3] for i in range(0, len(value), 3)]
     return list(dict.fromkeys(code for code in found if _LANGUAGE.match(code) and code not in _NOT_A_LANGUAGE))
+
+
+def host_items(view: MarcView) -> list[HostItem]:
+    """The host items (773) of an article or chapter: title, ISSN or ISBN, issue and pages."""
+    out = []
+    for fld in view.fields("773"):
+        title = trim_punctuation(nfc(fld.get("t") or fld.get("a") or ""))
+        if title:
+            out.append(HostItem(title=title, issn=trim_punctuation(nfc(fld.get("x") or "")),
+                                isbn=trim_punctuation(nfc(fld.get("z") or "")),
+                                issue=trim_punctuation(nfc(fld.get("g") or "")),
+                                published=trim_punctuation(nfc(fld.get("d") or ""))))
+    return out
 
 
 def links(view: MarcView) -> list[Link]:

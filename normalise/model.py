@@ -44,6 +44,17 @@ class Link:
 
 
 @dataclass
+class HostItem:
+    """The journal, book or other whole an article or chapter is part of (773)."""
+
+    title: str
+    issn: str = ""                # $x
+    isbn: str = ""                # $z
+    issue: str = ""               # $g: volume, issue and pages ("2022, nr 33, s. 68-71")
+    published: str = ""           # $d
+
+
+@dataclass
 class Holding:
     """Copies of the record at one library or branch of a source."""
 
@@ -127,6 +138,7 @@ class Record:
     carrier_types: list[str] = field(default_factory=list)   # RDA 338 codes: nc, cr, sd, vd, ...
     dialect: str = "marc21"       # marc21 | normarc
     record_url: str = ""          # the member's own catalogue page for this record
+    host_items: list[HostItem] = field(default_factory=list)   # 773: what an article or chapter is part of
 
     @property
     def is_holdings(self) -> bool:
@@ -170,5 +182,5 @@ def _field_names(kind: type) -> frozenset[str]:
 _NESTED = {
     "contributors": Contributor, "identifiers": Identifier, "links": Link,
     "holdings": Holding, "subjects": Subject, "series_entries": Series,
-    "vernacular_fields": Vernacular,
+    "vernacular_fields": Vernacular, "host_items": HostItem,
 }

@@ -13,6 +13,7 @@ It (re)writes, next to this file:
     libris/records.xml     MARCXML, UTF-8        (LIBRIS, served over OAI-PMH: 852 $b sigel)
     deichman/records.mrc   ISO 2709, UTF-8 bytes with leader/09 blank (Bibliofil NORMARC: 850 $a)
     evergreen/records.mrc  ISO 2709, MARC-8      (Unicorn export from Evergreen's test data: 949)
+    bn/, bibliografia/, ebooks/, vastmanland/   the seeds' networks (samples/networks.py)
     EXPECTED.json          machine-readable summary for the tests
     PROVENANCE.md          where every record came from and what was changed
 
@@ -42,6 +43,9 @@ from pymarc import Field, Record, Subfield
 from pymarc.marc8_mapping import CODESETS
 from stdnum import isbn as stdisbn
 from stdnum import issn as stdissn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from networks import build_networks, provenance as networks_provenance  # noqa: E402  (the seeds' networks)
 
 HERE = Path(__file__).resolve().parent
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -1140,8 +1144,12 @@ def build() -> None:
         "shared_editions": shared,
         "near_misses": [{"ids": [list(x) for x in group], "why": why} for group, why in NEAR_MISSES],
     }
+    networks = build_networks()
+    expected["networks"] = networks
+    expected["total_records"] += sum(m["records"] for m in networks.values())
     (HERE / "EXPECTED.json").write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (HERE / "PROVENANCE.md").write_text(provenance(members, originals, back, shared, copier), encoding="utf-8")
+    (HERE / "PROVENANCE.md").write_text(provenance(members, originals, back, shared, copier) + "\n" + networks_provenance(networks),
+                                        encoding="utf-8")
     spans = Counter(len(e["ids"]) for e in shared)
     print(f"wrote {expected['total_records']} records in {len(members)} members; {len(shared)} shared editions "
           + ", ".join(f"{n} spanning {k} members" for k, n in sorted(spans.items())))

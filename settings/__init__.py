@@ -11,6 +11,7 @@ from settings.config import (
     default_config,
     load_config,
 )
+from settings.collections import CollectionSettings, Licence, MemberAccess
 from settings.errors import ConfigError
 from settings.oai import OaiSettings
 from settings.pause import pause_point
@@ -28,13 +29,16 @@ __all__ = [
     "AvailabilitySettings",
     "MemberAvailability",
     "TemplateMapping",
+    "CollectionSettings",
     "Config",
     "ConfigError",
     "DemoServer",
     "HarvestSettings",
     "HoldingsMapping",
     "LeaseSettings",
+    "Licence",
     "LoginThrottleSettings",
+    "MemberAccess",
     "OaiSettings",
     "SETTINGS",
     "SearchSettings",

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from settings.availability import AvailabilitySettings, parse_availability
+from settings.collections import CollectionSettings, parse_collections
 from settings.errors import ConfigError
 from settings.health import HealthSettings, parse_health
 from settings.metrics import MetricsSettings, parse_metrics
@@ -120,6 +121,7 @@ class Config:
     availability: AvailabilitySettings = AvailabilitySettings()
     metrics: MetricsSettings = MetricsSettings()
     health: HealthSettings = HealthSettings()
+    collections: CollectionSettings = CollectionSettings()   # licensed collections, regional bibliographies
 
     @property
     def several_per_cluster(self) -> frozenset[str]:
@@ -182,6 +184,7 @@ def parse_config(data: dict, path: Path) -> Config:
         availability=parse_availability(data.get("availability"), _list(data, "sources")),
         metrics=parse_metrics(data.get("metrics")),
         health=parse_health(data.get("health")),
+        collections=parse_collections(data, codes),
     )
 
 

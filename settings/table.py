@@ -232,8 +232,22 @@ CORE = (
     S("demo.oai_servers[].path", "list", required=True, help="A glob or list of globs of MARC files."),
 )
 
+# issue 15: collections the network shares (parsed and cross-checked in settings/collections.py)
+COLLECTIONS = (
+    S("licences", "sections", help="Licensed collections (e-books) shared by all members or a listed group: their "
+      "records show online access per member instead of shelves."),
+    S("licences[].source", "text", required=True, help="The licensed collection's source code."),
+    S("licences[].members", "list", "all", help="all, or the member codes whose patrons may read it."),
+    S("licences[].access", "sections", help="Each member's own way in; a member without one gets the record's link."),
+    S("licences[].access[].member", "text", required=True, help="The member code."),
+    S("licences[].access[].proxy", "text", help="A proxy prefix put before the record's 856 address."),
+    S("licences[].access[].login", "text", help="The platform's login page for the member's patrons."),
+    S("regional_bibliographies", "list", (), help="Sources that are a regional bibliography: a scope and facet of "
+      "their own (collection=), shown as bibliography entries, not holdings."),
+)
+
 # Rows of other issues' modules join here: `SECTIONS = (CORE, availability.SETTINGS, ...)`.
-SECTIONS: tuple[tuple[Setting, ...], ...] = (CORE,)
+SECTIONS: tuple[tuple[Setting, ...], ...] = (CORE, COLLECTIONS)
 SETTINGS: dict[str, Setting] = {row.key: row for section in SECTIONS for row in section}
 # keys a value may not hold: refused with what to do instead
 REFUSED = {

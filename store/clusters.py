@@ -13,13 +13,14 @@ from sqlalchemy.engine import Connection
 
 from store import schema
 from store.changes import log_changes
-from store.core import MAX_INDEXED_BYTES, chunks, now
+from store.core import MAX_INDEXED_BYTES, chunks, now, upsert
 from store.records import StoredRecord, _stored
 
 K = schema.match_keys
 C = schema.clusters
 M = schema.cluster_members
 R = schema.cluster_redirects
+S = schema.dedup_state
 
 
 @dataclass
@@ -153,6 +154,25 @@ class ClustersMixin:
                         out.setdefault((kind, values[value]), []).append(rid)
         return out
 
+    def dedup_state(self, name: str) -> str | None:
+        """A value of dedup's own state (`keys_version`, `keys_backfill_after`), None when unset."""
+        with self.reading() as conn:
+            return conn.execute(select(S.c.value).where(S.c.name == name)).scalar()
+
+    def set_dedup_state(self, name: str, value: str) -> None:
+        """Set a value of dedup's own state."""
+        with self.transaction() as conn:
+            upsert(conn, S, {"name": name, "value": value}, ("name",))
+
+    def matched_records_after(self, after: int, limit: int) -> list[StoredRecord]:
+        """Up to `limit` records neither deleted nor waiting to be matched, with ids above `after`, in id order:
+        a batch of a pass over every record the last dedup run left matched."""
+        t = schema.records
+        query = (select(t).where(t.c.id > after, t.c.deleted.is_(False), t.c.needs_match.is_(False))
+                 .order_by(t.c.id).limit(limit))
+        with self.reading() as conn:
+            return [_stored(row) for row in conn.execute(query)]
+
     def member_evidence(self, ids: Iterable[int]) -> dict[int, dict]:
         """record id -> the evidence stored with its cluster membership, for the given records."""
         out = {}
@@ -261,6 +281,12 @@ class ClustersMixin:
         query = select(C.c.id).where(C.c.alive.is_(alive)).order_by(C.c.id)
         if changed_since is not None:
             query = query.where(C.c.updated_at > changed_since)
+        with self.reading() as conn:
+            return list(conn.execute(query).scalars())
+
+    def newest_clusters(self, limit: int) -> list[str]:
+        """The ids of the live clusters created last, newest first (the start page's recent additions)."""
+        query = select(C.c.id).where(C.c.alive.is_(True)).order_by(C.c.created_at.desc(), C.c.id.desc()).limit(limit)
         with self.reading() as conn:
             return list(conn.execute(query).scalars())
 

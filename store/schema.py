@@ -79,6 +79,14 @@ match_keys = Table(
 Index("ix_match_keys_value", match_keys.c.kind, match_keys.c.value)
 Index("ix_match_keys_record", match_keys.c.record_id)
 
+# dedup's own state: the version of the match keys stored (`keys_version`) and, while an upgrade gives every
+# record the new keys in batches, the last record id done (`keys_backfill_after`), so a killed run resumes
+dedup_state = Table(
+    "dedup_state", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 clusters = Table(
     "clusters", metadata,
     Column("id", Text, primary_key=True),

@@ -219,11 +219,12 @@ def solr_engine(request, catalogue):
     """The Solr engine over the session's SolrCloud, its collection fed from the catalogue's store."""
     from dataclasses import replace
 
+    from cli.pipeline import source_names
     from index import engine_for
 
     served = engine_for(replace(catalogue, search=solr_settings(request)))
     with Store(catalogue.store_url) as store:
-        served.update(store, {source.code: source.name for source in catalogue.sources})
+        served.update(store, source_names(catalogue))     # as the CLI does: names, licences, bibliographies
     return served
 
 

@@ -38,7 +38,8 @@ def write_catalogue(folder, store: str, sources=("libris", "deichman"), **oai) -
     for name in ("beyond_the_crisis_in_art_second_edition.xml", "xss_title_and_javascript_856.xml"):
         shutil.copy(ROOT / "tests" / "data" / name, extra / name)
     data["sources"].append({"code": "extra", "name": "Test additions", "type": "file", "path": str(extra / "*.xml")})
-    data.pop("demo", None)
+    for key in ("demo", "licences", "regional_bibliographies"):     # the latter two name sources left out
+        data.pop(key, None)
     data.update(store=store, index="var/index", reports="var/reports")
     data["web"].update(secret_key=SECRET, public_base_url="https://katalog.example.org/")
     data["oai"] = {"repository_identifier": REPOSITORY, "page_size": 25, **oai}

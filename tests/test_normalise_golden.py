@@ -44,6 +44,12 @@ SOURCES = {
             ["samples/unc/records.mrc"]),
     "ncsu": (SourceConfig("ncsu", "NCSU", "file"), ["samples/ncsu/records.xml"]),
     "evergreen": (SourceConfig("evergreen", "Evergreen", "file"), ["samples/evergreen/records.mrc"]),
+    "bn": (SourceConfig("bn", "BN", "file", holdings=HoldingsMapping(
+               "852", {"library": "b", "location": "c", "call_number": "h", "note": "z"})), ["samples/bn/records.mrc"]),
+    "bibliografia": (SourceConfig("bibliografia", "Bibliografia", "file"), ["samples/bibliografia/records.mrc"]),
+    "vastmanland": (SourceConfig("vastmanland", "Västmanland", "file", holdings=HoldingsMapping(
+                        "952", {"library": "a", "location": "c", "call_number": "o", "note": "z"})),
+                    ["samples/vastmanland/records.mrc"]),
     "tests": (SourceConfig("tests", "Test data", "file"),
               ["tests/data/alma_ava_9979201969103681.xml", "tests/data/beyond_the_crisis_in_art_second_edition.xml",
                "tests/data/xss_title_and_javascript_856.xml"]),

@@ -101,6 +101,17 @@ def test_a_query_without_words_is_refused_with_a_reason(text):
     assert caught.value.kind == "no_words"
 
 
+@pytest.mark.parametrize("typed, field", [("author:byron", "authors"), ("Title:crisis", "title"),
+                                          ("subject:(art OR music)", "subjects"), ("isbn:0-906495-34-2", "ident")])
+def test_a_public_field_prefix_searches_that_field_only(typed, field):
+    assert {leaf.field for leaf in leaves(typed)} == {field}
+
+
+@pytest.mark.parametrize("typed", ["library:duke", "authors:byron", "payload:x", '"author:byron"', "author: byron"])
+def test_any_other_prefix_or_a_prefix_in_a_phrase_is_plain_words(typed):
+    assert len({leaf.field for leaf in leaves(typed)}) > 1
+
+
 def test_isbn_forms_are_routed_to_the_identifier_field():
     assert {leaf.field for leaf in leaves("978-0-906495-34-6")} == {"ident"}
     assert {leaf.token for leaf in leaves("0-906495-34-2")} == {"0906495342", "9780906495346"}
@@ -121,7 +132,13 @@ def test_a_plan_holds_the_query_the_filters_and_my_library_as_tree_nodes():
                                                                          "year": ["2010-2019"]},
                                      my_library="libris|U", page_size=5000))
     assert qt.YearRange(1990, 9999) in plan.query.parts
-    assert plan.filters == (qt.Filter("library", "duke"), qt.Filter("branch", "libris|U"), qt.YearRange(2010, 2019))
+    # several values of a library, format, language or year widen (OR); several subjects narrow (AND)
+    assert plan.filters == (qt.Or((qt.Filter("library", "duke"), qt.Filter("branch", "libris|U"))),
+                            qt.YearRange(2010, 2019))
+    assert plan.counted_apart == ("library", "year")
+    subjects = plan_search(SearchRequest(filters={"subject": ["Art", "Music"], "format": ["book"]}))
+    assert subjects.filters == (qt.Filter("subject", "Art"), qt.Filter("subject", "Music"), qt.Filter("format", "book"))
+    assert subjects.filters_without("format") == subjects.filters[:2] and subjects.counted_apart == ("format",)
     assert plan.mine == qt.Filter("branch", "libris|U")
     assert plan.request.page_size == 100 and plan.ranked
 
@@ -144,6 +161,21 @@ def test_stemmed_fields_bring_word_forms_together_and_fold_afterwards(field, for
     stems = {tuple(qt.analyse(field, form)) for form in forms}
     assert len(stems) == 1
     assert all(stem.isascii() for (stem,) in stems)
+
+
+@pytest.mark.parametrize("field, forms, lemma", [
+    ("lemma_pl", ["Warszawa", "Warszawie", "warszawy"], "warszawa"), ("lemma_pl", ["Kraków", "Krakowa"], "krakow"),
+    ("lemma_pl", ["biblioteka", "bibliotekach"], "biblioteka"), ("lemma_sv", ["bok", "böcker"], "bok"),
+    ("lemma_nb", ["bibliotek", "bibliotekene"], "bibliotek")])
+def test_lemma_fields_give_every_form_of_a_word_its_dictionary_form_folded(field, forms, lemma):
+    for form in forms:
+        assert lemma in qt.analyse(field, form), form
+
+
+def test_a_word_of_several_readings_is_searched_for_any_of_them():
+    assert {"krak", "kraka", "krakow"} <= set(qt.analyse("lemma_pl", "krakowie"))
+    tree = parse_box("krakowie")
+    assert {leaf.token for leaf in qt.leaves(tree) if leaf.field == "lemma_pl"} >= {"krak", "krakow"}
 
 
 def test_a_facet_or_identifier_value_is_one_token_as_given():

@@ -8,6 +8,7 @@ suggestions that find something. No test knows which engine it runs on.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -17,7 +18,7 @@ from cli import main
 from index import QueryError, SearchRequest, engine_for
 from settings import load_config
 from store import Store
-from tests.conftest import shared
+from tests.conftest import ENGINE_SECTIONS, shared
 
 
 def search(engine, q: str = "", **options):
@@ -42,7 +43,8 @@ def sources(hit) -> set[str]:
     ("library:duke", "library duke"), ("payload:secret", "payload secret"), ("id:c1", "id c1"),
     ("art*", "art"), ("cris*", "cris"), ("a?t", "a t"), ("[a TO z]", "a TO z"), ("crisis~2", "crisis 2"),
     ("crisis^9", "crisis 9"), ("{!lucene}crisis", "lucene crisis"), ("_query_:crisis", "_query_ crisis"),
-    ("crisis && art", "crisis art"), ("crisis || art", "crisis art"), ("title:crisis", "title crisis"),
+    ("crisis && art", "crisis art"), ("crisis || art", "crisis art"), ("authors:fuller", "authors fuller"),
+    ("notes:crisis", "notes crisis"), ('"title:crisis"', '"title crisis"'),
 ])
 def test_syntax_typed_in_the_box_is_read_as_plain_words(engine, typed, words):
     as_typed, as_words = search(engine, typed, page_size=100), search(engine, words, page_size=100)
@@ -82,6 +84,32 @@ def test_a_page_past_the_last_is_refused(engine):
     assert caught.value.kind == "page_range"
 
 
+@pytest.mark.parametrize("page", [99, 51, 999_999])
+def test_a_page_past_the_last_names_the_real_last_page_even_beyond_the_depth_limit(engine, page):
+    last = search(engine, "art").pages
+    assert last < 10
+    with pytest.raises(QueryError) as caught:
+        search(engine, "art", page=page)
+    assert caught.value.params["limit"] == last and caught.value.params["page"] == page
+
+
+# --- a public field typed in the box ---------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, box", [("author:fuller", {"author": "fuller"}), ("title:crisis", {"title": "crisis"}),
+                                        ("Subject:art", {"subject": "art"}), ("isbn:0-906495-34-2",
+                                                                               {"isbn": "0906495342"}),
+                                        ('title:"crisis in art"', {"title": '"crisis in art"'})])
+def test_a_public_field_typed_in_the_box_searches_as_its_fielded_box(engine, typed, box):
+    typed_result, boxed = search(engine, typed, page_size=100), search(engine, page_size=100, **box)
+    assert typed_result.total > 0 and ids(typed_result) == ids(boxed)
+
+
+def test_a_field_prefix_narrows_to_that_field(engine):
+    anywhere, by_author = search(engine, "art", page_size=100), search(engine, "author:art", page_size=100)
+    assert by_author.total < anywhere.total and set(ids(by_author)) <= set(ids(anywhere))
+    assert search(engine, "author:fuller crisis").total == search(engine, "crisis", author="fuller").total > 0
+
+
 @pytest.mark.parametrize("filters, kind", [({"payload": ["x"]}, "unknown_filter"), ({"year": ["old"]}, "bad_year_range"),
                                            ({"library": [str(n) for n in range(11)]}, "too_many_values")])
 def test_filters_are_checked(engine, filters, kind):
@@ -109,6 +137,46 @@ def test_stemming_finds_other_forms_of_an_english_word(engine):
     singular = set(ids(search(engine, "killing", page_size=100)))
     stemmed = set(ids(search(engine, "kills", page_size=100)))
     assert singular and singular <= stemmed
+
+
+# the session's one SolrCloud is reached only from the "solr" xdist group (tests/conftest.py)
+@pytest.fixture(scope="module", params=[pytest.param(name, marks=pytest.mark.xdist_group("solr")) if name == "solr"
+                                        else name for name in sorted(ENGINE_SECTIONS)])
+def inflected(request, tmp_path_factory):
+    """Each engine over Polish, Swedish and Norwegian records whose titles carry one form of a word
+    (tests/data/inflection.xml, see its provenance)."""
+    folder = tmp_path_factory.mktemp("inflected")
+    (folder / "member").mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "inflection.xml", folder / "member" / "records.xml")
+    (folder / "config.yaml").write_text(yaml.safe_dump({
+        "store": "store.sqlite", "index": "index", "search": ENGINE_SECTIONS[request.param](request, folder),
+        "sources": [{"code": "m", "name": "Member", "type": "file", "path": "member/*.xml"}]}))
+    nightly(folder / "config.yaml")
+    return engine_for(load_config(folder / "config.yaml"))
+
+
+@pytest.mark.parametrize("typed, title", [
+    ("warszawa", "Ad minimum"), ("Warszawy", "Ad minimum"), ("warszawie", "LED Konferencja"),
+    ("Kraków", "Nobel dla Olgi i helikopter"), ("krakowa", "Nobel dla Olgi i helikopter"),
+    ("Krakowa", "Jak zaśpiewać Tokarczuk"), ("krakowie", "Jak zaśpiewać Tokarczuk"),       # the subject Kraków
+    ("bibliotekach", "Biblioteka prawa"), ("biblioteka", "Podróże Olgi T. po bibliotekach"),
+    ("böcker", "Polisbilen får ett larm"), ("bok", "Där ute i mörkret"),                   # the genre E-böcker
+    ("bibliotekene", "Et bibliotek i byen"), ("bibliotek", "Bibliotekene i Oslo"),
+])
+def test_an_inflected_polish_swedish_or_norwegian_word_finds_its_other_forms(inflected, typed, title):
+    assert any(found.startswith(title) for found in titles(search(inflected, typed))), typed
+
+
+def test_the_form_typed_ranks_before_other_forms_of_the_word(inflected):
+    found = titles(search(inflected, "warszawie"))
+    assert found[0].startswith("Ad minimum") and any(t.startswith("LED Konferencja") for t in found)
+    found = titles(search(inflected, "bibliotekach"))
+    assert found[0].startswith("Podróże Olgi T. po bibliotekach") and "Biblioteka prawa" in found
+
+
+def test_a_polish_word_typed_without_diacritics_meets_the_forms_folding_and_lemmas_reach(inflected):
+    assert any(t.startswith("Nobel dla Olgi i helikopter") for t in titles(search(inflected, "krakowa")))
+    assert titles(search(inflected, "krakow")) == titles(search(inflected, "Kraków"))
 
 
 def test_a_phrase_needs_its_words_together(engine):
@@ -192,7 +260,25 @@ def test_every_page_of_a_search_is_different_and_the_pages_add_up(engine):
 
 def test_every_facet_is_counted(engine):
     assert set(search(engine, "beyond the crisis in art").facets) == {
-        "library", "branch", "format", "language", "year", "subject", "author"}
+        "library", "branch", "online", "collection", "format", "language", "year", "subject", "author"}
+
+
+def test_the_online_filter_keeps_the_licensed_collections_records_and_only_them(engine):
+    everything = search(engine, "", page_size=1)
+    online = {fv.value: fv.count for fv in everything.facets["online"]}
+    licensed = {fv.value: fv.count for fv in everything.facets["library"]}["ebooks"]   # config.yaml's licences
+    assert online == {"online": licensed}
+    filtered = search(engine, "", filters={"online": ["online"]}, page_size=100)
+    assert filtered.total == licensed and all("ebooks" in sources(hit) for hit in filtered.hits)
+
+
+def test_a_regional_bibliography_is_a_scope_and_a_facet_of_its_own(engine):
+    everything = search(engine, "tokarczuk", page_size=1)
+    listed = {fv.value: fv.count for fv in everything.facets["collection"]}
+    assert set(listed) == {"bibliografia"} and 0 < listed["bibliografia"] < everything.total
+    scoped = search(engine, "tokarczuk", filters={"collection": ["bibliografia"]}, page_size=100)
+    assert scoped.total == listed["bibliografia"]
+    assert all(sources(hit) == {"bibliografia"} for hit in scoped.hits)
 
 
 def test_facet_counts_describe_the_matches(engine):
@@ -216,7 +302,60 @@ def test_facet_filters_narrow_the_results_and_combine(engine):
     assert 0 < duke.total < everything.total and all("duke" in sources(hit) for hit in duke.hits)
     assert 0 < search(engine, filters={"library": ["duke"], "format": ["book"]}).total < duke.total
     both = search(engine, filters={"library": ["duke", "unc"]}, page_size=100)
-    assert 0 < both.total < duke.total and all({"duke", "unc"} <= sources(hit) for hit in both.hits)
+    assert both.total > duke.total and all({"duke", "unc"} & sources(hit) for hit in both.hits)
+
+
+@pytest.mark.parametrize("facet, values", [("library", ["duke", "unc"]), ("format", ["book", "score"]),
+                                           ("language", ["swe", "nob"]), ("year", ["1980-1989", "2010-2019"]),
+                                           ("library", ["libris|U", "deichman"])])
+def test_several_values_of_one_facet_find_what_has_any_of_them(engine, facet, values):
+    alone = [every_id(engine, filters={facet: [value]}) for value in values]
+    assert all(alone) and alone[0] != alone[1]
+    assert every_id(engine, filters={facet: values}) == alone[0] | alone[1]
+
+
+def test_several_subjects_find_what_has_all_of_them(engine):
+    subjects = [fv.value for fv in search(engine).facets["subject"][:2]]
+    both = every_id(engine, filters={"subject": subjects})
+    first, second = (every_id(engine, filters={"subject": [subject]}) for subject in subjects)
+    assert both and both == first & second
+
+
+def counts(result, facet: str) -> dict[str, int]:
+    return {fv.value: fv.count for fv in result.facets[facet]}
+
+
+def test_a_facet_is_counted_with_the_other_facets_filters_but_not_its_own(engine):
+    chosen = search(engine, "art", filters={"library": ["duke"], "format": ["book"]})
+    assert counts(chosen, "library") == counts(search(engine, "art", filters={"format": ["book"]}), "library")
+    assert counts(chosen, "format") == counts(search(engine, "art", filters={"library": ["duke"]}), "format")
+    assert len(counts(chosen, "library")) > 1
+    for value, count in list(counts(chosen, "library").items())[:4]:       # what adding that library gives
+        added = search(engine, "art", filters={"library": ["duke", value], "format": ["book"]}).total
+        only = search(engine, "art", filters={"library": [value], "format": ["book"]}).total
+        assert only == count and added >= chosen.total
+    assert [fv.value for fv in chosen.facets["library"] if fv.selected] == ["duke"]
+
+
+def test_a_subject_is_counted_within_its_own_choice(engine):
+    subject = search(engine, "art").facets["subject"][0].value
+    chosen = search(engine, "art", filters={"subject": [subject]})
+    assert counts(chosen, "subject")[subject] == chosen.total
+    assert all(count <= chosen.total for count in counts(chosen, "subject").values())
+
+
+@pytest.mark.parametrize("years", [{"year_from": 1985, "year_to": 1990}, {"year_from": 2015}, {"year_to": 1950}])
+def test_a_year_range_keeps_what_was_published_within_it(engine, years):
+    result = search(engine, page_size=100, **years)
+    low, high = years.get("year_from", 0), years.get("year_to", 9999)
+    assert 0 < result.total < engine.count() and all(hit.year and low <= hit.year <= high for hit in result.hits)
+    assert sum(fv.count for fv in result.facets["format"]) == result.total
+
+
+def test_a_reversed_year_range_is_refused_with_its_reason(engine):
+    with pytest.raises(QueryError) as caught:
+        search(engine, year_from=1990, year_to=1980)
+    assert caught.value.kind == "empty_years"
 
 
 def test_chosen_filter_values_are_marked_selected(engine):
@@ -323,9 +462,10 @@ def test_deleted_clusters_disappear_from_results_and_facet_counts(growing):
     assert sum(fv.count for fv in after.facets["format"]) == after.total == engine.count()
 
 
-def every_id(engine) -> set[str]:
-    first = search(engine, page_size=100)
-    return {i for page in range(1, first.pages + 1) for i in ids(search(engine, page=page, page_size=100))}
+def every_id(engine, **options) -> set[str]:
+    first = search(engine, page_size=100, **options)
+    return set(ids(first)) | {i for page in range(2, first.pages + 1)
+                              for i in ids(search(engine, page=page, page_size=100, **options))}
 
 
 def test_a_rebuild_through_the_engine_keeps_every_cluster_searchable(growing):

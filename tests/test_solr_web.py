@@ -31,7 +31,8 @@ def client(request, catalogue):
 def test_pages_and_the_api_on_solr_give_what_they_give_on_whoosh(client, catalogue):
     on_whoosh = create_app(catalogue).test_client()
     for query in ("q=beyond+the+crisis+in+art", "q=Goteborg", "q=&library=duke&format=book", "isbn=0-14-044913-6",
-                  "q=art&sort=year"):
+                  "q=art&sort=year", "q=&library=duke&library=unc&format=book&format=ebook&year_from=1900",
+                  "q=&more=subject&language=eng", "q=author:fuller"):
         solr, whoosh = client.get(f"/api/search?{query}"), on_whoosh.get(f"/api/search?{query}")
         assert solr.status_code == whoosh.status_code == 200, solr.get_data(as_text=True)
         assert solr.get_json()["total"] == whoosh.get_json()["total"]

@@ -14,6 +14,7 @@ from index import BRANCH_SEPARATOR, engine_for
 from settings import Config
 from store import Store
 from web.i18n import LANGUAGE_NAMES, compile_translations, select_locale
+from web.libraries import LibraryNames
 
 
 def create_app(config: Config, test_config: dict | None = None, *,
@@ -45,7 +46,7 @@ def create_app(config: Config, test_config: dict | None = None, *,
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     engine = engine_for(config)
     app.extensions["unioncat"] = {"config": config, "store": Store(config.store_url), "engine": engine,
-                                  "retry_quarantined": retry_quarantined,
+                                  "retry_quarantined": retry_quarantined, "names": library_names(config),
                                   "availability": AvailabilityService(config.availability)
                                   if config.availability.enabled else None}
     engine.warm()
@@ -64,9 +65,7 @@ def _register(app: Flask, config: Config) -> None:
     from web.metrics import install as install_metrics
     from web.oai import install as install_oai
 
-    register_helpers(app, {s.code: s.name for s in config.sources},
-                     {f"{s.code}{BRANCH_SEPARATOR}{code}": name for s in config.sources if s.holdings
-                      for code, name in s.holdings.library_names.items()})
+    register_helpers(app, library_names(config))
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(live)
@@ -89,6 +88,13 @@ def _register(app: Flask, config: Config) -> None:
         if chosen in config.web.languages:
             response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, **cookie_options())
         return response
+
+
+def library_names(config: Config) -> LibraryNames:
+    """The members and their libraries as config.yaml names them."""
+    return LibraryNames({s.code: s.name for s in config.sources},
+                        {f"{s.code}{BRANCH_SEPARATOR}{code}": name for s in config.sources if s.holdings
+                         for code, name in s.holdings.library_names.items()})
 
 
 def _register_staff(app: Flask) -> None:

@@ -5,22 +5,14 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from babel import Locale
-from babel.core import UnknownLocaleError
 from flask import Flask, request, url_for
 from flask_babel import format_datetime, format_percent, get_locale, lazy_gettext as _l
 
-from index import BRANCH_SEPARATOR
+from web import names as names_of_codes
+from web.libraries import LibraryNames, call_number_label, location_label
 
-FORMAT_LABELS = {
-    "book": _l("Book"), "ebook": _l("E-book"), "serial": _l("Journal"), "ejournal": _l("E-journal"),
-    "article": _l("Article"), "map": _l("Map"), "score": _l("Score"), "sound_recording": _l("Sound recording"),
-    "music_recording": _l("Music recording"), "audiobook": _l("Audiobook"), "video": _l("Video"),
-    "dvd": _l("DVD"), "bluray": _l("Blu-ray"), "computer_file": _l("Computer file"), "image": _l("Image"),
-    "kit": _l("Kit"), "object": _l("Object"), "manuscript": _l("Manuscript"), "mixed": _l("Mixed materials"),
-    "unknown": _l("Other"),
-}
-FACET_LABELS = {"library": _l("Library"), "branch": _l("Holding library"), "format": _l("Format"),
+FACET_LABELS = {"library": _l("Library"), "branch": _l("Holding library"), "online": _l("Online"),
+                "collection": _l("Collection"), "format": _l("Format"),
                 "language": _l("Language"), "year": _l("Year"), "subject": _l("Subject"), "author": _l("Author")}
 SORT_LABELS = {"relevance": _l("Relevance"), "year": _l("Newest first"), "year_asc": _l("Oldest first"),
                "title": _l("Title A–Z"), "author": _l("Author A–Z")}
@@ -31,25 +23,17 @@ _TABS_NEWLINES = re.compile(r"[\t\n\r]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def register(app: Flask, source_names: dict[str, str], library_names: dict[str, str]) -> None:
-    """Make the helpers available in every template.
-
-    `source_names` names each member catalogue by its code; `library_names`
-    names the libraries within them by "member|code" (from config.yaml).
-    """
-
-    def library_label(value: str) -> str:
-        """A member's name, or the name of one of its libraries ("libris|U"): a bare code says whose it is."""
-        member, separator, code = value.partition(BRANCH_SEPARATOR)
-        if not separator:
-            return source_names.get(member, member)
-        return library_names.get(value) or f"{code} ({source_names.get(member, member)})"
+def register(app: Flask, names: LibraryNames) -> None:
+    """Make the helpers available in every template; `names` names the members and their libraries."""
+    library_label = names.label
 
     def facet_value(name: str, value: str) -> str:
-        if name in ("library", "branch"):
+        if name in ("library", "branch", "collection"):
             return library_label(value)
+        if name == "online":
+            return str(_l("Online access"))
         if name == "format":
-            return str(FORMAT_LABELS.get(value, value))
+            return names_of_codes.format_name(value)
         if name == "year":
             return value.replace("-", "–")
         return language_name(value) if name == "language" else value
@@ -58,16 +42,18 @@ def register(app: Flask, source_names: dict[str, str], library_names: dict[str, 
         url_with=url_with, url_without=url_without, url_page=url_page, url_replace=url_replace,
         current_args=current_args, page_window=page_window, facet_value=facet_value,
         facet_label=lambda name: str(FACET_LABELS.get(name, name)),
-        format_label=lambda value: str(FORMAT_LABELS.get(value, value)),
+        format_label=names_of_codes.format_name, carrier_label=names_of_codes.carrier_name,
         availability_label=lambda value: str(AVAILABILITY_LABELS.get(value, value)),
         sort_options=lambda: [(code, str(label)) for code, label in SORT_LABELS.items()],
         format_datetime=format_datetime,
         format_percent=format_percent,
     )
-    app.jinja_env.globals["library_label"] = library_label
-    app.jinja_env.filters["by_library_label"] = lambda values: sorted(values, key=lambda v: library_label(v).casefold())
+    app.jinja_env.globals.update(library_label=library_label, library_in_member=names.within, location_label=location_label,
+                                 call_number_label=call_number_label)
+    app.jinja_env.filters["by_library_label"] = lambda values: sorted(values, key=lambda v: names.within(v).casefold())
     app.jinja_env.filters["replace_lang"] = replace_lang
     app.jinja_env.filters["language_name"] = language_name
+    app.jinja_env.filters["carrier_label"] = names_of_codes.carrier_name
     app.jinja_env.filters["safe_url"] = safe_url
 
 
@@ -131,15 +117,12 @@ def replace_lang(query_string: str, code: str) -> str:
 
 
 def language_name(code: str) -> str:
-    """An ISO 639-2 code as a language name in the interface language."""
-    try:
-        return Locale.parse(_ISO639_2_TO_1.get(code, code)).get_display_name(str(get_locale())) or code
-    except (UnknownLocaleError, ValueError, TypeError):
-        return code
+    """An ISO 639-2 code as a language name in the interface language (`web.names`)."""
+    return names_of_codes.language_name(code, str(get_locale()))
 
 
-# bibliographic codes Babel does not know under their three-letter form
-_ISO639_2_TO_1 = {
+# ISO 639-2 bibliographic codes -> ISO 639-1, for citations (CSL-JSON `language`); kept here for web/citations.py
+ISO639_1 = {
     "eng": "en", "swe": "sv", "nor": "nb", "nob": "nb", "nno": "nn", "pol": "pl", "fin": "fi", "dan": "da",
     "ger": "de", "deu": "de", "fre": "fr", "fra": "fr", "spa": "es", "ita": "it", "rus": "ru", "heb": "he",
     "arm": "hy", "hye": "hy", "nep": "ne", "chi": "zh", "zho": "zh", "jpn": "ja", "ara": "ar", "lat": "la",

@@ -16,7 +16,7 @@ from flask_limiter.util import get_remote_address
 
 from settings import WebSettings
 
-LIMITED_ENDPOINTS = ("api.search", "pages.export")
+LIMITED_ENDPOINTS = ("api.search", "pages.export", "pages.export_results")
 
 
 def install_rate_limit(app: Flask, web: WebSettings) -> Limiter | None:

@@ -11,6 +11,8 @@ from dedup import ClusterView, cluster_view
 from index import (BRANCH_SEPARATOR, FACETS, MAX_PAGE_SIZE, SORTS, QueryError, SearchIndexError, SearchRequest,
                    SearchResult, work_key)
 from web.app import services
+from web.collections import online_access
+from web.libraries import order_for_patron
 
 MY_LIBRARY_COOKIE = "mylib"
 MINE_FIRST_COOKIE = "minefirst"
@@ -39,6 +41,7 @@ def parse_search_request(*, api: bool = False) -> SearchRequest:
         page_size=min(page_size, MAX_PAGE_SIZE),
         my_library=my_library,
         mine_first=bool(my_library) and request.cookies.get(MINE_FIRST_COOKIE) == "1",
+        expand=args.get("more", ""),
     )
 
 
@@ -83,7 +86,10 @@ def library_choices() -> list[tuple[str, str, list[str]]]:
     by_member: dict[str, list[str]] = {}
     for value in branches:
         by_member.setdefault(value.partition(BRANCH_SEPARATOR)[0], []).append(value)
-    return [(s.code, s.name, by_member.get(s.code, [])) for s in sorted(config.sources, key=lambda s: s.name.casefold())]
+    # a licensed collection or a bibliography has no patrons of its own
+    shared = config.collections.licensed_sources | set(config.collections.regional_bibliographies)
+    return [(s.code, s.name, by_member.get(s.code, [])) for s in sorted(config.sources, key=lambda s: s.name.casefold())
+            if s.code not in shared]
 
 
 def run_search(search: SearchRequest) -> SearchResult:
@@ -109,26 +115,32 @@ class LibraryHoldings:
     name: str
     holdings: list = field(default_factory=list)
     url: str = ""
+    mine: bool = False
 
 
-def holdings_by_source(view: ClusterView) -> list[dict]:
-    """Holdings grouped per member catalogue, then per library or branch, with the harvest time."""
+def holdings_by_source(view: ClusterView, my_library: str = "") -> list[dict]:
+    """Holdings grouped per member catalogue, then per library or branch, with the harvest time;
+    the patron's library (`my_library`, as its cookie names it) first."""
     config, _store, _searcher = services()
-    names = {s.code: s.name for s in config.sources}
+    names = current_app.extensions["unioncat"]["names"]
     harvested = harvest_times()
     grouped: dict[str, dict] = {}
     for holding in view.holdings:
         entry = grouped.setdefault(holding.source, {
-            "source": holding.source, "name": names.get(holding.source, holding.source),
+            "source": holding.source, "name": names.label(holding.source),
             "harvested": harvested.get(holding.source), "libraries": {}, "holdings": []})
         entry["holdings"].append(holding)
-        library = entry["libraries"].setdefault(
-            holding.library, LibraryHoldings(holding.library, holding.library_name or holding.library))
+        library = entry["libraries"].setdefault(holding.library, LibraryHoldings(
+            holding.library, names.library(holding.source, holding.library, holding.library_name)))
         library.holdings.append(holding)
         library.url = library.url or holding.url
     for entry in grouped.values():
         entry["libraries"] = list(entry["libraries"].values())
-    return list(grouped.values())
+        licence = config.collections.licence(entry["source"])
+        # a licensed collection has no shelves: who may read it instead; a bibliography lends nothing
+        entry["online"] = online_access(config, licence, view, my_library) if licence else None
+        entry["bibliography"] = entry["source"] in config.collections.regional_bibliographies
+    return order_for_patron(list(grouped.values()), my_library)
 
 
 def harvest_times() -> dict:

@@ -10,7 +10,7 @@ on Whoosh, in every language, by construction.
 from __future__ import annotations
 
 from index.querytree import analyse
-from index.schema import FACET_FIELDS, MATCH_FIELD, STEM_FIELDS, TEXT_FIELDS
+from index.schema import FACET_FIELDS, LANGUAGE_FIELDS, MATCH_FIELD, TEXT_FIELDS
 
 VALUE_FIELDS = ("id", "ident", "work", "year", "title_sort", "author_sort", "holders", "payload",
                 *FACET_FIELDS.values())
@@ -21,7 +21,7 @@ SPELLING_FIELDS = ("title", "authors", "subjects")
 def solr_document(doc: dict) -> dict:
     """The Solr document of a Whoosh document (from `index.documents.document_for`)."""
     out = {name: doc[name] for name in VALUE_FIELDS if doc.get(name) not in (None, "", [])}
-    for name in TEXT_FIELDS + STEM_FIELDS:
+    for name in TEXT_FIELDS + LANGUAGE_FIELDS:
         if doc.get(name):
             tokens = analyse(name, doc[name])
             if tokens:

@@ -80,12 +80,23 @@ def _and(parts) -> dict:
 
 
 def scored(plan: qt.SearchPlan) -> dict:
-    """The whole query of `plan`: matching as filters, and scoring clauses for words and my library."""
+    """The query of `plan` (the box, fielded boxes and years): matching as a filter, and scoring clauses for
+    words and my library. The facet filters are `tagged_filters`, apart."""
     should = word_scores(plan.query) if plan.ranked else []
     if plan.mine is not None and plan.request.mine_first:
         should.append(constant(MINE_FIRST, filter_term(plan.mine)))
-    return {"bool": {"filter": [to_dsl(plan.query), *(to_dsl(f) for f in plan.filters)],
-                     **({"should": should} if should else {})}}
+    return {"bool": {"filter": [to_dsl(plan.query)], **({"should": should} if should else {})}}
+
+
+def tagged_filters(plan: qt.SearchPlan) -> list[dict]:
+    """The facet filters of `plan` as the request's filters, each tagged with its facet (`facet_tag`) so that
+    the facet counted without its own choice can exclude it."""
+    return [{f"#{facet_tag(facet)}": to_dsl(node)} for facet, node in plan.facet_filters]
+
+
+def facet_tag(facet: str) -> str:
+    """The tag of a facet's filters in a request."""
+    return f"f_{facet}"
 
 
 def sort_of(plan: qt.SearchPlan) -> str:

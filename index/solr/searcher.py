@@ -13,14 +13,13 @@ import json
 import re
 
 from index import querytree as qt
-from index.plan import check_page, plan_search, shape_facets
+from index.plan import beyond_depth, check_page, facet_limit, plan_search, shape_facets
 from index.results import FACETS, Edition, Hit, SearchRequest, SearchResult
 from index.schema import FACET_FIELDS
 from index.solr.client import SolrClient, SolrError
-from index.solr.query import filter_term, scored, sort_of, term
+from index.solr.query import facet_tag, filter_term, scored, sort_of, tagged_filters, term
 from normalise.text import fold
 
-FACET_FETCH = {"library": 30, "branch": 20, "format": 20, "language": 15, "year": 15, "subject": 15, "author": 15}
 MAX_VALUES = 10_000
 # each shard offers this many more values than are shown, so that a value counted once on each of two
 # shards is not lost among values counted once on one; `refine` then makes every count shown exact
@@ -40,8 +39,12 @@ class SolrSearcher:
         """Run a patron's search (see `index.engine.Searching.search`)."""
         plan = plan_search(request)
         request = plan.request
-        body = {"query": scored(plan), "limit": request.page_size, "offset": (request.page - 1) * request.page_size,
+        deep = beyond_depth(request)          # only counted, to name the last page
+        body = {"query": scored(plan), "limit": 0 if deep else request.page_size,
+                "offset": 0 if deep else (request.page - 1) * request.page_size,
                 "sort": sort_of(plan), "fields": "id,payload", "params": {"shards.tolerant": "false"}}
+        if plan.facet_filters:
+            body["filter"] = tagged_filters(plan)
         facets = _facet_request(plan) if request.facets else {}
         if plan.mine is not None:
             # the facet API takes JSON-DSL queries only by reference to the request's "queries"
@@ -55,7 +58,7 @@ class SolrSearcher:
         check_page(result)
         counts = answer.get("facets", {})
         if request.facets:
-            result.facets = shape_facets(_counts(counts), request)
+            result.facets, result.cut = shape_facets(_counts(counts), request)
         if plan.mine is not None:
             result.mine_total = int(counts.get("mine", {}).get("count", 0))
         mine_ids = self._mine_ids(plan, response.get("docs", [])) if plan.mine is not None else set()
@@ -125,12 +128,16 @@ class SolrSearcher:
 
 def _facet_request(plan: qt.SearchPlan) -> dict:
     facets = {}
+    apart = plan.counted_apart
     for facet in FACETS:
         chosen = len(plan.request.filters.get(facet, ()))
         sort = "index desc" if facet == "year" else "count desc"
-        limit = FACET_FETCH[facet] + chosen + OVERREQUEST      # shape_facets cuts, as on Whoosh
+        # shape_facets cuts, as on Whoosh (and sees whether there were more values than it shows)
+        limit = facet_limit(facet, plan.request) + chosen + OVERREQUEST
         facets[facet] = {"type": "terms", "field": FACET_FIELDS[facet], "limit": limit, "sort": sort, "mincount": 1,
                          "refine": True, "overrequest": OVERREQUEST}
+        if facet in apart:      # counted without its own choice: what adding another value gives
+            facets[facet]["domain"] = {"excludeTags": facet_tag(facet)}
     return facets
 
 
@@ -157,4 +164,5 @@ def _hit(doc: dict, mine: bool) -> Hit:
     except (KeyError, ValueError) as exc:
         raise SolrError(f"a Solr document has no readable payload: {doc.get('id')}") from exc
     return Hit(data["id"], data["title"], data["authors"], data["year"], data["format"], data["holdings"],
-               data.get("edition", ""), data.get("publisher", ""), data.get("isbn", []), mine)
+               data.get("edition", ""), data.get("publisher", ""), data.get("isbn", []), mine,
+               data.get("languages", []))

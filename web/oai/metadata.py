@@ -115,7 +115,8 @@ def iso2709_fields(raw: bytes) -> tuple[str, list[tuple[str, object]]] | None:
                 fields.append((tag, chunk))
             else:
                 parts = chunk.split(SUBFIELD_MARK)
-                fields.append((tag, (parts[0][:2], [(part[:1], part[1:]) for part in parts[1:] if part])))
+                # a backslash indicator (MARCMaker's blank, kept by some conversions) is a blank, as the full reader has it
+                fields.append((tag, (parts[0][:2].replace("\\", " "), [(part[:1], part[1:]) for part in parts[1:] if part])))
         return leader, fields
     except (ValueError, UnicodeDecodeError, IndexError):
         return None
