@@ -1,5 +1,6 @@
 """Configuration: the only reader of YAML. Every other part gets plain dataclasses."""
 
+from settings.availability import AvailabilitySettings, MemberAvailability, TemplateMapping
 from settings.config import (
     Config,
     DemoServer,
@@ -28,6 +29,9 @@ from settings.web import (
 )
 
 __all__ = [
+    "AvailabilitySettings",
+    "MemberAvailability",
+    "TemplateMapping",
     "CollectionSettings",
     "Config",
     "ConfigError",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from settings.availability import AvailabilitySettings, parse_availability
 from settings.collections import CollectionSettings, parse_collections
 from settings.errors import ConfigError
 from settings.interlending import InterlendingSettings, parse_interlending
@@ -123,6 +124,7 @@ class Config:
     mail: MailSettings = MailSettings()
     patrons: PatronSettings = PatronSettings()
     interlending: InterlendingSettings = InterlendingSettings()   # the `requests:` section
+    availability: AvailabilitySettings = AvailabilitySettings()
     metrics: MetricsSettings = MetricsSettings()
     health: HealthSettings = HealthSettings()
     collections: CollectionSettings = CollectionSettings()   # licensed collections, regional bibliographies
@@ -188,6 +190,7 @@ def parse_config(data: dict, path: Path) -> Config:
         mail=parse_mail(data.get("mail")),
         patrons=parse_patrons(data.get("patrons"), tuple(codes)),
         interlending=parse_interlending(data.get("requests"), tuple(codes)),
+        availability=parse_availability(data.get("availability"), _list(data, "sources")),
         metrics=parse_metrics(data.get("metrics")),
         health=parse_health(data.get("health")),
         collections=parse_collections(data, codes),

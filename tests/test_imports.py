@@ -15,12 +15,15 @@ ALLOWED = {
     "store": {"normalise", "settings"},
     "dedup": {"store", "normalise", "settings"},
     "index": {"dedup", "store", "normalise", "settings"},
-    "web": {"index", "dedup", "store", "normalise", "settings", "mail", "patrons", "ill"},
+    "web": {"index", "dedup", "store", "normalise", "settings", "mail", "patrons", "ill", "availability", "health"},
     "mail": {"settings"},
     "patrons": {"settings"},
     "ill": {"store", "normalise", "settings"},
+    "availability": {"normalise", "settings"},
+    "health": set(),
     "harvest": {"store", "normalise", "settings"},
     "oaiserver": set(),
+    "memberpeers": {"oaiserver"},
 }
 PACKAGES = set(ALLOWED) | {"cli"}
 

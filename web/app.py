@@ -9,6 +9,7 @@ from flask import Flask, render_template, request
 from flask_babel import Babel, get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from availability import AvailabilityService
 from index import BRANCH_SEPARATOR, engine_for
 from settings import Config
 from store import Store
@@ -45,7 +46,9 @@ def create_app(config: Config, test_config: dict | None = None, *,
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     engine = engine_for(config)
     app.extensions["unioncat"] = {"config": config, "store": Store(config.store_url), "engine": engine,
-                                  "retry_quarantined": retry_quarantined, "names": library_names(config)}
+                                  "retry_quarantined": retry_quarantined, "names": library_names(config),
+                                  "availability": AvailabilityService(config.availability)
+                                  if config.availability.enabled else None}
     engine.warm()
     Babel(app, locale_selector=lambda: select_locale(config.web.languages))
     _register(app, config)
@@ -54,6 +57,7 @@ def create_app(config: Config, test_config: dict | None = None, *,
 
 def _register(app: Flask, config: Config) -> None:
     from web.api import api
+    from web.availability import live, live_sources
     from web.pages import pages
 
     from web.helpers import register as register_helpers
@@ -64,6 +68,8 @@ def _register(app: Flask, config: Config) -> None:
     register_helpers(app, library_names(config))
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(live)
+    app.context_processor(lambda: {"live_sources": live_sources()})
     _register_staff(app)
     _register_patrons(app, config)
     install_oai(app, config)

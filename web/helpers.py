@@ -119,3 +119,4 @@ def replace_lang(query_string: str, code: str) -> str:
 def language_name(code: str) -> str:
     """An ISO 639-2 code as a language name in the interface language (`web.names`)."""
     return names_of_codes.language_name(code, str(get_locale()))
+
