@@ -20,7 +20,7 @@ ALLOWED = {
     "patrons": {"settings"},
     "ill": {"store", "normalise", "settings"},
     "availability": {"normalise", "settings"},
-    "health": set(),
+    "health": {"store", "settings"},     # types only (TYPE_CHECKING): it reads runs through the store it is given
     "harvest": {"store", "normalise", "settings"},
     "oaiserver": set(),
     "memberpeers": {"oaiserver"},
