@@ -104,6 +104,7 @@ def cluster_by_truth(store: Store, copies: list[Copy]) -> None:
     """Give a filled store the true clustering (one cluster per edition) and its match keys, as a dedup run would."""
     from dedup import match_keys
     from dedup.clusterer import new_id_candidates
+    from dedup.keys import KEYS_VERSION
 
     edition = {(c.source, c.local_id): c.edition for c in copies}
     record_of = {(c.source, c.local_id): c.record for c in copies}
@@ -119,6 +120,7 @@ def cluster_by_truth(store: Store, copies: list[Copy]) -> None:
     plans = [ClusterPlan(new_id_candidates(facts[min(members)]["public_id"])[0], members)
              for members in by_edition.values()]
     store.save_clusters(ClusterChange(plans, matched=set(ids)))
+    store.set_dedup_state("keys_version", str(KEYS_VERSION))     # the keys are current: no upgrade pass follows
 
 
 def with_new_title(record: Record) -> Record:

@@ -166,7 +166,7 @@ def test_a_dedup_and_index_run_after_ten_changes_reads_as_many_rows_in_a_store_t
         assert dedup.rematched >= 10 and index.indexed >= 4, (dedup, index)
     print(f"rows (read, written) after ten changes, by store size: {counts}")
     (small_read, small_written), (large_read, large_written) = counts[SIZES[0]], counts[SIZES[1]]
-    assert 0 < small_read < SIZES[0] / 4, counts
+    assert 0 < small_read < SIZES[0] / 3, counts       # a third: the typo keys (issue 19) find a few more candidates
     assert abs(large_read - small_read) < 0.1 * small_read, f"rows read {counts}"
     assert abs(large_written - small_written) < 0.1 * small_written, f"rows written {counts}"
 
