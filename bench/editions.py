@@ -121,7 +121,6 @@ def cluster_by_truth(store: Store, copies: list[Copy]) -> None:
     plans = [ClusterPlan(new_id_candidates(facts[min(members)]["public_id"])[0], members)
              for members in by_edition.values()]
     store.save_clusters(ClusterChange(plans, matched=set(ids)))
-    store.set_dedup_state("keys_version", str(KEYS_VERSION))     # the keys are current: no upgrade pass follows
 
 
 def with_new_title(record: Record) -> Record:
