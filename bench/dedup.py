@@ -35,7 +35,7 @@ from stdnum import ean
 from stdnum import isbn as isbn_mod
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.dedup_corpus import CLASSES, SOURCES, class_corpus  # noqa: E402
+from bench.dedup_corpus import CLASSES, SOURCES, _df, _transposed as _typo, class_corpus  # noqa: E402
 import dedup.run  # noqa: E402
 from dedup.keys import BEFORE_TYPO_KEYS, match_keys  # noqa: E402
 from dedup.run import MAX_CANDIDATES_PER_KEY  # noqa: E402
@@ -126,18 +126,6 @@ def marc_copy(rng, edition, local_id, variants):
     for f in fields:
         record.add_field(f)
     return record
-
-
-def _df(tag, subfields, indicators="  "):
-    return pymarc.Field(tag=tag, indicators=pymarc.Indicators(indicators[0], indicators[1]),
-                        subfields=[pymarc.Subfield(c, v) for c, v in subfields])
-
-
-def _typo(rng, text):
-    if len(text) < 6:
-        return text
-    i = rng.randrange(1, len(text) - 2)
-    return text[:i] + text[i + 1] + text[i] + text[i + 2:]
 
 
 VARIANTS = ["isbn10", "hyphens", "qualifier", "isbd", "no-subtitle", "typo", "no-isbn", "no-author"]
