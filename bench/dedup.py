@@ -35,7 +35,7 @@ from stdnum import ean
 from stdnum import isbn as isbn_mod
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.dedup_corpus import CLASSES, SOURCES, _df, _transposed as _typo, class_corpus  # noqa: E402
+from bench.dedup_corpus import CLASSES, SOURCES, _base_near_miss, _df, _transposed as _typo, class_corpus  # noqa: E402
 import dedup.run  # noqa: E402
 from dedup.keys import BEFORE_TYPO_KEYS, match_keys  # noqa: E402
 from dedup.run import MAX_CANDIDATES_PER_KEY  # noqa: E402
@@ -83,17 +83,8 @@ def make_edition(rng, pools, n):
 
 
 def near_miss(rng, edition, n):
-    kind = rng.choice(["volume", "edition", "ebook"])
-    other = dict(edition, id=n)
-    if kind == "volume":      # the set's ISBN printed on every volume
-        edition["part"] = edition["part"] or "1"
-        other["part"] = "2"
-    elif kind == "edition":
-        other.update(edition="2nd ed.", year=edition["year"] + rng.randint(2, 10), isbn=random_isbn(rng))
-        edition["edition"] = edition["edition"] or "1st ed."
-    else:
-        other.update(electronic=True)
-    return other
+    """Another edition of `edition`'s work (a volume, an edition, the e-book) that must stay apart."""
+    return _base_near_miss(rng, edition, dict(edition, id=n))
 
 
 def marc_copy(rng, edition, local_id, variants):
