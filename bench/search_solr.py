@@ -54,7 +54,8 @@ def run(documents, pick_queries, percentiles, timed, kinds, count: int, folder: 
     feed_solr = 1 / (1 / feed_whoosh + analysis / count)
     del made
     queries = pick_queries(folder, sample, isbns, per_kind, rng)
-    cluster = SolrCluster(_base(folder), heap="1536m", quick_start=False)
+    # 3 nodes in one JVM: 1.5 GB holds 100,000 clusters' 4 cores; a million needs room for their docValues
+    cluster = SolrCluster(_base(folder), heap="1536m" if count <= 200_000 else "6g", quick_start=False)
     try:
         print(f"  solrcloud: 3 nodes up in {cluster.info['start_ms'] / 1000:.1f}s")
         client = SolrClient(cluster.nodes, timeout=60)
