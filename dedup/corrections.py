@@ -39,13 +39,28 @@ from dataclasses import dataclass
 from dedup.keys import STRONG_KINDS
 from dedup.plans import Plan, PlanError, plan, plan_merge, plan_split, plan_undo
 from dedup.preview import Preview, Request, read_token
+from dedup.reasons import sentence
 from store import WRITER, Account, LeaseHeld, NewDecision, Store
 
 log = logging.getLogger(__name__)
 
 
 class CorrectionError(Exception):
-    """A correction that cannot be made (unknown record or decision, nothing to do); the message says why."""
+    """A correction that cannot be made (unknown record or decision, nothing to do); the message says why.
+
+    Refusals made with `refused` also carry `reason` (a key of `dedup.reasons.REASONS`) and `params`, so
+    that the web can say the same in the interface's language; the subclasses carry their own data.
+    """
+
+    reason: str = ""
+    params: dict = {}
+
+
+def refused(reason: str, **params) -> CorrectionError:
+    """A `CorrectionError` for one of the known reasons, its message the reason's English sentence."""
+    error = CorrectionError(sentence(reason, params))
+    error.reason, error.params = reason, params
+    return error
 
 
 class StaleCorrection(CorrectionError):
@@ -119,7 +134,7 @@ def confirm(store: Store, token_or_preview: str | Preview, account: Account, not
     try:
         request = read_token(token)
     except ValueError as exc:
-        raise CorrectionError(str(exc)) from exc
+        raise refused("bad-token") from exc
 
     def checked() -> Plan:
         made = _plan(lambda: plan(store, request, several_per_cluster=several_per_cluster))
@@ -139,7 +154,7 @@ def undo(store: Store, decision_id: int, account: Account, note: str = "", *,
     nothing else changed them since; else `UndoNeedsConfirmation` with a preview of the recomputed clusters."""
     decision = store.decision(decision_id)
     if decision is None:
-        raise CorrectionError(f"no decision {decision_id}")
+        raise refused("no-decision", decision=decision_id)
 
     def checked() -> Plan:
         made, exact = _plan(lambda: plan_undo(store, decision, several_per_cluster=several_per_cluster))
@@ -212,17 +227,17 @@ def unmark_not_identifying(store: Store, scheme: str, value: str, account: Accou
 def _mark(store: Store, scheme: str, value: str, account: Account, note: str, *, marked: bool) -> int:
     scheme, value = scheme.strip().lower(), value.strip()
     if scheme not in STRONG_KINDS:
-        raise CorrectionError(f"unknown identifier scheme {scheme!r}; use one of {', '.join(STRONG_KINDS)}")
+        raise refused("unknown-scheme", scheme=repr(scheme), schemes=", ".join(STRONG_KINDS))
     if not value:
-        raise CorrectionError("name the identifier value")
+        raise refused("no-value")
     if not account.administrator and account.member:
         raise NotPermitted("only administrators and accounts for every member mark identifiers")
     if not note.strip():
-        raise CorrectionError("say why in a note")
+        raise refused("no-note")
     if (scheme, value) in store.identifier_marks() and marked:
-        raise CorrectionError(f"{scheme} {value} is marked as not identifying already")
+        raise refused("marked-already", scheme=scheme, value=value)
     if (scheme, value) not in store.identifier_marks() and not marked:
-        raise CorrectionError(f"{scheme} {value} is not marked")
+        raise refused("not-marked", scheme=scheme, value=value)
     new = NewDecision("mark" if marked else "unmark", [f"{scheme}:{value}"], [], account.username, note)
     return store.set_identifier_mark(scheme, value, new, marked)
 
@@ -236,7 +251,7 @@ def _plan(make):
     try:
         return make()
     except PlanError as exc:
-        raise CorrectionError(str(exc)) from exc
+        raise refused(exc.reason, **exc.params) from exc
 
 
 def _check(preview: Preview, account: Account, note: str, override: bool, allowed: set[str] | None = None) -> None:

@@ -11,13 +11,19 @@ from dataclasses import dataclass
 
 from dedup.clusterer import new_id_candidates
 from dedup.preview import Broken, ClusterSide, Move, Preview, Request, state_token
+from dedup.reasons import sentence
 from dedup.rules import broken_rules
 from store import ClusterChange, ClusterPlan, Decision, Store
 from store.records import StoredRecord
 
 
 class PlanError(Exception):
-    """Nothing sensible to do (unknown id, already together, alone already); the message says why."""
+    """Nothing sensible to do (unknown id, already together, alone already): `reason` is a key of
+    `dedup.reasons.REASONS` and `params` fill its sentence, which is the message."""
+
+    def __init__(self, reason: str, **params):
+        super().__init__(sentence(reason, params))
+        self.reason, self.params = reason, params
 
 
 @dataclass
@@ -48,7 +54,7 @@ def plan(store: Store, request: Request, *, several_per_cluster: frozenset[str] 
         return plan_split(store, request.asked[0])
     decision = store.decision(request.undoes) if request.undoes is not None else None
     if decision is None:
-        raise PlanError(f"no decision {request.undoes}")
+        raise PlanError("no-decision", decision=request.undoes)
     return plan_undo(store, decision, several_per_cluster=several_per_cluster)[0]
 
 
@@ -57,7 +63,7 @@ def plan_merge(store: Store, first: str, second: str, *, several_per_cluster: fr
     several_per_cluster = frozenset(several_per_cluster or ())
     a, b = _resolve(store, first), _resolve(store, second)
     if a == b:
-        raise PlanError(f"{first} and {second} are already one cluster ({a})")
+        raise PlanError("already-together", first=first, second=second, cluster=a)
     ca, cb = _load(store, a), _load(store, b)
     broken = broken_rules(_records(ca), _records(cb), several_per_cluster=several_per_cluster, marks=store.identifier_marks())
     after = _joined(ca, cb)
@@ -70,12 +76,12 @@ def plan_split(store: Store, record_id: str) -> Plan:
     """Take `record_id` out of its cluster into a cluster of its own; the rest keeps the id."""
     cid = store.resolve_cluster(record_id) if ":" in record_id else None
     if cid is None:
-        raise PlanError(f"no live record {record_id}")
+        raise PlanError("no-record", record=record_id)
     cluster = _load(store, cid)
     if record_id not in cluster.members:
-        raise PlanError(f"no live record {record_id}")
+        raise PlanError("no-record", record=record_id)
     if len(cluster.members) == 1:
-        raise PlanError(f"{record_id} is already alone in its cluster {cid}")
+        raise PlanError("already-alone", record=record_id, cluster=cid)
     new_id = _free_id(store, record_id, {cid})
     alone = _Cluster(new_id, {record_id: (cluster.members[record_id][0], {"matched": []})})
     rest = _Cluster(cid, {pid: (stored, _without(evidence, record_id)) for pid, (stored, evidence) in cluster.members.items()
@@ -89,13 +95,13 @@ def plan_undo(store: Store, decision: Decision, *, several_per_cluster: frozense
     """Undo `decision` on the clusters as they are now; True with it when they are exactly as the decision
     left them (the undo then restores the earlier state exactly)."""
     if decision.kind == "undo":
-        raise PlanError(f"decision {decision.id} is an undo; make the correction again instead")
+        raise PlanError("undo-of-undo", decision=decision.id)
     if decision.kind not in ("merge", "split"):
-        raise PlanError(f"decision {decision.id} is an identifier mark; unmark the identifier instead")
+        raise PlanError("undo-of-mark", decision=decision.id)
     if decision.undone_at is not None:
-        raise PlanError(f"decision {decision.id} was undone already, by {decision.undone_by}")
+        raise PlanError("undone-already", decision=decision.id, by=decision.undone_by)
     if decision.status != "applied":
-        raise PlanError(f"decision {decision.id} is {decision.status}, not applied")
+        raise PlanError("not-applied", decision=decision.id, status=decision.status)
     recorded = Preview.from_json(decision.preview) if decision.preview else None
     if decision.kind == "merge":
         made = _undo_merge(store, decision, recorded, several_per_cluster)
@@ -111,11 +117,11 @@ def _undo_merge(store: Store, decision: Decision, recorded: Preview | None, seve
     merged-away cluster's id when it is free."""
     target = _majority(store, decision.side_a)
     if target is None:
-        raise PlanError(f"the records of decision {decision.id} are no longer in the catalogue")
+        raise PlanError("records-gone", decision=decision.id)
     cluster = _load(store, target)
     leaving = {pid: value for pid, value in cluster.members.items() if pid in set(decision.side_b)}
     if not leaving or len(leaving) == len(cluster.members):
-        raise PlanError(f"nothing to undo: the records of decision {decision.id} are no longer together")
+        raise PlanError("no-longer-together", decision=decision.id)
     wanted = recorded.before[1].id if recorded is not None and len(recorded.before) > 1 else None
     free = wanted is not None and not store.alive_cluster_ids([wanted])
     back_id = wanted if free else _free_id(store, sorted(leaving)[0], {target})
@@ -133,7 +139,7 @@ def _undo_split(store: Store, decision: Decision, several: frozenset[str]) -> Pl
     record = decision.side_a[0]
     own, target = _resolve(store, record), _majority(store, decision.side_b)
     if target is None or own == target:
-        raise PlanError(f"nothing to undo: {record} is already with the records of decision {decision.id}")
+        raise PlanError("together-again", record=record, decision=decision.id)
     ca, cb = _load(store, own), _load(store, target)
     moving = {record: ca.members[record]}
     broken = broken_rules({record: moving[record][0].record}, _records(cb), several_per_cluster=several,
@@ -154,7 +160,7 @@ def _as_left(store: Store, recorded: Preview) -> bool:
 def _resolve(store: Store, any_id: str) -> str:
     cid = store.resolve_cluster(any_id)
     if cid is None:
-        raise PlanError(f"no live cluster or record {any_id}")
+        raise PlanError("no-cluster-or-record", id=any_id)
     return cid
 
 

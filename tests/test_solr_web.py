@@ -50,6 +50,10 @@ def test_when_no_solr_node_answers_the_web_says_the_catalogue_is_unavailable(cat
     client = create_app(replace(catalogue, search=dead)).test_client()
     page = client.get("/?q=art")
     assert page.status_code == 503, page.get_data(as_text=True)[:500]
-    assert "<html" in page.get_data(as_text=True).lower()
+    text = page.get_data(as_text=True)
+    assert "<html" in text.lower() and "cannot be searched just now" in text
+    assert "127.0.0.1:9" not in text and page.headers["Retry-After"] == "60"     # the cause is for the log
+    polish = client.get("/?q=art&lang=pl")
+    assert polish.status_code == 503 and "nie można przeszukiwać katalogu" in polish.get_data(as_text=True)
     api = client.get("/api/search?q=art")
     assert api.status_code == 503 and "no Solr node answered" in api.get_json()["error"]

@@ -357,6 +357,19 @@ def test_staff_pages_never_answer_500_to_bad_input(client):
 
 
 @pytest.mark.databases("sqlite")
+def test_a_refused_correction_says_why_in_the_interface_language(client, store):
+    login(client)
+    cluster = cluster_of(store, "alpha:20203738")
+    polish = client.get(f"/staff/preview/merge?a=alpha:20203738&b={cluster}&lang=pl")
+    assert polish.status_code == 400 and f"alpha:20203738 i {cluster} są już jednym klastrem" in html(polish)
+    client.get("/staff/?lang=sv")
+    assert "Det här är ingen korrigeringstoken" in html(post(client, "/staff/confirm", {"token": "not-a-token"}))
+    client.get("/staff/?lang=nb")
+    form = {"scheme": "isbn", "value": "9789127108509", "action": "mark", "note": "", "back": f"/staff/record/{cluster}"}
+    assert "Skriv hvorfor i notatet." in html(post(client, "/staff/marks", form, follow=True))
+
+
+@pytest.mark.databases("sqlite")
 def test_an_identifier_is_marked_as_not_identifying_from_the_cluster_and_the_mark_is_in_the_history(client, store):
     login(client)
     cluster = cluster_of(store, "alpha:20203738")

@@ -328,3 +328,15 @@ def test_removing_a_filter_link_drops_only_that_filter(client):
     html = client.get("/?q=&library=duke&format=book").get_data(as_text=True)
     assert html.count('class="remove-filter"') == 2
     assert "?q=&amp;format=book" in html and "?q=&amp;library=duke" in html
+
+
+def test_a_catalogue_without_its_index_answers_503_in_the_patrons_language_and_keeps_the_path_to_the_log(
+        catalogue, tmp_path, caplog):
+    from dataclasses import replace
+
+    missing = tmp_path / "no-index-here"
+    client = create_app(replace(catalogue, index_dir=missing)).test_client()
+    page = client.get("/?q=art&lang=sv")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 503 and "Katalogen går inte att söka i just nu" in text
+    assert str(missing) not in text and any(str(missing) in r.getMessage() for r in caplog.records)

@@ -48,7 +48,7 @@ def search():
         return render_template("search.html", result=None, error=query_error_message(exc), q=q,
                                error_kind=exc.kind, error_params=exc.params, tip=query_error_tip(exc)), 400
     except SearchIndexError as exc:
-        return render_template("error.html", code=503, message=str(exc)), 503
+        return unavailable(exc)
     active = [(name, value) for name, values in search_request.filters.items() for value in values]
     return render_template("search.html", result=result, error=None, q=search_request.q, active_filters=active)
 
@@ -118,7 +118,7 @@ def export_results(fmt: str):
     except QueryError as exc:
         abort(400, description=query_error_message(exc))
     except SearchIndexError as exc:
-        return render_template("error.html", code=503, message=str(exc)), 503
+        return unavailable(exc)
     write = exports.ris if fmt == "ris" else exports.bibtex
     views = cluster_views(store, [hit.id for hit in result.hits])
     entries = [write(view, external_url("pages.record", any_id=cluster_id))
@@ -188,3 +188,10 @@ def patron_choices():
         return {"my_library": my_library_choice(), "library_choices": library_choices}
     except (KeyError, RuntimeError):
         return {"my_library": "", "library_choices": list}
+
+
+def unavailable(error: Exception):
+    """The 503 page when the search engine cannot answer: the patron reads a sentence in their language;
+    the cause (a path, a node address) goes to the log for the operator, not onto the page."""
+    current_app.logger.error("search unavailable: %s", error)
+    return render_template("error.html", code=503), 503, {"Retry-After": "60"}

@@ -4,6 +4,7 @@ merge candidates found by title, identifier or record id, and the cluster's hist
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from dedup import history
 from normalise import MarcReadError, parse_raw
@@ -59,5 +60,5 @@ def marc_text(stored) -> str:
     try:
         marc, _flags = parse_raw(stored.raw, stored.raw_format)
     except MarcReadError as exc:
-        return f"(the stored MARC cannot be read: {exc})"
+        return _("(the stored MARC cannot be read: %(reason)s)", reason=exc)
     return str(marc)

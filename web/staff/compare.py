@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import render_template, request
+from flask_babel import gettext as _
 
 from dedup import decide
 from normalise import MarcReadError, parse_raw
@@ -54,7 +55,7 @@ def _fields(stored) -> list[tuple[str, str]]:
     try:
         marc, _flags = parse_raw(stored.raw, stored.raw_format)
     except MarcReadError as exc:
-        return [("---", f"(the stored MARC cannot be read: {exc})")]
+        return [("---", _("(the stored MARC cannot be read: %(reason)s)", reason=exc))]
     return [("LDR", str(marc.leader))] + [(f.tag, str(f)[len(f.tag) + 3:]) for f in marc.get_fields()]
 
 

@@ -19,6 +19,7 @@ from web.app import services
 from web.audit import audit
 from web.auth import check_csrf, staff_required
 from web.staff.blueprint import current_account, staff
+from web.staff.reasons import refusal
 
 RULE_LABELS = {
     "same-member": _l("Two records of one member in one cluster"),
@@ -51,7 +52,7 @@ def _previewed(make):
     try:
         preview = make(store)
     except CorrectionError as exc:
-        return render_template("staff/preview.html", preview=None, error=str(exc)), 400
+        return render_template("staff/preview.html", preview=None, error=refusal(exc)), 400
     return show_preview(preview)
 
 
@@ -93,7 +94,7 @@ def confirm():
         return show_preview(exc.preview, status=400, notice=_(
             "Not saved: the result breaks the rules listed. To go ahead, tick the override and say why in the note."))
     except (CorrectionError, ValueError) as exc:
-        return render_template("staff/preview.html", preview=None, error=str(exc)), 400
+        return render_template("staff/preview.html", preview=None, error=refusal(exc)), 400
     audit(outcome.preview.kind, current_account().username, **_asked(outcome.preview), decision=outcome.decision_id,
           status=outcome.status)
     _settle_near_miss(store)
@@ -149,7 +150,7 @@ def undo(decision_id: int):
         return show_preview(exc.preview, notice=_(
             "Other changes touched these clusters since. This is what the undo would do now; confirm it to go ahead."))
     except CorrectionError as exc:
-        return render_template("staff/preview.html", preview=None, error=str(exc)), 400
+        return render_template("staff/preview.html", preview=None, error=refusal(exc)), 400
     audit("undo", current_account().username, decision=decision_id, status=outcome.status)
     _flash_outcome(outcome)
     return redirect(_cluster_after(store, outcome.preview))

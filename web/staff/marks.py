@@ -11,6 +11,7 @@ from web.app import services
 from web.audit import audit
 from web.auth import check_csrf, staff_required
 from web.staff.blueprint import current_account, staff
+from web.staff.reasons import refusal
 from web.urls import local_target
 
 MAX_NOTE = 2000
@@ -39,7 +40,7 @@ def mark():
     except NotPermitted:
         abort(403)
     except CorrectionError as exc:
-        flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
+        flash(_("Not saved: %(reason)s", reason=refusal(exc)), "error")
     else:
         audit("mark" if marking else "unmark", current_account().username, scheme=scheme, value=value, decision=decision)
         flash(_("Saved: %(scheme)s %(value)s no longer counts as evidence from the next dedup run.", scheme=scheme,
