@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import click
 
-from cli.base import Context, handled, main, pass_context
+from cli.base import Context, Failures, handled, main, pass_context
+from store import now
 
 
 @main.group()
@@ -22,9 +23,26 @@ def changes_consumers(ctx: Context) -> None:
     with ctx.store() as store:
         latest, consumers = store.latest_change(), store.consumers()
     click.echo(f"latest entry: {latest}")
+    keep = timedelta(days=ctx.config.change_log_keep_days)
     for consumer in consumers:
-        click.echo(f"{consumer.name}: at {consumer.position} ({latest - consumer.position} behind), "
-                   f"moved {consumer.updated_at:%Y-%m-%d %H:%M}")
+        behind = latest - consumer.position
+        line = f"{consumer.name}: at {consumer.position} ({behind} behind), moved {consumer.updated_at:%Y-%m-%d %H:%M}"
+        if behind and now() - consumer.updated_at > keep:
+            # a retired node's index keeps every entry after its position for good
+            line += f"; holds back pruning (if it is retired: unioncat changes forget {consumer.name})"
+        click.echo(line)
+
+
+@changes.command("forget")
+@click.argument("name")
+@pass_context
+@handled
+def changes_forget(ctx: Context, name: str) -> None:
+    """Stop keeping entries for consumer NAME (a retired node's index); if it comes back it is rebuilt."""
+    with ctx.store() as store:
+        if not store.forget_consumer(name):
+            raise Failures(f"no consumer {name!r}; `unioncat changes consumers` lists them")
+    click.echo(f"change log: {name} forgotten; entries it had not read can now be pruned")
 
 
 @changes.command("prune")

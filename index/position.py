@@ -30,6 +30,22 @@ def current_position(store: Store, since: int | None = None) -> int:
     return max(store.latest_change(), since or 0)
 
 
+def forgotten_reason(store: Store, consumer: str, since: int) -> str:
+    """Why an index at `since` cannot trust the log to hold what it has not read, or "" when it can.
+
+    Pruning keeps every entry a known consumer has not passed; an index the
+    operator forgot (`unioncat changes forget`) is no longer known, so entries
+    after its position may be gone. It is then rebuilt rather than left
+    missing changes; when nothing after its position was pruned it just goes on.
+    """
+    if store.consumer_position(consumer) is not None:
+        return ""
+    oldest = store.oldest_change()
+    if oldest == 0 or oldest > since + 1:
+        return "it was forgotten among the change log's consumers and the log was pruned since"
+    return ""
+
+
 def changed_clusters(store: Store, since: int, upto: int) -> list[str]:
     """Ids of the clusters the change log names after `since` up to `upto`, alive or not, each once."""
     return store.changed_cluster_ids(since, upto)

@@ -31,7 +31,7 @@ from index.documents import document_for
 from index.errors import SearchIndexError
 from index.generations import finish_interrupted, live_folder, new_generation, remove_old, switch, writing
 from index.results import IndexReport
-from index.position import changed_clusters, current_position, load_position, save_position
+from index.position import changed_clusters, current_position, forgotten_reason, load_position, save_position
 from index.schema import make_schema
 from index.storage import create_index, missing_fields, open_index
 from store import Store
@@ -93,7 +93,8 @@ def update_index(store: Store, index_dir: Path, source_names: dict[str, str], *,
     index_dir = Path(index_dir)
     with writing(index_dir):
         live, unfinished = finish_interrupted(index_dir)
-        reason = "asked for" if rebuild else _rebuild_reason(live, unfinished)
+        reason = "asked for" if rebuild else (_rebuild_reason(live, unfinished)
+                                              or forgotten_reason(store, consumer_name(index_dir), load_position(live)))
         if reason:
             log.info("index: rebuilding (%s)", reason)
             report, position = _rebuild(store, index_dir, source_names, procs)

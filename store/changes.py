@@ -64,6 +64,11 @@ class ChangesMixin:
         with self.reading() as conn:
             return conn.execute(select(func.max(L.c.seq))).scalar() or 0
 
+    def oldest_change(self) -> int:
+        """The lowest sequence number still in the log (0 when it is empty)."""
+        with self.reading() as conn:
+            return conn.execute(select(func.min(L.c.seq))).scalar() or 0
+
     def changes(self, after: int, upto: int | None = None, *, limit: int | None = None) -> list[Change]:
         """Entries with `after` < seq <= `upto`, oldest first."""
         query = select(L.c.seq, L.c.cluster_id, L.c.kind, L.c.target).where(L.c.seq > after).order_by(L.c.seq)

@@ -267,6 +267,31 @@ def test_the_index_follows_the_change_log_and_records_its_position_among_the_con
     assert Searcher(index_dir).search(SearchRequest(q='"revised printing"')).total == 1
 
 
+def test_a_forgotten_index_is_rebuilt_once_the_log_was_pruned_past_it_and_goes_on_when_it_was_not(small, base,
+                                                                                                   tmp_path):
+    from index import SearchRequest
+    from index.searcher import Searcher
+
+    index_dir = tmp_path / "index"
+    update_index(small, index_dir, NAMES, rebuild=True)
+    first = base[9]
+    second = next(r for r in base[10:60] if small.resolve_cluster(f"{r.source}:{r.local_id}")
+                  != small.resolve_cluster(f"{first.source}:{first.local_id}"))
+    small.write_page([IncomingRecord(first.source, first.local_id, b"revised", "", with_new_title(first.record))])
+    run_dedup(small)
+    assert small.forget_consumer(consumer_name(index_dir))
+    report = update_index(small, index_dir, NAMES)          # nothing pruned yet: the log still holds its change
+    assert (report.indexed, report.rebuilt) == (1, False)
+    assert small.forget_consumer(consumer_name(index_dir))
+    small.write_page([IncomingRecord(second.source, second.local_id, b"revised", "", with_new_title(second.record))])
+    run_dedup(small)
+    logged = len(small.changes(0))
+    assert small.prune_changes(timedelta(0)) == logged > 0 and small.oldest_change() == 0
+    report = update_index(small, index_dir, NAMES)          # its change was pruned unread: rebuilt, not missed
+    assert report.rebuilt and small.consumer_position(consumer_name(index_dir)) == small.latest_change()
+    assert Searcher(index_dir).search(SearchRequest(q='"revised printing"')).total == 2
+
+
 def test_pruning_keeps_entries_a_consumer_has_not_passed_and_entries_younger_than_the_age(small):
     latest = small.latest_change()
     small.set_consumer_position("index:a:/x", latest)
@@ -309,3 +334,33 @@ def test_changes_prune_from_the_cli_keeps_the_configured_age_and_consumers_show_
     assert result.exit_code == 0 and f"{latest - 5} entries older than 0 days removed" in result.output, result.output
     result = cli(-1, "prune")
     assert result.exit_code == 2 and "change_log.keep_days" in result.output, result.output
+
+
+def test_a_consumer_left_behind_is_named_and_forgotten_from_the_cli(small, tmp_path):
+    from click.testing import CliRunner
+    from sqlalchemy import update
+
+    from cli import main
+    from store import now, schema
+
+    (tmp_path / "config.yaml").write_text(f"store: {small.url}\nindex: index\nsources: []\n"
+                                          "change_log: {keep_days: 7}\n")
+
+    def cli(*args):
+        return CliRunner().invoke(main, ["--config", str(tmp_path / "config.yaml"), "changes", *args])
+
+    latest = small.latest_change()
+    small.set_consumer_position("index:retired:/srv/index", latest - 3)
+    small.set_consumer_position("index:live:/srv/index", latest - 3)
+    with small.transaction() as conn:
+        conn.execute(update(schema.change_consumers).where(schema.change_consumers.c.name == "index:retired:/srv/index")
+                     .values(updated_at=now() - timedelta(days=8)))
+    listed = cli("consumers").output.splitlines()
+    retired = next(line for line in listed if line.startswith("index:retired"))
+    assert "holds back pruning" in retired and "unioncat changes forget index:retired:/srv/index" in retired
+    assert "holds back pruning" not in next(line for line in listed if line.startswith("index:live"))
+    result = cli("forget", "index:retired:/srv/index")
+    assert result.exit_code == 0 and "forgotten" in result.output, result.output
+    assert [c.name for c in small.consumers()] == ["index:live:/srv/index"]
+    result = cli("forget", "index:retired:/srv/index")
+    assert result.exit_code == 1 and "no consumer 'index:retired:/srv/index'" in result.output, result.output

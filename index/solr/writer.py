@@ -20,7 +20,7 @@ import time
 from dedup import cluster_views
 from index import feed
 from index.documents import document_for
-from index.position import changed_clusters, current_position
+from index.position import changed_clusters, current_position, forgotten_reason
 from index.results import IndexReport
 from index.solr import admin
 from index.solr.client import SolrClient, SolrError
@@ -52,7 +52,8 @@ class SolrWriter:
         """Index what changed since the alias's position, or rebuild into a new collection when asked or needed."""
         current = admin.aliased_collection(self.client, self.alias)
         since = admin.load_position(self.client, self.alias) if current else None
-        reason = "asked for" if rebuild else _rebuild_reason(current, since)
+        reason = "asked for" if rebuild else (_rebuild_reason(current, since)
+                                              or forgotten_reason(store, self.consumer_name, since))
         if reason:
             log.info("solr: rebuilding %s (%s)", self.alias, reason)
             report, position = self.rebuild(store, source_names, current, procs)
