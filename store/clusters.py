@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from store import schema
 from store.changes import log_changes
 from store.core import MAX_INDEXED_BYTES, chunks, now, upsert
-from store.records import StoredRecord, _stored
+from store.records import StoredRecord, stored_record
 
 K = schema.match_keys
 C = schema.clusters
@@ -119,7 +119,7 @@ class ClustersMixin:
         """Records added, changed or deleted since the last dedup run."""
         with self.reading() as conn:
             rows = conn.execute(select(schema.records).where(schema.records.c.needs_match.is_(True))).all()
-        return [_stored(row) for row in rows]
+        return [stored_record(row) for row in rows]
 
     def replace_match_keys(self, keys: dict[int, set[tuple[str, str]]]) -> None:
         """Set the match keys of the given records (an empty set removes them)."""
@@ -171,7 +171,7 @@ class ClustersMixin:
         query = (select(t).where(t.c.id > after, t.c.deleted.is_(False), t.c.needs_match.is_(False))
                  .order_by(t.c.id).limit(limit))
         with self.reading() as conn:
-            return [_stored(row) for row in conn.execute(query)]
+            return [stored_record(row) for row in conn.execute(query)]
 
     def member_evidence(self, ids: Iterable[int]) -> dict[int, dict]:
         """record id -> the evidence stored with its cluster membership, for the given records."""
@@ -312,7 +312,7 @@ class ClustersMixin:
         t = schema.records
         query = select(t, M.c.evidence).join(M, M.c.record_id == t.c.id).where(M.c.cluster_id == cluster_id).order_by(t.c.id)
         with self.reading() as conn:
-            return [(_stored(row), json.loads(row.evidence)) for row in conn.execute(query)]
+            return [(stored_record(row), json.loads(row.evidence)) for row in conn.execute(query)]
 
     def export_clusters(self) -> Iterator[tuple[str, list[tuple[str, str]]]]:
         """(cluster id, [(source, local id), ...]) for every live cluster."""

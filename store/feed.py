@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 
 from store import schema
 from store.core import chunks
-from store.records import StoredRecord, _stored
+from store.records import StoredRecord, stored_record
 
 t = schema.records
 M = schema.cluster_members
@@ -30,7 +30,7 @@ class FeedMixin:
         with self.reading() as conn:
             for chunk in chunks(ids, 1000):
                 for row in conn.execute(query.where(M.c.cluster_id.in_(chunk)).order_by(M.c.cluster_id, t.c.id)):
-                    out.setdefault(row.member_of, []).append(_stored(row))
+                    out.setdefault(row.member_of, []).append(stored_record(row))
         return out
 
     def separate_holdings(self, parents: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[StoredRecord]]:
@@ -45,7 +45,7 @@ class FeedMixin:
             for group in chunks(wanted, 20):
                 condition = or_(*((t.c.source == source) & t.c.parent_id.in_(chunk) for source, chunk in group))
                 for row in conn.execute(select(t).where(condition, t.c.deleted.is_(False)).order_by(t.c.id)):
-                    out.setdefault((row.source, row.parent_id), []).append(_stored(row))
+                    out.setdefault((row.source, row.parent_id), []).append(stored_record(row))
         return out
 
     def cluster_id_batches(self, size: int = 500) -> Iterator[list[str]]:

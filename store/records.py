@@ -156,17 +156,17 @@ class RecordsMixin:
         id_list = list(ids) if ids is not None else None
         with self.reading() as conn:
             if id_list is None:
-                yield from (_stored(row) for row in conn.execute(query))
+                yield from (stored_record(row) for row in conn.execute(query))
                 return
             for chunk in chunks(id_list, 500):
-                yield from (_stored(row) for row in conn.execute(query.where(t.c.id.in_(chunk))))
+                yield from (stored_record(row) for row in conn.execute(query.where(t.c.id.in_(chunk))))
 
     def record_by_public_id(self, public_id: str) -> StoredRecord | None:
         """The record `source:local_id`, deleted or not."""
         source, _, local = public_id.partition(":")
         with self.reading() as conn:
             row = conn.execute(select(t).where(t.c.source == source, t.c.local_id == local)).first()
-        return _stored(row) if row else None
+        return stored_record(row) if row else None
 
     def record_counts(self) -> dict[str, dict[str, int]]:
         """Per source: live and deleted record counts."""
@@ -181,7 +181,7 @@ class RecordsMixin:
         """Live separate holdings records of `source` that point at bibliographic record `parent_id`."""
         query = select(t).where(t.c.source == source, t.c.parent_id == parent_id, t.c.deleted.is_(False)).order_by(t.c.id)
         with self.reading() as conn:
-            return [_stored(row) for row in conn.execute(query)]
+            return [stored_record(row) for row in conn.execute(query)]
 
     def replace_record_data(self, record_id: int, record: Record) -> None:
         """Store a re-normalised record (after a rule change) and flag it for matching."""
@@ -392,7 +392,8 @@ def _same(column, value):
     return column.is_(None) if value is None else column == value
 
 
-def _stored(row) -> StoredRecord:
+def stored_record(row) -> StoredRecord:
+    """A `records` row (every column) as a `StoredRecord`, its normalised record read back from JSON."""
     data = json.loads(row.data) if row.data else None
     return StoredRecord(
         id=row.id, source=row.source, local_id=row.local_id, oai_identifier=row.oai_identifier,

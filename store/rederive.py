@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, func, or_, select, update
 
 from store.core import chunks
-from store.records import StoredRecord, _stored
+from store.records import StoredRecord, stored_record
 from store.rows import record_columns, record_json
 from store.schema import records as t
 
@@ -53,7 +53,7 @@ class RederiveMixin:
         if not every:
             query = query.where(_older(version))
         with self.reading() as conn:
-            return [_stored(row) for row in conn.execute(query.order_by(t.c.id).limit(limit))]
+            return [stored_record(row) for row in conn.execute(query.order_by(t.c.id).limit(limit))]
 
     def save_rederived(self, version: int, outcomes: list[Rederived]) -> int:
         """Save a batch of outcomes under `version`; how many records' normalised form changed."""
