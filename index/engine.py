@@ -67,6 +67,29 @@ class Engine(Searching, Writing, Protocol):
     """A search engine: searching and writing."""
 
 
+class SearcherEngine:
+    """The searching every engine passes on to its own searcher object (`self.searcher`); an engine
+    subclasses it and adds what differs: opening ahead, closing and writing."""
+
+    searcher: object
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run a patron's search (see `Searching.search`)."""
+        return self.searcher.search(request)
+
+    def editions(self, work: str, exclude: str, limit: int = 20) -> list[Edition]:
+        """Other clusters of the same work, newest first."""
+        return self.searcher.editions(work, exclude, limit)
+
+    def count(self) -> int:
+        """Clusters in the index."""
+        return self.searcher.count()
+
+    def values(self, facet: str) -> list[str]:
+        """Every value of `facet` held by a live cluster."""
+        return self.searcher.values(facet)
+
+
 def engine_for(config) -> Engine:
     """The engine `config.search` names, built from the configuration; `SearchIndexError` if it cannot be."""
     name = config.search.engine

@@ -8,33 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.results import Edition, IndexReport, SearchRequest, SearchResult
+from index.engine import SearcherEngine
+from index.results import IndexReport
 from index.searcher import TIME_LIMIT, Searcher
 from index.writer import update_index
 
 
-class WhooshEngine:
+class WhooshEngine(SearcherEngine):
     """Searching and writing one Whoosh index folder (its generations and the live pointer)."""
 
     def __init__(self, index_dir: Path, *, time_limit: float = TIME_LIMIT):
         self.index_dir = Path(index_dir)
         self.searcher = Searcher(self.index_dir, time_limit=time_limit)
-
-    def search(self, request: SearchRequest) -> SearchResult:
-        """Run a patron's search (see `index.engine.Searching.search`)."""
-        return self.searcher.search(request)
-
-    def editions(self, work: str, exclude: str, limit: int = 20) -> list[Edition]:
-        """Other clusters of the same work, newest first."""
-        return self.searcher.editions(work, exclude, limit)
-
-    def count(self) -> int:
-        """Clusters in the index."""
-        return self.searcher.count()
-
-    def values(self, facet: str) -> list[str]:
-        """Every value of `facet` held by a live cluster."""
-        return self.searcher.values(facet)
 
     def warm(self) -> None:
         """Open the index snapshot in the background."""

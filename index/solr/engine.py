@@ -6,14 +6,15 @@ client (`index.solr.client`) is its only user of HTTP.
 
 from __future__ import annotations
 
-from index.results import Edition, IndexReport, SearchRequest, SearchResult
+from index.engine import SearcherEngine
+from index.results import IndexReport
 from index.solr import admin
 from index.solr.client import SolrClient
 from index.solr.searcher import SolrSearcher
 from index.solr.writer import SolrWriter
 
 
-class SolrEngine:
+class SolrEngine(SearcherEngine):
     """Searching and writing the alias `collection` of the SolrCloud reached through `nodes`."""
 
     def __init__(self, nodes, collection: str, *, shards: int = 2, replicas: int = 2, timeout: float = 5.0,
@@ -22,22 +23,6 @@ class SolrEngine:
         self.collection = collection
         self.searcher = SolrSearcher(self.client, collection)
         self.writer = SolrWriter(self.client, collection, shards, replicas)
-
-    def search(self, request: SearchRequest) -> SearchResult:
-        """Run a patron's search (see `index.engine.Searching.search`)."""
-        return self.searcher.search(request)
-
-    def editions(self, work: str, exclude: str, limit: int = 20) -> list[Edition]:
-        """Other clusters of the same work, newest first."""
-        return self.searcher.editions(work, exclude, limit)
-
-    def count(self) -> int:
-        """Clusters in the collection."""
-        return self.searcher.count()
-
-    def values(self, facet: str) -> list[str]:
-        """Every value of `facet` held by a cluster."""
-        return self.searcher.values(facet)
 
     def warm(self) -> None:
         """Nothing to open ahead: Solr's nodes keep their searchers warm."""
