@@ -10,6 +10,7 @@ import itertools
 import shutil
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import yaml
@@ -137,6 +138,16 @@ def test_the_first_update_builds_the_collection_and_later_ones_send_only_what_ch
     assert report.total == len(store.alive_cluster_ids()) == first.total - 1
     assert cluster in [hit.id for hit in solr.search(SearchRequest(q='"revised printing"')).hits]
     assert store.consumer_position(solr.writer.consumer_name) == store.latest_change()
+
+
+def test_a_forgotten_collection_is_rebuilt_when_the_log_was_pruned_past_its_position(solr, store, base):
+    solr.update(store, NAMES)
+    assert store.forget_consumer(solr.writer.consumer_name)
+    cluster = change_one(store, base)
+    assert store.prune_changes(timedelta(0)) > 0     # the change is gone from the log before the index read it
+    report = solr.update(store, NAMES)
+    assert report.rebuilt and store.consumer_position(solr.writer.consumer_name) == store.latest_change()
+    assert cluster in [hit.id for hit in solr.search(SearchRequest(q='"revised printing"')).hits]
 
 
 def test_a_rebuild_switches_the_alias_and_deletes_the_old_collection(solr, store, alias):
