@@ -4,6 +4,13 @@ Incremental: only records added, deleted, changed or named in a librarian's
 decision since the last run, and the other members of their clusters, are
 matched again; every other cluster stays exactly as it was. `full=True`
 matches everything again.
+
+A run matches at most MATCH_BATCH records at a time, each slice saved
+before the next is read, so that its memory does not grow with the
+catalogue: a member's first harvest of millions of records, or a full run,
+is a series of slices, and a run killed between them goes on from the
+first unsaved slice (the changed records still wait to be matched; a full
+run is simply run again).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from store import ClusterChange, ClusterPlan, NearMissPair, Store
 log = logging.getLogger(__name__)
 MAX_CANDIDATES_PER_KEY = 50   # a key shared by more records is noise (one ISBN on a whole series)
 KEYS_BATCH = 5000             # records given new match keys per transaction after an upgrade
+MATCH_BATCH = 20_000          # records matched per slice (about 200 MB of a run's memory)
 
 
 @dataclass
@@ -43,6 +51,14 @@ class DedupReport:
     def to_dict(self) -> dict:
         """JSON-ready summary."""
         return dict(self.__dict__)
+
+    def add(self, part: "DedupReport") -> None:
+        """Count a slice's work in; the catalogue's totals are the latest slice's."""
+        self.records, self.clusters, self.multi_member = part.records, part.clusters, part.multi_member
+        self.rematched += part.rematched
+        self.compared += part.compared
+        self.merged_away += part.merged_away
+        self.retired += part.retired
 
 
 def run_dedup(store: Store, *, full: bool = False, several_per_cluster: frozenset[str] = frozenset()) -> DedupReport:
@@ -75,12 +91,34 @@ def _collector_paused():
 
 def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> DedupReport:
     upgraded = _upgrade_keys(store)
-    changed = store.records_to_match()
+    report = DedupReport(keys_upgraded=upgraded or 0)
+    after = 0
+    while changed := store.records_to_match(after, MATCH_BATCH):
+        report.add(_match(store, changed, {r.id for r in changed}, several_per_cluster))
+        after = changed[-1].id
+    if full or upgraded is not None:
+        # slices of every live record; a slice's clusters and candidates come with it, as in any run
+        live = sorted(store.live_record_ids())
+        for start in range(0, len(live), MATCH_BATCH):
+            report.add(_match(store, [], set(live[start:start + MATCH_BATCH]), several_per_cluster))
+        # every live record was a seed of one slice (a cluster spanning two slices is matched in both)
+        report.rematched = len(live)
+    if upgraded is not None:      # only now: a run killed before this point upgrades (and matches everything) again
+        store.set_dedup_state("keys_version", str(KEYS_VERSION))
+        store.set_dedup_state("keys_backfill_after", "0")    # the next upgrade starts from the first record
+    if not report.records:        # nothing to match: the totals still describe the catalogue
+        report.records, report.clusters, report.multi_member = store.cluster_totals()
+    log.info("dedup: %d records in %d clusters (%d with several members)", report.records, report.clusters,
+             report.multi_member)
+    return report
+
+
+def _match(store: Store, changed: list, seeds: set[int], several_per_cluster: frozenset[str]) -> DedupReport:
+    """Match `seeds` (the `changed` records among them, with their keys refreshed first) and save the result."""
     # keys of marked identifiers stay stored (an unmark finds their holders) but find no candidates
     store.replace_match_keys({r.id: (set() if r.deleted or r.record is None else match_keys(r.record)) for r in changed})
     marks = store.identifier_marks()
     known = {r.id: without_marked(r.record, marks) for r in changed if r.record is not None and not r.deleted}
-    seeds = {r.id for r in changed} | (store.live_record_ids() if full or upgraded is not None else set())
     scope = _scope(store, seeds, several_per_cluster, marks)
     edges, misses, records = _edges(store, scope.pairs, known, marks)
     forced, forbidden = _decisions(store, scope.facts)
@@ -96,10 +134,7 @@ def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> Dedup
         leaving=set(scope.previous) - set(scope.facts), matched={r.id for r in changed},
         refreshed={r.id for r in changed}, display=_holdings_parents(store, changed)))
     _save_review(store, scope, named, misses, forbidden, _Loaded(records, known, marks), several_per_cluster)
-    if upgraded is not None:      # only now: a run killed before this point upgrades (and matches everything) again
-        store.set_dedup_state("keys_version", str(KEYS_VERSION))
-        store.set_dedup_state("keys_backfill_after", "0")    # the next upgrade starts from the first record
-    return replace(_report(store, scope, edges, redirects, retired), keys_upgraded=upgraded or 0)
+    return _report(store, scope, edges, redirects, retired)
 
 
 def _upgrade_keys(store: Store) -> int | None:
@@ -210,10 +245,8 @@ def _holdings_parents(store: Store, changed: list) -> set[str]:
 
 def _report(store: Store, scope: _Scope, edges: list[Edge], redirects: dict[str, str], retired: set[str]) -> DedupReport:
     records, clusters, several = store.cluster_totals()
-    report = DedupReport(records=records, rematched=len(scope.affected), compared=len(edges), clusters=clusters,
-                         multi_member=several, merged_away=len(redirects), retired=len(retired))
-    log.info("dedup: %d records in %d clusters (%d with several members)", report.records, report.clusters, report.multi_member)
-    return report
+    return DedupReport(records=records, rematched=len(scope.affected), compared=len(edges), clusters=clusters,
+                       multi_member=several, merged_away=len(redirects), retired=len(retired))
 
 
 def _fixed_groups(previous: dict[int, str], affected: set[int]) -> list[set[int]]:

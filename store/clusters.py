@@ -115,10 +115,15 @@ def _write_clusters(conn: Connection, change: ClusterChange, existing: dict, old
 class ClustersMixin:
     """Dedup state; see `store.Store`."""
 
-    def records_to_match(self) -> list[StoredRecord]:
-        """Records added, changed or deleted since the last dedup run."""
+    def records_to_match(self, after: int = 0, limit: int | None = None) -> list[StoredRecord]:
+        """Records added, changed or deleted since the last dedup run, with ids above `after`, in id order
+        (up to `limit`: a run matches millions of them a slice at a time)."""
+        query = (select(schema.records).where(schema.records.c.needs_match.is_(True), schema.records.c.id > after)
+                 .order_by(schema.records.c.id))
+        if limit is not None:
+            query = query.limit(limit)
         with self.reading() as conn:
-            rows = conn.execute(select(schema.records).where(schema.records.c.needs_match.is_(True))).all()
+            rows = conn.execute(query).all()
         return [stored_record(row) for row in rows]
 
     def replace_match_keys(self, keys: dict[int, set[tuple[str, str]]]) -> None:

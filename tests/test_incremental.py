@@ -364,3 +364,27 @@ def test_a_consumer_left_behind_is_named_and_forgotten_from_the_cli(small, tmp_p
     assert [c.name for c in small.consumers()] == ["index:live:/srv/index"]
     result = cli("forget", "index:retired:/srv/index")
     assert result.exit_code == 1 and "no consumer 'index:retired:/srv/index'" in result.output, result.output
+
+
+def test_a_first_load_and_a_full_run_matched_in_slices_cluster_as_in_one_slice(base, tmp_path, monkeypatch):
+    from dedup import run as dedup_run
+
+    copies = base[:600]
+
+    def clustered(batch: int) -> tuple[set, set, object, object]:
+        monkeypatch.setattr(dedup_run, "MATCH_BATCH", batch)
+        with Store(f"sqlite:///{tmp_path / f'{batch}.sqlite'}", migrate=True) as store:
+            fill(store, copies)
+            first = run_dedup(store)               # every record new: matched `batch` at a time
+            loaded = {frozenset(store.member_public_ids(c)) for c in store.alive_cluster_ids()}
+            again = run_dedup(store, full=True)    # every live record again, `batch` at a time
+            full = {frozenset(store.member_public_ids(c)) for c in store.alive_cluster_ids()}
+            assert store.records_to_match() == []
+        return loaded, full, first, again
+
+    whole, whole_full, first, again = clustered(100_000)
+    sliced, sliced_full, first_sliced, again_sliced = clustered(37)
+    assert sliced == whole and sliced_full == whole_full == whole
+    assert first_sliced.records == first.records == len(copies) and first_sliced.clusters == first.clusters
+    assert again_sliced.rematched == again.rematched == len(copies)
+    assert len(whole) < len(copies)                # the corpus has editions to cluster: the comparison says something
