@@ -4,7 +4,8 @@ Builds a store of N records from generated editions (bench/editions.py:
 real records recombined, shards of clones to any size), written through the
 store's API: the harvest is skipped, its cost follows the sources' changes
 alone (bench/harvest.py measures it). Then:
-  full         dedup of every record, and an index rebuild;
+  full         dedup of every record (matched in slices; the baseline, measured on
+               a copy of the same store, matches them in one), and an index rebuild;
   incremental  after 1% of the records changed (a third new, a third
                retitled, a third deleted): dedup and index again;
   merge        one librarian's merge of two clusters, answered;
@@ -25,6 +26,7 @@ import argparse
 import json
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,6 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.dedup import SOURCES  # noqa: E402
 from bench.editions import Copy, as_new_record, base_corpus, editions, fill, shard, with_new_title  # noqa: E402
+from dedup.run import MATCH_BATCH  # noqa: E402
 from store import IncomingRecord, Store  # noqa: E402
 
 NAMES: dict[str, str] = {}
@@ -48,6 +51,11 @@ def stage(name: str, url: str, index_dir: str) -> dict:
     started = time.perf_counter()    # imports done: the stage itself is timed
     with Store(url) as store:
         if name == "dedup":
+            report = run_dedup(store).to_dict()
+        elif name == "dedup-one-slice":       # the baseline: every changed record matched at once, as before slices
+            from dedup import run as dedup_run
+
+            dedup_run.MATCH_BATCH = 10**12
             report = run_dedup(store).to_dict()
         elif name == "index":
             report = update_index(store, Path(index_dir), NAMES).to_dict()
@@ -130,13 +138,14 @@ def timed_merge(store: Store, copies: list[Copy], rng: random.Random) -> float:
             return time.perf_counter() - started
 
 
-def bench(database: str, url: str, folder: Path, size: int, seed: int, base: list[Copy]) -> dict:
+def bench(database: str, url: str, folder: Path, size: int, seed: int, base: list[Copy], copy_store) -> dict:
     rng = random.Random(seed)
     started = time.perf_counter()
     copies = editions(base, size)
     with Store(url, migrate=True) as store:
         fill(store, copies)
     built = time.perf_counter() - started
+    whole = run_stage("dedup-one-slice", copy_store(), folder / "unused")
     full = {name: run_stage(name, url, folder / "index") for name in ("dedup", "index")}
     baseline = run_stage("baseline", url, folder / "index")["report"]["rate"]
     with Store(url) as store:
@@ -145,7 +154,7 @@ def bench(database: str, url: str, folder: Path, size: int, seed: int, base: lis
     with Store(url) as store:
         merge = timed_merge(store, copies, rng)
     return {"database": database, "size": size, "built": built, "full": full, "incremental": incremental,
-            "changes": changes, "merge": merge, "baseline_rate": baseline}
+            "changes": changes, "merge": merge, "baseline_rate": baseline, "one_slice": whole}
 
 
 def print_result(r: dict) -> None:
@@ -163,6 +172,10 @@ def print_result(r: dict) -> None:
         print(f"  {name:<8}{f['seconds']:>10.1f}{i['seconds']:>10.2f}{i['seconds'] / f['seconds']:>9.2%}"
               f"{f['cpu']:>12.1f}{i['cpu']:>10.2f}{f['peak_mb']:>14.0f}{i['peak_mb']:>12.0f}")
     print(f"  {'both':<8}{full_total:>10.1f}{inc_total:>10.2f}{inc_total / full_total:>9.2%}   (aim: at most 3%)")
+    whole = r["one_slice"]
+    print(f"  first load's dedup in slices of {MATCH_BATCH:,}: {full['dedup']['seconds']:.1f}s, peak"
+          f" {full['dedup']['peak_mb']:,.0f} MB; baseline in one slice (the way before): {whole['seconds']:.1f}s,"
+          f" peak {whole['peak_mb']:,.0f} MB")
     print(f"  index rebuild: {clusters:,} clusters at {clusters / full['index']['seconds']:,.0f}/s "
           f"(baseline, one query pair per cluster in one process: {r['baseline_rate']:,.0f}/s; aim 1,500/s)")
     print(f"  one librarian merge: {r['merge']:.2f}s (aim under 1 s at 1,000,000 records)")
@@ -184,13 +197,24 @@ def main() -> None:
     for database in args.databases:
         with tempfile.TemporaryDirectory() as folder:
             if database == "sqlite":
-                print_result(bench(database, f"sqlite:///{folder}/store.sqlite", Path(folder), size, args.seed, base))
+                def copy_sqlite(folder=folder):
+                    shutil.copyfile(f"{folder}/store.sqlite", f"{folder}/one-slice.sqlite")
+                    return f"sqlite:///{folder}/one-slice.sqlite"
+
+                print_result(bench(database, f"sqlite:///{folder}/store.sqlite", Path(folder), size, args.seed, base,
+                                   copy_sqlite))
                 continue
             from tests.pg import PostgresServer
             server = PostgresServer().start()
             try:
                 server.execute("CREATE DATABASE bench")
-                print_result(bench(database, server.url("bench"), Path(folder), size, args.seed, base))
+
+                def copy_postgresql(server=server):
+                    server.execute("CREATE DATABASE one_slice TEMPLATE bench")
+                    return server.url("one_slice")
+
+                print_result(bench(database, server.url("bench"), Path(folder), size, args.seed, base,
+                                   copy_postgresql))
             finally:
                 server.stop()
         sys.stdout.flush()

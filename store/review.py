@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from store import schema
 from store.core import chunks, now
@@ -67,6 +67,15 @@ def _public(conn, ids: set[int]) -> dict[int, str]:
     return out
 
 
+def _existing_pairs(conn, pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of `pairs` (record_a, record_b) have a near-miss row."""
+    found = set()
+    for chunk in chunks(sorted({a for a, _b in pairs}), 500):
+        found.update((r.record_a, r.record_b) for r in conn.execute(
+            select(N.c.record_a, N.c.record_b).where(N.c.record_a.in_(chunk))))
+    return found & pairs
+
+
 class ReviewMixin:
     """Near misses and suspicious clusters; see `store.Store`."""
 
@@ -75,16 +84,24 @@ class ReviewMixin:
         reviewed keeps its state."""
         matched = sorted(set(matched))
         stamp = now()
+        rows = [{"a": p.record_a, "b": p.record_b, "kind": p.kind, "score": p.score,
+                 "evidence": json.dumps(p.evidence), "found_at": stamp} for p in pairs]
         with self.transaction() as conn:
             for chunk in chunks(matched, 500):
                 conn.execute(delete(N).where(N.c.state == "open", or_(N.c.record_a.in_(chunk), N.c.record_b.in_(chunk))))
-            for pair in pairs:
-                kept = conn.execute(update(N).where(N.c.record_a == pair.record_a, N.c.record_b == pair.record_b)
-                                    .values(kind=pair.kind, score=pair.score, evidence=json.dumps(pair.evidence),
-                                            found_at=stamp)).rowcount
-                if not kept:
-                    conn.execute(insert(N).values(record_a=pair.record_a, record_b=pair.record_b, kind=pair.kind,
-                                                  score=pair.score, evidence=json.dumps(pair.evidence), found_at=stamp))
+            # what is left of these pairs was reviewed: updated in place, keeping its state; the rest is new.
+            # One statement per kind of write, sent with many rows (tens of thousands of pairs on a first load)
+            reviewed = _existing_pairs(conn, {(p.record_a, p.record_b) for p in pairs})
+            kept = [row for row in rows if (row["a"], row["b"]) in reviewed]
+            new = [{"record_a": row["a"], "record_b": row["b"], **{k: row[k] for k in ("kind", "score", "evidence",
+                                                                                        "found_at")}}
+                   for row in rows if (row["a"], row["b"]) not in reviewed]
+            for chunk in chunks(kept, 500):
+                conn.execute(update(N).where(N.c.record_a == bindparam("a"), N.c.record_b == bindparam("b")).values(
+                    kind=bindparam("kind"), score=bindparam("score"), evidence=bindparam("evidence"),
+                    found_at=bindparam("found_at")), chunk)
+            for chunk in chunks(new, 500):
+                conn.execute(insert(N), chunk)
 
     def near_misses(self, state: str = "open", *, limit: int = 50, offset: int = 0) -> list[NearMiss]:
         """Near misses in one review state, highest score first."""
