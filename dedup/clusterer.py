@@ -109,9 +109,12 @@ def assign_ids(groups: list[dict[int, dict]], previous: dict[int, str], facts: d
     that inherits none is named after its first member.
     """
     heirs = _heirs(groups, previous)
+    inheriting: dict[int, list[str]] = {}        # group -> the old ids it inherits (once, not a scan per group)
+    for cid, heir in heirs.items():
+        inheriting.setdefault(heir, []).append(cid)
     named: dict[int, str] = {}
     for n, members in enumerate(groups):
-        inherited = [cid for cid, heir in heirs.items() if heir == n]
+        inherited = inheriting.get(n)
         if inherited:
             named[n] = min(inherited, key=lambda cid: (-sum(previous.get(r) == cid for r in members), cid))
     taken = set(named.values()) | alive_ids

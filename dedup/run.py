@@ -94,14 +94,19 @@ def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> Dedup
     report = DedupReport(keys_upgraded=upgraded or 0)
     after = 0
     while changed := store.records_to_match(after, MATCH_BATCH):
-        report.add(_match(store, changed, {r.id for r in changed}, several_per_cluster))
+        report.add(_match(store, changed, {r.id for r in changed}, several_per_cluster)[0])
         after = changed[-1].id
-    if full or upgraded is not None:
+    if full or upgraded:
         # slices of every live record; a slice's clusters and candidates come with it, as in any run
+        # (after an upgrade that re-keyed no record, as on a new store, the changed records were all there was)
         live = sorted(store.live_record_ids())
+        done = _Seen(live[-1] if live else 0)
         for start in range(0, len(live), MATCH_BATCH):
-            report.add(_match(store, [], set(live[start:start + MATCH_BATCH]), several_per_cluster))
-        # every live record was a seed of one slice (a cluster spanning two slices is matched in both)
+            # a record matched again with its cluster in an earlier slice is not matched again here
+            seeds = {rid for rid in live[start:start + MATCH_BATCH] if rid not in done}
+            part, affected = _match(store, [], seeds, several_per_cluster)
+            report.add(part)
+            done.update(affected)
         report.rematched = len(live)
     if upgraded is not None:      # only now: a run killed before this point upgrades (and matches everything) again
         store.set_dedup_state("keys_version", str(KEYS_VERSION))
@@ -113,8 +118,10 @@ def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> Dedup
     return report
 
 
-def _match(store: Store, changed: list, seeds: set[int], several_per_cluster: frozenset[str]) -> DedupReport:
-    """Match `seeds` (the `changed` records among them, with their keys refreshed first) and save the result."""
+def _match(store: Store, changed: list, seeds: set[int], several_per_cluster: frozenset[str],
+           ) -> tuple[DedupReport, set[int]]:
+    """Match `seeds` (the `changed` records among them, with their keys refreshed first) and save the result;
+    the report, and the records matched again (the seeds and the other members of their clusters)."""
     # keys of marked identifiers stay stored (an unmark finds their holders) but find no candidates
     store.replace_match_keys({r.id: (set() if r.deleted or r.record is None else match_keys(r.record)) for r in changed})
     marks = store.identifier_marks()
@@ -134,7 +141,22 @@ def _match(store: Store, changed: list, seeds: set[int], several_per_cluster: fr
         leaving=set(scope.previous) - set(scope.facts), matched={r.id for r in changed},
         refreshed={r.id for r in changed}, display=_holdings_parents(store, changed)))
     _save_review(store, scope, named, misses, forbidden, _Loaded(records, known, marks), several_per_cluster)
-    return _report(store, scope, edges, redirects, retired)
+    return _report(store, scope, edges, redirects, retired), scope.affected
+
+
+class _Seen:
+    """A set of record ids as one bit each: a full run's memory of what it matched, at a million records 125 KB."""
+
+    def __init__(self, highest: int):
+        self.bits = bytearray(highest // 8 + 1)
+
+    def update(self, ids) -> None:
+        for rid in ids:
+            if rid < len(self.bits) * 8:
+                self.bits[rid >> 3] |= 1 << (rid & 7)
+
+    def __contains__(self, rid: int) -> bool:
+        return rid < len(self.bits) * 8 and bool(self.bits[rid >> 3] & (1 << (rid & 7)))
 
 
 def _upgrade_keys(store: Store) -> int | None:
