@@ -228,11 +228,18 @@ def title_similarity(a: Record, b: Record) -> float:
     full_a, full_b = _without_article(fold(a.title)), _without_article(fold(b.title))
     if full_a.startswith(tb) or full_b.startswith(ta):
         return 0.95
-    ratio = SequenceMatcher(None, ta, tb, autojunk=False).ratio()
+    ratio = _ratio(ta, tb)
     with_a, with_b = fold(main_title(a)), fold(main_title(b))
     if (with_a, with_b) != (ta, tb):      # a typo in a leading article ("Lens soeurs") leaves it in one title only
-        ratio = max(ratio, SequenceMatcher(None, with_a, with_b, autojunk=False).ratio())
+        ratio = max(ratio, _ratio(with_a, with_b))
     return ratio
+
+
+@lru_cache(maxsize=65_536)
+def _ratio(a: str, b: str) -> float:
+    """difflib's similarity of two folded titles; kept, since a pair's decision and its near-miss check
+    both ask, and one title meets many candidates."""
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
 def folded_main(record: Record) -> str:
