@@ -1,7 +1,7 @@
 """The core's reasons for refusing a correction, said in the interface's language.
 
-The keys are `dedup.reasons.REASONS`'; a refusal without a known reason is
-shown as the core's message.
+The keys are those of `dedup.reasons.REASONS`; a refusal without a known
+reason is shown as the core's message.
 """
 
 from __future__ import annotations
