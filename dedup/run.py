@@ -92,21 +92,27 @@ def _collector_paused():
 def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> DedupReport:
     upgraded = _upgrade_keys(store)
     report = DedupReport(keys_upgraded=upgraded or 0)
-    after = 0
-    while changed := store.records_to_match(after, MATCH_BATCH):
-        report.add(_match(store, changed, {r.id for r in changed}, several_per_cluster)[0])
+    waiting = _Bits()       # records this run has still to match: not a candidate until their own slice
+    first = store.records_to_match(0, MATCH_BATCH)
+    sliced = len(first) == MATCH_BATCH
+    if sliced:              # keys of every changed record first, so that a key's holders are counted whole
+        _key_changed(store, waiting)
+    waiting.update(r.id for r in first)
+    changed, after = first, 0
+    while changed:
+        report.add(_match(store, changed, {r.id for r in changed}, several_per_cluster, waiting, keyed=sliced))
         after = changed[-1].id
+        changed = store.records_to_match(after, MATCH_BATCH)
     if full or upgraded:
         # slices of every live record; a slice's clusters and candidates come with it, as in any run
         # (after an upgrade that re-keyed no record, as on a new store, the changed records were all there was)
         live = sorted(store.live_record_ids())
-        done = _Seen(live[-1] if live else 0)
+        waiting.update(live)
         for start in range(0, len(live), MATCH_BATCH):
             # a record matched again with its cluster in an earlier slice is not matched again here
-            seeds = {rid for rid in live[start:start + MATCH_BATCH] if rid not in done}
-            part, affected = _match(store, [], seeds, several_per_cluster)
-            report.add(part)
-            done.update(affected)
+            seeds = {rid for rid in live[start:start + MATCH_BATCH] if rid in waiting}
+            if seeds:
+                report.add(_match(store, [], seeds, several_per_cluster, waiting))
         report.rematched = len(live)
     if upgraded is not None:      # only now: a run killed before this point upgrades (and matches everything) again
         store.set_dedup_state("keys_version", str(KEYS_VERSION))
@@ -118,15 +124,33 @@ def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> Dedup
     return report
 
 
-def _match(store: Store, changed: list, seeds: set[int], several_per_cluster: frozenset[str],
-           ) -> tuple[DedupReport, set[int]]:
-    """Match `seeds` (the `changed` records among them, with their keys refreshed first) and save the result;
-    the report, and the records matched again (the seeds and the other members of their clusters)."""
+def _key_changed(store: Store, waiting: "_Bits") -> None:
+    """Give every record waiting to be matched its current match keys, a slice at a time."""
+    after = 0
+    while changed := store.records_to_match(after, MATCH_BATCH):
+        store.replace_match_keys(_keys_of(changed))
+        waiting.update(r.id for r in changed)
+        after = changed[-1].id
+
+
+def _keys_of(changed: list) -> dict[int, set]:
     # keys of marked identifiers stay stored (an unmark finds their holders) but find no candidates
-    store.replace_match_keys({r.id: (set() if r.deleted or r.record is None else match_keys(r.record)) for r in changed})
+    return {r.id: (set() if r.deleted or r.record is None else match_keys(r.record)) for r in changed}
+
+
+def _match(store: Store, changed: list, seeds: set[int], several_per_cluster: frozenset[str], waiting: "_Bits",
+           *, keyed: bool = False) -> DedupReport:
+    """Match `seeds` (the `changed` records among them, with their keys refreshed first unless `keyed`) and
+    save the result; the records matched again leave `waiting`.
+
+    A record still `waiting` for a later slice is no candidate here: the pair is decided once, in the later
+    record's slice, where this slice's records are candidates.
+    """
+    if not keyed:
+        store.replace_match_keys(_keys_of(changed))
     marks = store.identifier_marks()
     known = {r.id: without_marked(r.record, marks) for r in changed if r.record is not None and not r.deleted}
-    scope = _scope(store, seeds, several_per_cluster, marks)
+    scope = _scope(store, seeds, several_per_cluster, marks, waiting)
     edges, misses, records = _edges(store, scope.pairs, known, marks)
     forced, forbidden = _decisions(store, scope.facts)
     previous = {rid: cid for rid, cid in scope.previous.items() if rid in scope.facts}
@@ -141,19 +165,26 @@ def _match(store: Store, changed: list, seeds: set[int], several_per_cluster: fr
         leaving=set(scope.previous) - set(scope.facts), matched={r.id for r in changed},
         refreshed={r.id for r in changed}, display=_holdings_parents(store, changed)))
     _save_review(store, scope, named, misses, forbidden, _Loaded(records, known, marks), several_per_cluster)
-    return _report(store, scope, edges, redirects, retired), scope.affected
+    waiting.discard(scope.affected | seeds)
+    return _report(store, scope, edges, redirects, retired)
 
 
-class _Seen:
-    """A set of record ids as one bit each: a full run's memory of what it matched, at a million records 125 KB."""
+class _Bits:
+    """A set of record ids as one bit each (a million records in 125 KB): what a run has still to match."""
 
-    def __init__(self, highest: int):
-        self.bits = bytearray(highest // 8 + 1)
+    def __init__(self):
+        self.bits = bytearray()
 
     def update(self, ids) -> None:
         for rid in ids:
+            if rid >= len(self.bits) * 8:
+                self.bits.extend(bytes(rid // 8 + 1 - len(self.bits)))
+            self.bits[rid >> 3] |= 1 << (rid & 7)
+
+    def discard(self, ids) -> None:
+        for rid in ids:
             if rid < len(self.bits) * 8:
-                self.bits[rid >> 3] |= 1 << (rid & 7)
+                self.bits[rid >> 3] &= ~(1 << (rid & 7)) & 0xFF
 
     def __contains__(self, rid: int) -> bool:
         return rid < len(self.bits) * 8 and bool(self.bits[rid >> 3] & (1 << (rid & 7)))
@@ -208,13 +239,14 @@ class _Scope:
     pairs: set[tuple[int, int]]      # candidate pairs to decide
 
 
-def _scope(store: Store, seeds: set[int], several_per_cluster: frozenset[str], marks: set[tuple[str, str]]) -> _Scope:
+def _scope(store: Store, seeds: set[int], several_per_cluster: frozenset[str], marks: set[tuple[str, str]],
+           waiting: _Bits) -> _Scope:
     """Read only what the changed records reach: their clusters, their candidates and the candidates' clusters."""
     previous = store.clusters_of(seeds)
     previous.update(store.members_of(set(previous.values())))
     facts = _facts(store, seeds | set(previous))
     affected = {rid for rid in seeds | set(previous) if rid in facts}
-    pairs = _pairs(store, affected, facts, several_per_cluster, marks)
+    pairs = _pairs(store, affected, facts, several_per_cluster, marks, waiting)
     candidates = {rid for pair in pairs for rid in pair} - affected
     theirs = store.clusters_of(candidates)
     previous.update(store.members_of(set(theirs.values()) - set(previous.values())))
@@ -228,9 +260,9 @@ def _facts(store: Store, ids: set[int]) -> dict[int, Facts]:
 
 
 def _pairs(store: Store, affected: set[int], facts: dict[int, Facts], several_per_cluster: frozenset[str],
-           marks: set[tuple[str, str]]) -> set[tuple[int, int]]:
-    """Candidates by shared key among other sources' records, but for marked identifiers; `facts` gains the
-    candidates' facts."""
+           marks: set[tuple[str, str]], waiting: _Bits) -> set[tuple[int, int]]:
+    """Candidates by shared key among other sources' records, but for marked identifiers and records waiting
+    for a later slice (a key's holders are counted all the same); `facts` gains the candidates' facts."""
     keys = {rid: {key for key in ks if not _marked(key, marks)} for rid, ks in store.match_keys_of(affected).items()}
     holders = store.records_with_keys({key for rid in affected for key in keys.get(rid, ())})
     facts.update(_facts(store, {rid for ids in holders.values() for rid in ids} - set(facts)))
@@ -240,8 +272,8 @@ def _pairs(store: Store, affected: set[int], facts: dict[int, Facts], several_pe
             others = [o for o in holders.get(key, ()) if o in facts]
             if len(others) > MAX_CANDIDATES_PER_KEY:
                 continue
-            pairs |= {(min(rid, o), max(rid, o)) for o in others if o != rid and
-                      (facts[o].source != facts[rid].source or facts[o].source in several_per_cluster)}
+            pairs |= {(min(rid, o), max(rid, o)) for o in others if o != rid and (o in affected or o not in waiting)
+                      and (facts[o].source != facts[rid].source or facts[o].source in several_per_cluster)}
     return pairs
 
 

@@ -386,5 +386,6 @@ def test_a_first_load_and_a_full_run_matched_in_slices_cluster_as_in_one_slice(b
     sliced, sliced_full, first_sliced, again_sliced = clustered(37)
     assert sliced == whole and sliced_full == whole_full == whole
     assert first_sliced.records == first.records == len(copies) and first_sliced.clusters == first.clusters
+    assert first_sliced.compared == first.compared and again_sliced.compared == again.compared   # each pair once
     assert again_sliced.rematched == again.rematched == len(copies)
     assert len(whole) < len(copies)                # the corpus has editions to cluster: the comparison says something
