@@ -16,13 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from cli import main
 from settings import ConfigError, load_config
 from settings.metrics import MetricsSettings, parse_metrics
-from tests.test_web import sample_catalogue
+from tests.web_sample import catalogue  # noqa: F401 (fixtures)
 from web import create_app
-
-
-@pytest.fixture(scope="module")
-def catalogue(request, tmp_path_factory):
-    return sample_catalogue(request, tmp_path_factory, "sqlite")
 
 
 def app_with(catalogue, **settings):

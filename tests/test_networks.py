@@ -19,23 +19,13 @@ from cli import main
 from settings import ConfigError, load_config
 from settings.collections import parse_collections
 from tests.conftest import ROOT
-from tests.test_web import sample_catalogue
+from tests.web_sample import catalogue, client  # noqa: F401 (fixtures)
 from web import create_app
 
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
 LICENCE = CONFIG["licences"][0]
 ACCESS = {entry["member"]: entry for entry in LICENCE["access"]}
 EBOOK_URL = "https://academica.edu.pl/reading/readMeta?uid=37147649"    # 856 of BN's b0000001459197
-
-
-@pytest.fixture(scope="module")
-def catalogue(request, tmp_path_factory):
-    return sample_catalogue(request, tmp_path_factory, "sqlite")
-
-
-@pytest.fixture
-def client(catalogue):
-    return create_app(catalogue).test_client()
 
 
 def record_page(client, query: str, my_library: str = "") -> str:

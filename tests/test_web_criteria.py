@@ -11,21 +11,10 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from lxml import html as lxml_html
 
-from tests.test_web import sample_catalogue
-from web import create_app
+from tests.web_sample import catalogue, client  # noqa: F401 (fixtures)
 
 FULL = ("/?q=art&in_title=crisis&in_author=fuller&year_from=1980&year_to=1995&library=duke&library=unc"
         "&format=book&sort=year")
-
-
-@pytest.fixture(scope="module")
-def catalogue(request, tmp_path_factory):
-    return sample_catalogue(request, tmp_path_factory, "sqlite")
-
-
-@pytest.fixture
-def client(catalogue):
-    return create_app(catalogue).test_client()
 
 
 def page(client, url: str, status: int = 200):

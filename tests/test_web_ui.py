@@ -8,20 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.test_web import sample_catalogue, search
-from web import create_app
+from tests.test_web import search
+from tests.web_sample import catalogue, client  # noqa: F401 (fixtures)
 from web.libraries import LibraryNames, call_number_label, location_label
-
-
-@pytest.fixture(scope="module")
-def catalogue(request, tmp_path_factory):
-    """The shared sample catalogue on SQLite (the pages do not differ by database)."""
-    return sample_catalogue(request, tmp_path_factory, "sqlite")
-
-
-@pytest.fixture
-def client(catalogue):
-    return create_app(catalogue).test_client()
 
 
 def page(client, path: str) -> str:
