@@ -96,7 +96,7 @@ def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> Dedup
     first = store.records_to_match(0, MATCH_BATCH)
     sliced = len(first) == MATCH_BATCH
     if sliced:              # keys of every changed record first, so that a key's holders are counted whole
-        _key_changed(store, waiting)
+        _key_changed(store, first, waiting)
     waiting.update(r.id for r in first)
     changed, after = first, 0
     while changed:
@@ -124,13 +124,14 @@ def _run(store: Store, full: bool, several_per_cluster: frozenset[str]) -> Dedup
     return report
 
 
-def _key_changed(store: Store, waiting: "_Bits") -> None:
-    """Give every record waiting to be matched its current match keys, a slice at a time."""
-    after = 0
-    while changed := store.records_to_match(after, MATCH_BATCH):
+def _key_changed(store: Store, first: list, waiting: "_Bits") -> None:
+    """Give every record waiting to be matched its current match keys, a slice at a time (`first` is the
+    first slice, read already)."""
+    changed = first
+    while changed:
         store.replace_match_keys(_keys_of(changed))
         waiting.update(r.id for r in changed)
-        after = changed[-1].id
+        changed = store.records_to_match(changed[-1].id, MATCH_BATCH)
 
 
 def _keys_of(changed: list) -> dict[int, set]:
